@@ -1,0 +1,200 @@
+//! The stages wired for a list of objects: fetch → decode → matching → render → publish.
+//!
+//! Decoding and matching are CPU work on a blocking reader, so they run on a blocking thread fed
+//! by the async fetch stream; the async side stays free to talk to AWS.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use tokio_util::io::SyncIoBridge;
+
+use crate::decode::{self, DecodeError};
+use crate::fetch::{Fetch, FetchError, ObjectRef};
+use crate::matching::Matcher;
+use crate::publish::{Publish, PublishError};
+use crate::render::Alert;
+use crate::rules::RuleSet;
+use crate::trigger::Skipped;
+
+/// What one run did, for the Lambda's response, the CLI's stderr and the logs.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Summary {
+    pub objects: u64,
+    pub events: u64,
+    pub alerts: u64,
+    pub skipped: Vec<Skipped>,
+    pub failed: Vec<Failed>,
+    pub elapsed_ms: u64,
+}
+
+/// An object that could not be scanned in full.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failed {
+    pub object: String,
+    pub error: String,
+    /// Whether running again could succeed (throttling, 5xx, a failed publish).
+    pub retryable: bool,
+}
+
+impl Summary {
+    pub fn has_retryable_failures(&self) -> bool {
+        self.failed.iter().any(|f| f.retryable)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("{object}: {source}")]
+    Decode { object: String, source: DecodeError },
+    #[error("{object}: {source}")]
+    Publish {
+        object: String,
+        source: PublishError,
+    },
+    #[error("{object}: scan aborted: {message}")]
+    Aborted { object: String, message: String },
+}
+
+impl ObjectError {
+    /// Corrupt content and missing objects stay that way; delivery and transport failures pass.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ObjectError::Fetch(e) => e.is_retryable(),
+            ObjectError::Decode { .. } => false,
+            ObjectError::Publish { .. } | ObjectError::Aborted { .. } => true,
+        }
+    }
+}
+
+/// What scanning one object produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub events: u64,
+    pub alerts: u64,
+    pub error: Option<ObjectError>,
+}
+
+/// The stages, with the I/O seams chosen by the caller.
+pub struct Pipeline {
+    fetch: Arc<dyn Fetch>,
+    rules: Arc<RuleSet>,
+    publish: Arc<dyn Publish>,
+}
+
+impl Pipeline {
+    pub fn new(fetch: Arc<dyn Fetch>, rules: Arc<RuleSet>, publish: Arc<dyn Publish>) -> Self {
+        Pipeline {
+            fetch,
+            rules,
+            publish,
+        }
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Scans every object in turn, recording each outcome in `summary`.
+    pub async fn run(&self, objects: &[ObjectRef], summary: &mut Summary) {
+        let started = Instant::now();
+        for object in objects {
+            let outcome = self.process(object).await;
+            summary.record(object, outcome);
+        }
+        summary.elapsed_ms += started.elapsed().as_millis() as u64;
+    }
+
+    /// Scans one object. Alerts found before a decode error are still published.
+    pub async fn process(&self, object: &ObjectRef) -> Outcome {
+        let reader = match self.fetch.open(object).await {
+            Ok(reader) => reader,
+            Err(e) => {
+                return Outcome {
+                    error: Some(e.into()),
+                    ..Outcome::default()
+                }
+            }
+        };
+        let reader = SyncIoBridge::new(reader);
+        let rules = Arc::clone(&self.rules);
+        let source = object.clone();
+        let scanned = tokio::task::spawn_blocking(move || scan(reader, &rules, &source)).await;
+        let (events, alerts, decoded) = match scanned {
+            Ok(scanned) => scanned,
+            Err(e) => {
+                let error = ObjectError::Aborted {
+                    object: object.to_string(),
+                    message: e.to_string(),
+                };
+                return Outcome {
+                    error: Some(error),
+                    ..Outcome::default()
+                };
+            }
+        };
+        let mut outcome = Outcome {
+            events,
+            alerts: alerts.len() as u64,
+            error: None,
+        };
+        if let Err(source) = self.publish.publish(&alerts).await {
+            outcome.error = Some(ObjectError::Publish {
+                object: object.to_string(),
+                source,
+            });
+        } else if let Err(source) = decoded {
+            outcome.error = Some(ObjectError::Decode {
+                object: object.to_string(),
+                source,
+            });
+        }
+        outcome
+    }
+}
+
+/// Decodes and matches one object on the current (blocking) thread.
+fn scan(
+    reader: impl std::io::Read,
+    rules: &RuleSet,
+    source: &ObjectRef,
+) -> (u64, Vec<Alert>, Result<(), DecodeError>) {
+    let matcher = Matcher::new(rules);
+    let mut hits = Vec::new();
+    let mut alerts = Vec::new();
+    let mut events = 0u64;
+    let decoded = decode::records(reader, |raw| {
+        events += 1;
+        if let Some(record) = matcher.check(raw, &mut hits) {
+            for rule in &hits {
+                alerts.push(Alert::new(rule, record.clone(), source.clone()));
+            }
+        }
+    });
+    (events, alerts, decoded)
+}
+
+impl Summary {
+    /// Adds one object's outcome, logging it where an operator will look.
+    pub fn record(&mut self, object: &ObjectRef, outcome: Outcome) {
+        self.objects += 1;
+        self.events += outcome.events;
+        self.alerts += outcome.alerts;
+        match outcome.error {
+            None => tracing::info!(
+                object = %object, events = outcome.events, alerts = outcome.alerts, "object scanned"
+            ),
+            Some(e) => {
+                let retryable = e.is_retryable();
+                tracing::error!(object = %object, error = %e, retryable, "object failed");
+                self.failed.push(Failed {
+                    object: object.to_string(),
+                    error: e.to_string(),
+                    retryable,
+                });
+            }
+        }
+    }
+}

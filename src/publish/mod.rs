@@ -1,0 +1,29 @@
+//! Publish stage: alerts leave the process.
+//!
+//! The Lambda publishes to SNS, the CLI prints to stdout; both sit behind one small trait so the
+//! pipeline does not know which it feeds.
+
+mod sns;
+mod stdout;
+
+use async_trait::async_trait;
+
+use crate::render::Alert;
+
+pub use sns::SnsPublisher;
+pub use stdout::{Format, StdoutPublisher};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} alerts not delivered: {message}")]
+pub struct PublishError {
+    pub failed: usize,
+    pub total: usize,
+    pub message: String,
+}
+
+/// Delivers alerts somewhere people or machines will see them.
+#[async_trait]
+pub trait Publish: Send + Sync {
+    /// Delivers every alert, or says how many were not delivered.
+    async fn publish(&self, alerts: &[Alert]) -> Result<(), PublishError>;
+}
