@@ -5,47 +5,110 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::rules::{RuleErrors, RuleSet};
+use crate::rules_source::{self, S3Uri};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Settings {
-    /// Where alerts go.
+    /// Where alerts go (`ALERT_TOPIC_ARN`).
     pub alert_topic_arn: String,
-    /// The compiled rules: the ones bundled at build time unless `RULES_PATH` names others.
+    /// The rules in force at cold start.
     pub rules: Arc<RuleSet>,
+    /// Where rules are re-read from while the function runs (`RULES_S3_URI`).
+    pub rules_s3: Option<S3Uri>,
+    /// How often the rules prefix is checked for changes (`RULES_REFRESH_SECONDS`, default 300).
+    pub rules_refresh: Duration,
+    /// Only keys under this prefix are scanned (`TRAIL_KEY_PREFIX`).
+    pub key_prefix: Option<String>,
+    /// Objects fetched and scanned at once in one invocation (`MAX_CONCURRENCY`, default 4).
+    pub max_concurrency: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
+    #[error("environment variable {name} is {value:?}: {expected}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
     #[error("rules failed to load:\n{0}")]
     Rules(#[from] RuleErrors),
+    #[error(transparent)]
+    RulesS3(#[from] rules_source::SourceError),
     #[error("no rules loaded from {0}: refusing to run with zero rules")]
     NoRules(String),
 }
 
 impl Settings {
-    pub fn from_env() -> Result<Settings, ConfigError> {
-        let alert_topic_arn = std::env::var("ALERT_TOPIC_ARN")
-            .ok()
-            .filter(|v| !v.is_empty())
-            .ok_or(ConfigError::Missing("ALERT_TOPIC_ARN"))?;
-        let (rules, origin) = match std::env::var_os("RULES_PATH").filter(|v| !v.is_empty()) {
-            Some(path) => {
-                let path = PathBuf::from(path);
-                (RuleSet::load_paths(&[&path])?, path.display().to_string())
+    /// Settings with every optional knob at its default.
+    pub fn new(alert_topic_arn: impl Into<String>, rules: Arc<RuleSet>) -> Settings {
+        Settings {
+            alert_topic_arn: alert_topic_arn.into(),
+            rules,
+            rules_s3: None,
+            rules_refresh: Duration::from_secs(300),
+            key_prefix: None,
+            max_concurrency: 4,
+        }
+    }
+
+    /// Reads the environment; rules come from `RULES_S3_URI`, `RULES_PATH`, or the bundled set.
+    pub async fn from_env(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigError> {
+        let topic = var("ALERT_TOPIC_ARN").ok_or(ConfigError::Missing("ALERT_TOPIC_ARN"))?;
+        let rules_s3 = var("RULES_S3_URI")
+            .map(|v| {
+                S3Uri::parse(&v).ok_or(invalid("RULES_S3_URI", v, "expected s3://bucket/prefix/"))
+            })
+            .transpose()?;
+        let (rules, origin) = match (&rules_s3, var("RULES_PATH")) {
+            (Some(uri), _) => {
+                let client = aws_sdk_s3::Client::new(sdk);
+                (
+                    rules_source::load_s3(&client, uri).await?.0,
+                    uri.to_string(),
+                )
             }
-            None => (RuleSet::bundled()?, "the bundled rules".to_string()),
+            (None, Some(path)) => (RuleSet::load_paths(&[PathBuf::from(&path)])?, path),
+            (None, None) => (RuleSet::bundled()?, "the bundled rules".to_string()),
         };
         if rules.is_empty() {
             return Err(ConfigError::NoRules(origin));
         }
         tracing::info!(rules = rules.len(), from = %origin, "rules loaded");
-        Ok(Settings {
-            alert_topic_arn,
-            rules: Arc::new(rules),
-        })
+        let mut settings = Settings::new(topic, Arc::new(rules));
+        settings.rules_s3 = rules_s3;
+        settings.key_prefix = var("TRAIL_KEY_PREFIX");
+        if let Some(v) = var("RULES_REFRESH_SECONDS") {
+            let secs = v
+                .parse()
+                .map_err(|_| invalid("RULES_REFRESH_SECONDS", v, "expected seconds"))?;
+            settings.rules_refresh = Duration::from_secs(secs);
+        }
+        if let Some(v) = var("MAX_CONCURRENCY") {
+            settings.max_concurrency = v.parse().ok().filter(|n| *n > 0).ok_or(invalid(
+                "MAX_CONCURRENCY",
+                v,
+                "expected a whole number above 0",
+            ))?;
+        }
+        Ok(settings)
+    }
+}
+
+/// An environment variable, with empty treated as unset (templates often pass "").
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn invalid(name: &'static str, value: String, expected: &'static str) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        value,
+        expected,
     }
 }

@@ -27,10 +27,12 @@ pub mod fetch;
 pub mod handler;
 pub mod logging;
 pub mod matching;
+pub mod metrics;
 pub mod pipeline;
 pub mod publish;
 pub mod render;
 pub mod rules;
+pub mod rules_source;
 pub mod trigger;
 
 pub use fetch::ObjectRef;

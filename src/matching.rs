@@ -19,6 +19,23 @@ struct Head<'a> {
     event_source: Option<Cow<'a, str>>,
     #[serde(rename = "eventName", borrow, default)]
     event_name: Option<Cow<'a, str>>,
+    #[serde(rename = "eventTime", borrow, default)]
+    event_time: Option<Cow<'a, str>>,
+}
+
+/// What the matcher notices about every record on its way past, for metrics.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// The earliest `eventTime` seen; ISO-8601 UTC text orders as time does.
+    pub oldest_event_time: Option<String>,
+}
+
+impl Observed {
+    fn see(&mut self, time: &str) {
+        if self.oldest_event_time.as_deref().is_none_or(|t| time < t) {
+            self.oldest_event_time = Some(time.to_string());
+        }
+    }
 }
 
 /// Checks records against a rule set.
@@ -33,12 +50,21 @@ impl<'r> Matcher<'r> {
     }
 
     /// Returns the parsed record when at least one rule matched, with the rules in `hits`.
-    pub fn check(&self, raw: &RawValue, hits: &mut Vec<&'r Rule>) -> Option<Value> {
+    pub fn check(
+        &self,
+        raw: &RawValue,
+        hits: &mut Vec<&'r Rule>,
+        seen: &mut Observed,
+    ) -> Option<Value> {
         hits.clear();
         let admitted = match serde_json::from_str::<Head>(raw.get()) {
-            Ok(head) => self
-                .rules
-                .may_match(head.event_source.as_deref(), head.event_name.as_deref()),
+            Ok(head) => {
+                if let Some(time) = head.event_time.as_deref() {
+                    seen.see(time);
+                }
+                self.rules
+                    .may_match(head.event_source.as_deref(), head.event_name.as_deref())
+            }
             // Not an object, or odd field types: let the rules decide on the full value.
             Err(_) => true,
         };

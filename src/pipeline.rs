@@ -6,12 +6,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::StreamExt;
 use serde::Serialize;
 use tokio_util::io::SyncIoBridge;
 
 use crate::decode::{self, DecodeError};
 use crate::fetch::{Fetch, FetchError, ObjectRef};
-use crate::matching::Matcher;
+use crate::matching::{Matcher, Observed};
 use crate::publish::{Publish, PublishError};
 use crate::render::Alert;
 use crate::rules::RuleSet;
@@ -25,6 +26,11 @@ pub struct Summary {
     pub alerts: u64,
     pub skipped: Vec<Skipped>,
     pub failed: Vec<Failed>,
+    /// Objects whose alerts could not all be published.
+    pub publish_failures: u64,
+    /// The earliest `eventTime` among the records read, for the delivery-lag metric.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_event_time: Option<String>,
     pub elapsed_ms: u64,
 }
 
@@ -74,6 +80,7 @@ impl ObjectError {
 pub struct Outcome {
     pub events: u64,
     pub alerts: u64,
+    pub oldest_event_time: Option<String>,
     pub error: Option<ObjectError>,
 }
 
@@ -97,14 +104,25 @@ impl Pipeline {
         &self.rules
     }
 
-    /// Scans every object in turn, recording each outcome in `summary`.
-    pub async fn run(&self, objects: &[ObjectRef], summary: &mut Summary) {
+    /// Scans every object, recording each outcome in `summary`.
+    pub async fn run(&self, objects: &[ObjectRef], concurrency: usize, summary: &mut Summary) {
         let started = Instant::now();
-        for object in objects {
-            let outcome = self.process(object).await;
+        for (object, outcome) in objects
+            .iter()
+            .zip(self.scan_all(objects, concurrency).await)
+        {
             summary.record(object, outcome);
         }
         summary.elapsed_ms += started.elapsed().as_millis() as u64;
+    }
+
+    /// Scans up to `concurrency` objects at once; outcomes come back in the objects' order.
+    /// Memory stays bounded: only that many streams and their alerts are in flight.
+    pub async fn scan_all(&self, objects: &[ObjectRef], concurrency: usize) -> Vec<Outcome> {
+        futures::stream::iter(objects.iter().map(|object| self.process(object)))
+            .buffered(concurrency.max(1))
+            .collect()
+            .await
     }
 
     /// Scans one object. Alerts found before a decode error are still published.
@@ -122,7 +140,7 @@ impl Pipeline {
         let rules = Arc::clone(&self.rules);
         let source = object.clone();
         let scanned = tokio::task::spawn_blocking(move || scan(reader, &rules, &source)).await;
-        let (events, alerts, decoded) = match scanned {
+        let (events, alerts, seen, decoded) = match scanned {
             Ok(scanned) => scanned,
             Err(e) => {
                 let error = ObjectError::Aborted {
@@ -138,6 +156,7 @@ impl Pipeline {
         let mut outcome = Outcome {
             events,
             alerts: alerts.len() as u64,
+            oldest_event_time: seen.oldest_event_time,
             error: None,
         };
         if let Err(source) = self.publish.publish(&alerts).await {
@@ -160,20 +179,21 @@ fn scan(
     reader: impl std::io::Read,
     rules: &RuleSet,
     source: &ObjectRef,
-) -> (u64, Vec<Alert>, Result<(), DecodeError>) {
+) -> (u64, Vec<Alert>, Observed, Result<(), DecodeError>) {
     let matcher = Matcher::new(rules);
+    let mut seen = Observed::default();
     let mut hits = Vec::new();
     let mut alerts = Vec::new();
     let mut events = 0u64;
     let decoded = decode::records(reader, |raw| {
         events += 1;
-        if let Some(record) = matcher.check(raw, &mut hits) {
+        if let Some(record) = matcher.check(raw, &mut hits, &mut seen) {
             for rule in &hits {
                 alerts.push(Alert::new(rule, record.clone(), source.clone()));
             }
         }
     });
-    (events, alerts, decoded)
+    (events, alerts, seen, decoded)
 }
 
 impl Summary {
@@ -182,12 +202,20 @@ impl Summary {
         self.objects += 1;
         self.events += outcome.events;
         self.alerts += outcome.alerts;
+        if let Some(time) = outcome.oldest_event_time {
+            if self.oldest_event_time.as_ref().is_none_or(|t| time < *t) {
+                self.oldest_event_time = Some(time);
+            }
+        }
         match outcome.error {
             None => tracing::info!(
                 object = %object, events = outcome.events, alerts = outcome.alerts, "object scanned"
             ),
             Some(e) => {
                 let retryable = e.is_retryable();
+                if matches!(e, ObjectError::Publish { .. }) {
+                    self.publish_failures += 1;
+                }
                 tracing::error!(object = %object, error = %e, retryable, "object failed");
                 self.failed.push(Failed {
                     object: object.to_string(),

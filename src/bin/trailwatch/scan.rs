@@ -36,7 +36,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::new(Arc::new(LocalFetch), Arc::new(rules), Arc::new(publish));
     let runtime = tokio::runtime::Runtime::new()?;
     let mut summary = Summary::default();
-    runtime.block_on(pipeline.run(&objects, &mut summary));
+    runtime.block_on(pipeline.run(&objects, 1, &mut summary));
     report(&summary);
     Ok(if summary.failed.is_empty() {
         ExitCode::SUCCESS
