@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::publish::{Routes, UnknownAlias, DEFAULT_MAX_ALERTS_PER_RULE};
 use crate::rules::{RuleErrors, RuleSet};
 
 #[derive(Debug)]
@@ -14,6 +15,10 @@ pub struct Settings {
     pub alert_topic_arn: String,
     /// The compiled rules: the ones bundled at build time unless `RULES_PATH` names others.
     pub rules: Arc<RuleSet>,
+    /// `ALERT_TOPIC_ARN` plus every `TOPIC_<ALIAS>`, for rules with `notify:`.
+    pub routes: Routes,
+    /// `MAX_ALERTS_PER_RULE_PER_OBJECT`: alerts per rule per object before a digest (20).
+    pub max_alerts_per_rule_per_object: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +29,10 @@ pub enum ConfigError {
     Rules(#[from] RuleErrors),
     #[error("no rules loaded from {0}: refusing to run with zero rules")]
     NoRules(String),
+    #[error(transparent)]
+    Notify(#[from] UnknownAlias),
+    #[error("environment variable {var}: {message}")]
+    Invalid { var: &'static str, message: String },
 }
 
 impl Settings {
@@ -43,9 +52,25 @@ impl Settings {
             return Err(ConfigError::NoRules(origin));
         }
         tracing::info!(rules = rules.len(), from = %origin, "rules loaded");
+        let routes = Routes::from_vars(alert_topic_arn.clone(), std::env::vars());
+        routes.check(&rules)?;
+        let max_alerts_per_rule_per_object = match std::env::var("MAX_ALERTS_PER_RULE_PER_OBJECT") {
+            Ok(v) if !v.is_empty() => {
+                v.parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(ConfigError::Invalid {
+                        var: "MAX_ALERTS_PER_RULE_PER_OBJECT",
+                        message: format!("{v:?} is not a positive integer"),
+                    })?
+            }
+            _ => DEFAULT_MAX_ALERTS_PER_RULE,
+        };
         Ok(Settings {
             alert_topic_arn,
             rules: Arc::new(rules),
+            routes,
+            max_alerts_per_rule_per_object,
         })
     }
 }

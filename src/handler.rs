@@ -44,7 +44,8 @@ pub struct Handler {
 impl Handler {
     pub fn new(sdk: &aws_config::SdkConfig, settings: Settings) -> Handler {
         let fetch = S3Fetch::new(aws_sdk_s3::Client::new(sdk));
-        let publish = SnsPublisher::new(aws_sdk_sns::Client::new(sdk), settings.alert_topic_arn);
+        let publish = SnsPublisher::new(aws_sdk_sns::Client::new(sdk), settings.routes)
+            .max_alerts_per_rule(settings.max_alerts_per_rule_per_object);
         Handler {
             pipeline: Pipeline::new(Arc::new(fetch), settings.rules, Arc::new(publish)),
         }
