@@ -1,7 +1,7 @@
 //! The facts a person needs from one event, pulled out once (cleaned and capped) and shared by
 //! the email text and the Chatbot card so both say the same thing.
 
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use super::{lookup, sanitize, Alert};
@@ -83,8 +83,25 @@ fn safe_region(region: &str) -> Option<&str> {
     ok.then_some(region)
 }
 
+/// RFC 3986 unreserved characters stay; everything else in event text is encoded.
+const URL_PART: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn enc(s: &str) -> String {
-    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(s, URL_PART).to_string()
+}
+
+/// Lightsail resource names are `[A-Za-z0-9._-]`; anything else (a failed call can name
+/// anything, `..` included) gets no console link.
+fn lightsail_name(name: &str) -> bool {
+    name.len() <= 255
+        && name.bytes().any(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 impl Facts {
@@ -98,7 +115,9 @@ impl Facts {
             let path = format!("requestParameters.{key}");
             if let (Some(name), Some(raw_name)) = (text(e, &path), raw(&path)) {
                 resource = Some((*kind, name));
-                resource_link = section.map(|s| (*kind, s, raw_name.to_string()));
+                resource_link = section
+                    .filter(|_| lightsail_name(raw_name))
+                    .map(|s| (*kind, s, raw_name.to_string()));
                 break;
             }
         }
