@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::publish::{Routes, UnknownAlias, DEFAULT_MAX_ALERTS_PER_RULE};
 use crate::rules::{RuleErrors, RuleSet};
 use crate::rules_source::{self, S3Uri};
 
@@ -24,6 +25,10 @@ pub struct Settings {
     pub key_prefix: Option<String>,
     /// Objects fetched and scanned at once in one invocation (`MAX_CONCURRENCY`, default 4).
     pub max_concurrency: usize,
+    /// `ALERT_TOPIC_ARN` plus every `TOPIC_<ALIAS>`, for rules with `notify:`.
+    pub routes: Routes,
+    /// Alerts per rule per object before a digest (`MAX_ALERTS_PER_RULE_PER_OBJECT`, default 20).
+    pub max_alerts_per_rule_per_object: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,18 +47,23 @@ pub enum ConfigError {
     RulesS3(#[from] rules_source::SourceError),
     #[error("no rules loaded from {0}: refusing to run with zero rules")]
     NoRules(String),
+    #[error(transparent)]
+    Notify(#[from] UnknownAlias),
 }
 
 impl Settings {
     /// Settings with every optional knob at its default.
     pub fn new(alert_topic_arn: impl Into<String>, rules: Arc<RuleSet>) -> Settings {
+        let alert_topic_arn = alert_topic_arn.into();
         Settings {
-            alert_topic_arn: alert_topic_arn.into(),
+            routes: Routes::single(alert_topic_arn.clone()),
+            alert_topic_arn,
             rules,
             rules_s3: None,
             rules_refresh: Duration::from_secs(300),
             key_prefix: None,
             max_concurrency: 4,
+            max_alerts_per_rule_per_object: DEFAULT_MAX_ALERTS_PER_RULE,
         }
     }
 
@@ -80,7 +90,10 @@ impl Settings {
             return Err(ConfigError::NoRules(origin));
         }
         tracing::info!(rules = rules.len(), from = %origin, "rules loaded");
+        let routes = Routes::from_vars(topic.clone(), std::env::vars());
+        routes.check(&rules)?;
         let mut settings = Settings::new(topic, Arc::new(rules));
+        settings.routes = routes;
         settings.rules_s3 = rules_s3;
         settings.key_prefix = var("TRAIL_KEY_PREFIX");
         if let Some(v) = var("RULES_REFRESH_SECONDS") {
@@ -95,6 +108,14 @@ impl Settings {
                 v,
                 "expected a whole number above 0",
             ))?;
+        }
+        if let Some(v) = var("MAX_ALERTS_PER_RULE_PER_OBJECT") {
+            settings.max_alerts_per_rule_per_object =
+                v.parse().ok().filter(|n| *n > 0).ok_or(invalid(
+                    "MAX_ALERTS_PER_RULE_PER_OBJECT",
+                    v,
+                    "expected a whole number above 0",
+                ))?;
         }
         Ok(settings)
     }

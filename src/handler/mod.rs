@@ -58,7 +58,8 @@ pub struct Handler {
 impl Handler {
     pub fn new(sdk: &aws_config::SdkConfig, settings: Settings) -> Handler {
         let s3 = aws_sdk_s3::Client::new(sdk);
-        let publish = SnsPublisher::new(aws_sdk_sns::Client::new(sdk), settings.alert_topic_arn);
+        let publish = SnsPublisher::new(aws_sdk_sns::Client::new(sdk), settings.routes)
+            .max_alerts_per_rule(settings.max_alerts_per_rule_per_object);
         let rules = match settings.rules_s3 {
             Some(uri) => RuleStore::s3(settings.rules, s3.clone(), uri, settings.rules_refresh),
             None => RuleStore::fixed(settings.rules),
