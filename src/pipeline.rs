@@ -106,11 +106,24 @@ impl Pipeline {
 
     /// Scans every object, recording each outcome in `summary`.
     pub async fn run(&self, objects: &[ObjectRef], concurrency: usize, summary: &mut Summary) {
+        self.run_with(objects, concurrency, summary, |_, _| {})
+            .await
+    }
+
+    /// [`Pipeline::run`], calling `on_object` as each object finishes (for progress bars).
+    pub async fn run_with(
+        &self,
+        objects: &[ObjectRef],
+        concurrency: usize,
+        summary: &mut Summary,
+        mut on_object: impl FnMut(&ObjectRef, &Outcome),
+    ) {
         let started = Instant::now();
-        for (object, outcome) in objects
-            .iter()
-            .zip(self.scan_all(objects, concurrency).await)
-        {
+        let mut outcomes = futures::stream::iter(objects.iter().map(|object| self.process(object)))
+            .buffered(concurrency.max(1));
+        let mut objects = objects.iter();
+        while let (Some(outcome), Some(object)) = (outcomes.next().await, objects.next()) {
+            on_object(object, &outcome);
             summary.record(object, outcome);
         }
         summary.elapsed_ms += started.elapsed().as_millis() as u64;

@@ -5,6 +5,7 @@
 //! depends on it: a missing object stays missing, a throttled one may not.
 
 mod local;
+mod routed;
 mod s3;
 
 use std::fmt;
@@ -15,7 +16,8 @@ use serde::Serialize;
 use tokio::io::AsyncRead;
 
 pub use local::{expand_paths, LocalFetch};
-pub use s3::S3Fetch;
+pub use routed::RoutedFetch;
+pub use s3::{list_keys, S3Fetch};
 
 /// Where a trail file lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -16,6 +16,10 @@ impl S3Fetch {
     pub fn new(client: aws_sdk_s3::Client) -> Self {
         S3Fetch { client }
     }
+
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
 }
 
 #[async_trait]
@@ -68,4 +72,31 @@ fn classify(object: &ObjectRef, err: SdkError<GetObjectError>) -> FetchError {
             message: aws_sdk_s3::error::DisplayErrorContext(&err).to_string(),
         },
     }
+}
+
+/// Lists the keys under `prefix`, in S3's (lexicographic, so chronological for trail keys) order.
+pub async fn list_keys(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<String>, FetchError> {
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    let mut keys = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| FetchError::Retryable {
+            object: format!("s3://{bucket}/{prefix}"),
+            message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+        })?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+    }
+    Ok(keys)
 }
