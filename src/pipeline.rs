@@ -69,6 +69,16 @@ impl ObjectError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ObjectError::Fetch(e) => e.is_retryable(),
+            // Bad gzip or JSON stays bad; a connection that broke mid-body may not.
+            ObjectError::Decode {
+                source: DecodeError::Read(e),
+                ..
+            } => !matches!(
+                e.kind(),
+                std::io::ErrorKind::InvalidData
+                    | std::io::ErrorKind::InvalidInput
+                    | std::io::ErrorKind::UnexpectedEof
+            ),
             ObjectError::Decode { .. } => false,
             ObjectError::Publish { .. } | ObjectError::Aborted { .. } => true,
         }
@@ -89,6 +99,9 @@ pub struct Pipeline {
     fetch: Arc<dyn Fetch>,
     rules: Arc<RuleSet>,
     publish: Arc<dyn Publish>,
+    /// Past this instant no object is started and running ones are abandoned, as retryable
+    /// failures, so the invocation reports them before Lambda's own limit kills it silently.
+    stop_at: Option<tokio::time::Instant>,
 }
 
 impl Pipeline {
@@ -97,7 +110,14 @@ impl Pipeline {
             fetch,
             rules,
             publish,
+            stop_at: None,
         }
+    }
+
+    /// Sets the instant after which objects are reported as not scanned (retryable).
+    pub fn stop_at(mut self, at: std::time::Instant) -> Self {
+        self.stop_at = Some(at.into());
+        self
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -140,6 +160,26 @@ impl Pipeline {
 
     /// Scans one object. Alerts found before a decode error are still published.
     pub async fn process(&self, object: &ObjectRef) -> Outcome {
+        let aborted = |message: &str| Outcome {
+            error: Some(ObjectError::Aborted {
+                object: object.to_string(),
+                message: message.into(),
+            }),
+            ..Outcome::default()
+        };
+        let Some(stop_at) = self.stop_at else {
+            return self.scan_object(object).await;
+        };
+        if tokio::time::Instant::now() >= stop_at {
+            return aborted("not started: the invocation is near its time limit");
+        }
+        match tokio::time::timeout_at(stop_at, self.scan_object(object)).await {
+            Ok(outcome) => outcome,
+            Err(_) => aborted("stopped: the invocation reached its time limit"),
+        }
+    }
+
+    async fn scan_object(&self, object: &ObjectRef) -> Outcome {
         let reader = match self.fetch.open(object).await {
             Ok(reader) => reader,
             Err(e) => {
@@ -149,7 +189,10 @@ impl Pipeline {
                 }
             }
         };
-        let reader = SyncIoBridge::new(reader);
+        // Dropping this future (deadline) cancels the token, which ends the blocking reader.
+        let token = tokio_util::sync::CancellationToken::new();
+        let _cancel_on_drop = token.clone().drop_guard();
+        let reader = SyncIoBridge::new(crate::fetch::Cancellable::new(reader, token));
         let rules = Arc::clone(&self.rules);
         let source = object.clone();
         let scanned = tokio::task::spawn_blocking(move || scan(reader, &rules, &source)).await;

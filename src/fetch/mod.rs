@@ -4,6 +4,7 @@
 //! pipeline. Errors say whether trying again could help, because the Lambda's retry contract
 //! depends on it: a missing object stays missing, a throttled one may not.
 
+mod cancel;
 mod local;
 mod routed;
 mod s3;
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use tokio::io::AsyncRead;
 
+pub use cancel::Cancellable;
 pub use local::{expand_paths, LocalFetch};
 pub use routed::RoutedFetch;
 pub use s3::{list_keys, S3Fetch};

@@ -10,6 +10,7 @@
 mod response;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
@@ -43,6 +44,18 @@ impl From<HandlerError> for Diagnostic {
             error_message: e.to_string(),
         }
     }
+}
+
+/// Time kept back from Lambda's deadline to report what was not finished and publish what was.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
+
+/// The instant to stop scanning, from Lambda's deadline (milliseconds since the epoch).
+fn stop_before(deadline_ms: u64, now: SystemTime, now_instant: Instant) -> Option<Instant> {
+    let now_ms = now.duration_since(UNIX_EPOCH).ok()?.as_millis() as u64;
+    let remaining = Duration::from_millis(deadline_ms.checked_sub(now_ms)?);
+    // Short invocations keep a proportional margin rather than none at all.
+    let margin = DEADLINE_MARGIN.min(remaining / 5);
+    Some(now_instant + remaining - margin)
 }
 
 /// Built once per cold start and reused by every invocation.
@@ -84,16 +97,31 @@ impl Handler {
         Ok(Handler::new(&sdk, settings))
     }
 
-    /// One Lambda invocation, logged under its request id.
+    /// One Lambda invocation, logged under its request id, stopping short of its deadline.
     pub async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Response, HandlerError> {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
-        self.handle(event.payload).instrument(span).await
+        let stop_at = stop_before(event.context.deadline, SystemTime::now(), Instant::now());
+        self.handle_until(event.payload, stop_at)
+            .instrument(span)
+            .await
     }
 
     pub async fn handle(&self, payload: Value) -> Result<Response, HandlerError> {
+        self.handle_until(payload, None).await
+    }
+
+    /// Objects not finished by `stop_at` are reported as retryable failures.
+    pub async fn handle_until(
+        &self,
+        payload: Value,
+        stop_at: Option<Instant>,
+    ) -> Result<Response, HandlerError> {
         let trigger = trigger::parse(&payload, &self.options)?;
         let rules = self.rules.current().await;
-        let pipeline = Pipeline::new(Arc::clone(&self.fetch), rules, Arc::clone(&self.publish));
+        let mut pipeline = Pipeline::new(Arc::clone(&self.fetch), rules, Arc::clone(&self.publish));
+        if let Some(at) = stop_at {
+            pipeline = pipeline.stop_at(at);
+        }
         let objects: Vec<_> = trigger.objects().cloned().collect();
         let outcomes = pipeline.scan_all(&objects, self.concurrency).await;
         let response = Response::build(trigger, outcomes);
