@@ -17,6 +17,9 @@ pub struct Explanation {
     pub condition: Vec<String>,
     pub matched: bool,
     pub selections: Vec<SelectionTrace>,
+    /// Names of the selections that decided the outcome: those whose result, flipped
+    /// alone, would flip the condition (or, when none would, those agreeing with it).
+    pub deciding: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,23 +90,29 @@ pub fn explain(det: &CompiledDetection, rule: &Rule, record: &Value) -> Explanat
     let matched = eval_cond(&det.condition, &mut |i| {
         selections.get(i).is_some_and(|s| s.result)
     });
+    let result_with_flip = |flip: usize| {
+        eval_cond(&det.condition, &mut |i| {
+            selections.get(i).is_some_and(|s| s.result) != (i == flip)
+        })
+    };
+    let mut deciding: Vec<String> = (0..selections.len())
+        .filter(|&i| result_with_flip(i) != matched)
+        .map(|i| selections[i].name.clone())
+        .collect();
+    if deciding.is_empty() {
+        deciding = selections
+            .iter()
+            .filter(|s| s.result == matched)
+            .map(|s| s.name.clone())
+            .collect();
+    }
     Explanation {
         rule_id: rule.id.clone(),
         title: rule.title.clone(),
         condition: det.condition_text.clone(),
         matched,
         selections,
-    }
-}
-
-impl Explanation {
-    /// Selections that decided the outcome: the true ones when the rule matched, the false
-    /// ones when it did not.
-    pub fn deciding(&self) -> Vec<&SelectionTrace> {
-        self.selections
-            .iter()
-            .filter(|s| s.result == self.matched)
-            .collect()
+        deciding,
     }
 }
 
@@ -125,7 +134,12 @@ impl fmt::Display for Explanation {
             tf(self.matched)
         )?;
         for s in &self.selections {
-            writeln!(f, "  {}: {}", s.name, tf(s.result))?;
+            let mark = if self.deciding.contains(&s.name) {
+                "  <- decided"
+            } else {
+                ""
+            };
+            writeln!(f, "  {}: {}{mark}", s.name, tf(s.result))?;
             for (gi, g) in s.groups.iter().enumerate() {
                 if s.groups.len() > 1 {
                     writeln!(f, "    alternative {}:", gi + 1)?;

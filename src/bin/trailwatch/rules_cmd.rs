@@ -113,8 +113,9 @@ fn test(paths: &[PathBuf]) -> ExitCode {
             );
             let decided: Vec<String> = case
                 .explanation
-                .deciding()
+                .selections
                 .iter()
+                .filter(|s| case.explanation.deciding.contains(&s.name))
                 .map(|s| format!("{} = {}", s.name, s.result))
                 .collect();
             eprintln!("  decided by: {}", decided.join(", "));
