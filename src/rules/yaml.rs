@@ -153,9 +153,14 @@ pub struct SyntaxError {
 }
 
 /// Parses every document of a YAML stream. The default budget stays on so alias bombs are
-/// refused rather than expanded.
+/// refused rather than expanded. Booleans are YAML 1.2's (`true`/`false` only), so values
+/// such as `on`, `no` or `n` stay the strings rule authors meant; `0755` stays text too.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
-    serde_saphyr::from_multiple::<Node>(text).map_err(|e| {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+    };
+    serde_saphyr::from_multiple_with_options::<Node>(text, options).map_err(|e| {
         let (line, col) = e
             .location()
             .map(|l| (l.line(), l.column()))
