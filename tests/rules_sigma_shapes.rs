@@ -4,7 +4,8 @@ use trailwatch::rules::RuleSet;
 
 #[test]
 fn sigma_shaped_rules_load() {
-    let set = RuleSet::load_paths(&["tests/fixtures/rules/sigma_shapes"]).unwrap_or_else(|e| panic!("{e}"));
+    let set = RuleSet::load_paths(&["tests/fixtures/rules/sigma_shapes"])
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(set.len(), 6);
     assert_eq!(set.notes().len(), 2, "{:?}", set.notes());
     let mut out = Vec::new();
