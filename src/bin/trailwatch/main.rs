@@ -1,5 +1,6 @@
 //! The `trailwatch` CLI: the Lambda's pipeline with local seams, and the rule author's tools.
 
+mod push;
 mod rules_cmd;
 mod scan;
 

@@ -28,6 +28,13 @@ pub enum RulesCommand {
         #[arg(long = "rules")]
         rules: Vec<PathBuf>,
     },
+    /// Validate a rules directory, then upload it to the S3 prefix the function reads
+    /// (`RULES_S3_URI`).
+    Push {
+        dir: PathBuf,
+        /// s3://bucket/prefix/
+        target: String,
+    },
     /// List rules with id, level and title.
     List {
         paths: Vec<PathBuf>,
@@ -52,6 +59,7 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             rules,
         } => explain(&rule_id, &event, &rules),
         RulesCommand::List { paths, format } => Ok(list(&paths, format)),
+        RulesCommand::Push { dir, target } => crate::push::run(&dir, &target),
     }
 }
 
