@@ -1,0 +1,135 @@
+//! Settings read from the environment at cold start.
+//!
+//! Everything the function needs is checked here, once, so a misconfiguration fails the cold
+//! start loudly instead of dropping alerts on the first delivery.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::publish::{Routes, UnknownAlias, DEFAULT_MAX_ALERTS_PER_RULE};
+use crate::rules::{RuleErrors, RuleSet};
+use crate::rules_source::{self, S3Uri};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where alerts go (`ALERT_TOPIC_ARN`).
+    pub alert_topic_arn: String,
+    /// The rules in force at cold start.
+    pub rules: Arc<RuleSet>,
+    /// Where rules are re-read from while the function runs (`RULES_S3_URI`).
+    pub rules_s3: Option<S3Uri>,
+    /// How often the rules prefix is checked for changes (`RULES_REFRESH_SECONDS`, default 300).
+    pub rules_refresh: Duration,
+    /// Only keys under this prefix are scanned (`TRAIL_KEY_PREFIX`).
+    pub key_prefix: Option<String>,
+    /// Objects fetched and scanned at once in one invocation (`MAX_CONCURRENCY`, default 4).
+    pub max_concurrency: usize,
+    /// `ALERT_TOPIC_ARN` plus every `TOPIC_<ALIAS>`, for rules with `notify:`.
+    pub routes: Routes,
+    /// Alerts per rule per object before a digest (`MAX_ALERTS_PER_RULE_PER_OBJECT`, default 20).
+    pub max_alerts_per_rule_per_object: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is {value:?}: {expected}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("rules failed to load:\n{0}")]
+    Rules(#[from] RuleErrors),
+    #[error(transparent)]
+    RulesS3(#[from] rules_source::SourceError),
+    #[error("no rules loaded from {0}: refusing to run with zero rules")]
+    NoRules(String),
+    #[error(transparent)]
+    Notify(#[from] UnknownAlias),
+}
+
+impl Settings {
+    /// Settings with every optional knob at its default.
+    pub fn new(alert_topic_arn: impl Into<String>, rules: Arc<RuleSet>) -> Settings {
+        let alert_topic_arn = alert_topic_arn.into();
+        Settings {
+            routes: Routes::single(alert_topic_arn.clone()),
+            alert_topic_arn,
+            rules,
+            rules_s3: None,
+            rules_refresh: Duration::from_secs(300),
+            key_prefix: None,
+            max_concurrency: 4,
+            max_alerts_per_rule_per_object: DEFAULT_MAX_ALERTS_PER_RULE,
+        }
+    }
+
+    /// Reads the environment; rules come from `RULES_S3_URI`, `RULES_PATH`, or the bundled set.
+    pub async fn from_env(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigError> {
+        let topic = var("ALERT_TOPIC_ARN").ok_or(ConfigError::Missing("ALERT_TOPIC_ARN"))?;
+        let rules_s3 = var("RULES_S3_URI")
+            .map(|v| {
+                S3Uri::parse(&v).ok_or(invalid("RULES_S3_URI", v, "expected s3://bucket/prefix/"))
+            })
+            .transpose()?;
+        let (rules, origin) = match (&rules_s3, var("RULES_PATH")) {
+            (Some(uri), _) => {
+                let client = aws_sdk_s3::Client::new(sdk);
+                (
+                    rules_source::load_s3(&client, uri).await?.0,
+                    uri.to_string(),
+                )
+            }
+            (None, Some(path)) => (RuleSet::load_paths(&[PathBuf::from(&path)])?, path),
+            (None, None) => (RuleSet::bundled()?, "the bundled rules".to_string()),
+        };
+        if rules.is_empty() {
+            return Err(ConfigError::NoRules(origin));
+        }
+        tracing::info!(rules = rules.len(), from = %origin, "rules loaded");
+        let routes = Routes::from_vars(topic.clone(), std::env::vars());
+        routes.check(&rules)?;
+        let mut settings = Settings::new(topic, Arc::new(rules));
+        settings.routes = routes;
+        settings.rules_s3 = rules_s3;
+        settings.key_prefix = var("TRAIL_KEY_PREFIX");
+        if let Some(v) = var("RULES_REFRESH_SECONDS") {
+            let secs = v
+                .parse()
+                .map_err(|_| invalid("RULES_REFRESH_SECONDS", v, "expected seconds"))?;
+            settings.rules_refresh = Duration::from_secs(secs);
+        }
+        if let Some(v) = var("MAX_CONCURRENCY") {
+            settings.max_concurrency = v.parse().ok().filter(|n| *n > 0).ok_or(invalid(
+                "MAX_CONCURRENCY",
+                v,
+                "expected a whole number above 0",
+            ))?;
+        }
+        if let Some(v) = var("MAX_ALERTS_PER_RULE_PER_OBJECT") {
+            settings.max_alerts_per_rule_per_object =
+                v.parse().ok().filter(|n| *n > 0).ok_or(invalid(
+                    "MAX_ALERTS_PER_RULE_PER_OBJECT",
+                    v,
+                    "expected a whole number above 0",
+                ))?;
+        }
+        Ok(settings)
+    }
+}
+
+/// An environment variable, with empty treated as unset (templates often pass "").
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn invalid(name: &'static str, value: String, expected: &'static str) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        value,
+        expected,
+    }
+}

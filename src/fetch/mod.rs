@@ -1,0 +1,67 @@
+//! Fetch stage: an object reference becomes a byte stream.
+//!
+//! The seam is a trait so the Lambda reads S3 while the CLI reads the filesystem through the same
+//! pipeline. Errors say whether trying again could help, because the Lambda's retry contract
+//! depends on it: a missing object stays missing, a throttled one may not.
+
+mod cancel;
+mod local;
+mod routed;
+mod s3;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use tokio::io::AsyncRead;
+
+pub use cancel::Cancellable;
+pub use local::{expand_paths, LocalFetch};
+pub use routed::RoutedFetch;
+pub use s3::{list_keys, S3Fetch};
+
+/// Where a trail file lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ObjectRef {
+    S3 { bucket: String, key: String },
+    Path { path: PathBuf },
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObjectRef::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            ObjectRef::Path { path } => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// An object's bytes, as they arrive.
+pub type ObjectReader = Box<dyn AsyncRead + Send + Unpin>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The object is gone or never existed; retrying will not help.
+    #[error("{object}: no such object")]
+    NotFound { object: String },
+    /// The store refused for a reason that will not pass (access denied, wrong kind of object).
+    #[error("{object}: {message}")]
+    Permanent { object: String, message: String },
+    /// Throttling, a 5xx, a timeout or a dropped connection: worth another try.
+    #[error("{object}: {message} (retryable)")]
+    Retryable { object: String, message: String },
+}
+
+impl FetchError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, FetchError::Retryable { .. })
+    }
+}
+
+/// Opens objects for reading.
+#[async_trait]
+pub trait Fetch: Send + Sync {
+    async fn open(&self, object: &ObjectRef) -> Result<ObjectReader, FetchError>;
+}

@@ -1,0 +1,157 @@
+//! The Lambda entry point: the pipeline with AWS seams, and each trigger's failure contract.
+//!
+//! - Direct S3, SNS and EventBridge invocations fail when anything could succeed on a retry, so
+//!   Lambda retries the event and its on-failure destination keeps it if retries run out.
+//! - SQS batches name exactly the messages to redeliver in `batchItemFailures`.
+//! - S3 Batch Operations tasks each get `Succeeded`, `TemporaryFailure` or `PermanentFailure`.
+//!
+//! Missing and corrupt objects are permanent: logged with the object, counted, never retried.
+
+mod response;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::config::{ConfigError, Settings};
+use crate::fetch::{Fetch, S3Fetch};
+use crate::pipeline::{Pipeline, Summary};
+use crate::publish::{Publish, SnsPublisher};
+use crate::rules_source::RuleStore;
+use crate::trigger::{self, Options, TriggerError};
+
+pub use response::{ItemStatus, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Trigger(#[from] TriggerError),
+    #[error("{count} object(s) failed and may succeed on retry: {summary}")]
+    Retryable { count: usize, summary: String },
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Diagnostic {
+        let error_type = match e {
+            HandlerError::Trigger(_) => "trailwatch.UnrecognisedPayload",
+            HandlerError::Retryable { .. } => "trailwatch.RetryableFailure",
+        };
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// Time kept back from Lambda's deadline to report what was not finished and publish what was.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
+
+/// The instant to stop scanning, from Lambda's deadline (milliseconds since the epoch).
+fn stop_before(deadline_ms: u64, now: SystemTime, now_instant: Instant) -> Option<Instant> {
+    let now_ms = now.duration_since(UNIX_EPOCH).ok()?.as_millis() as u64;
+    let remaining = Duration::from_millis(deadline_ms.checked_sub(now_ms)?);
+    // Short invocations keep a proportional margin rather than none at all.
+    let margin = DEADLINE_MARGIN.min(remaining / 5);
+    Some(now_instant + remaining - margin)
+}
+
+/// Built once per cold start and reused by every invocation.
+pub struct Handler {
+    fetch: Arc<dyn Fetch>,
+    publish: Arc<dyn Publish>,
+    rules: RuleStore,
+    options: Options,
+    concurrency: usize,
+    function_name: String,
+}
+
+impl Handler {
+    pub fn new(sdk: &aws_config::SdkConfig, settings: Settings) -> Handler {
+        let s3 = aws_sdk_s3::Client::new(sdk);
+        let publish = SnsPublisher::new(aws_sdk_sns::Client::new(sdk), settings.routes)
+            .max_alerts_per_rule(settings.max_alerts_per_rule_per_object);
+        let rules = match settings.rules_s3 {
+            Some(uri) => RuleStore::s3(settings.rules, s3.clone(), uri, settings.rules_refresh),
+            None => RuleStore::fixed(settings.rules),
+        };
+        Handler {
+            fetch: Arc::new(S3Fetch::new(s3)),
+            publish: Arc::new(publish),
+            rules,
+            options: Options {
+                key_prefix: settings.key_prefix,
+            },
+            concurrency: settings.max_concurrency,
+            function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|_| "trailwatch".into()),
+        }
+    }
+
+    /// Reads the standard AWS configuration chain and the environment.
+    pub async fn from_env() -> Result<Handler, ConfigError> {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let settings = Settings::from_env(&sdk).await?;
+        Ok(Handler::new(&sdk, settings))
+    }
+
+    /// One Lambda invocation, logged under its request id, stopping short of its deadline.
+    pub async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Response, HandlerError> {
+        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
+        let stop_at = stop_before(event.context.deadline, SystemTime::now(), Instant::now());
+        self.handle_until(event.payload, stop_at)
+            .instrument(span)
+            .await
+    }
+
+    pub async fn handle(&self, payload: Value) -> Result<Response, HandlerError> {
+        self.handle_until(payload, None).await
+    }
+
+    /// Objects not finished by `stop_at` are reported as retryable failures.
+    pub async fn handle_until(
+        &self,
+        payload: Value,
+        stop_at: Option<Instant>,
+    ) -> Result<Response, HandlerError> {
+        let trigger = trigger::parse(&payload, &self.options)?;
+        let rules = self.rules.current().await;
+        let mut pipeline = Pipeline::new(Arc::clone(&self.fetch), rules, Arc::clone(&self.publish));
+        if let Some(at) = stop_at {
+            pipeline = pipeline.stop_at(at);
+        }
+        let objects: Vec<_> = trigger.objects().cloned().collect();
+        let outcomes = pipeline.scan_all(&objects, self.concurrency).await;
+        let response = Response::build(trigger, outcomes);
+        self.report(&response.summary);
+        let retryable = response
+            .summary
+            .failed
+            .iter()
+            .filter(|f| f.retryable)
+            .count();
+        if response.fails_invocation() {
+            let summary = serde_json::to_string(&response.summary).unwrap_or_default();
+            return Err(HandlerError::Retryable {
+                count: retryable,
+                summary,
+            });
+        }
+        Ok(response)
+    }
+
+    fn report(&self, summary: &Summary) {
+        for skip in &summary.skipped {
+            tracing::info!(object = %skip.object, reason = %skip.reason, "object skipped");
+        }
+        let text = serde_json::to_string(summary).unwrap_or_default();
+        tracing::info!(summary = %text, "invocation done");
+        // EMF lines go to stdout on their own, where CloudWatch turns them into metrics.
+        println!(
+            "{}",
+            crate::metrics::emf(summary, &self.function_name, chrono::Utc::now())
+        );
+    }
+}

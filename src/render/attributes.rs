@@ -1,0 +1,87 @@
+//! SNS message attributes, so subscribers can filter (`{"level": ["critical"]}`) without
+//! parsing bodies. Kept SDK-free here; the publisher converts them.
+
+use super::{facts::Facts, sanitize, Alert};
+
+/// One message attribute: `String` or `String.Array` (a JSON array in `value`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    pub name: &'static str,
+    pub data_type: &'static str,
+    pub value: String,
+}
+
+impl Attribute {
+    pub fn string(name: &'static str, value: &str) -> Option<Attribute> {
+        let value = sanitize::clean(value, sanitize::FIELD_MAX);
+        (!value.is_empty()).then_some(Attribute {
+            name,
+            data_type: "String",
+            value,
+        })
+    }
+
+    pub fn array(name: &'static str, values: &[String]) -> Option<Attribute> {
+        let values: Vec<String> = values
+            .iter()
+            .take(50)
+            .map(|v| sanitize::clean(v, sanitize::FIELD_MAX))
+            .filter(|v| !v.is_empty())
+            .collect();
+        (!values.is_empty()).then(|| Attribute {
+            name,
+            data_type: "String.Array",
+            value: serde_json::to_string(&values).unwrap_or_else(|_| "[]".into()),
+        })
+    }
+
+    /// What SNS counts toward the message size.
+    pub fn size(&self) -> usize {
+        self.name.len() + self.data_type.len() + self.value.len()
+    }
+}
+
+/// `kind`, `level`, `rule_id`, `event_source`, `event_name`, `account_id`, `region` and
+/// `tags`; an attribute whose value is unknown is left out (SNS rejects empty values).
+pub fn attributes(alert: &Alert) -> Vec<Attribute> {
+    let f = Facts::of(alert);
+    let level = serde_json::to_value(alert.rule.level)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    [
+        Attribute::string("kind", "alert"),
+        Attribute::string("level", &level),
+        Attribute::string("rule_id", &alert.rule.id),
+        f.event_source
+            .and_then(|v| Attribute::string("event_source", &v)),
+        f.event_name
+            .and_then(|v| Attribute::string("event_name", &v)),
+        f.account.and_then(|v| Attribute::string("account_id", &v)),
+        f.region.and_then(|v| Attribute::string("region", &v)),
+        Attribute::array("tags", &alert.rule.tags),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::tests::alert;
+
+    #[test]
+    fn names_level_rule_event_and_tags() {
+        let mut a = alert("t");
+        a.event["awsRegion"] = "us-east-1".into();
+        let attrs = attributes(&a);
+        let get = |n: &str| attrs.iter().find(|a| a.name == n).map(|a| a.value.clone());
+        assert_eq!(get("level").as_deref(), Some("high"));
+        assert_eq!(get("rule_id").as_deref(), Some("r1"));
+        assert_eq!(get("event_name").as_deref(), Some("RebootInstance"));
+        assert_eq!(get("region").as_deref(), Some("us-east-1"));
+        assert_eq!(get("account_id"), None);
+        assert_eq!(get("tags").as_deref(), Some(r#"["attack.impact"]"#));
+    }
+}

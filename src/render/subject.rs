@@ -1,0 +1,64 @@
+//! The SNS subject, which email shows as the subject line.
+//!
+//! SNS requires ASCII without line breaks or control characters, under 100 characters. The
+//! separator is therefore an ASCII ` - `, not an em dash. When the whole does not fit, the rule
+//! title is cut (at a word, marked `...`) so the level and the account/region always show.
+
+use super::{facts::Facts, level_upper, sanitize, Alert};
+
+/// SNS's limit is 100 characters; one less leaves no doubt.
+pub const SUBJECT_MAX: usize = 99;
+
+/// `[LEVEL] title - account/region`.
+pub fn subject(alert: &Alert) -> String {
+    let facts = Facts::of(alert);
+    compose(
+        &level_upper(alert.rule.level),
+        &alert.rule.title,
+        &format!(
+            "{}/{}",
+            facts.account.as_deref().unwrap_or("?"),
+            facts.region.as_deref().unwrap_or("?")
+        ),
+    )
+}
+
+/// `[LEVEL] title - tail`, ASCII and cut to [`SUBJECT_MAX`], the title giving way first.
+pub fn compose(level: &str, title: &str, tail: &str) -> String {
+    let head = format!("[{}]", sanitize::ascii(level));
+    let tail = sanitize::truncate(&sanitize::ascii(tail), 40);
+    let title = sanitize::ascii(title);
+    let room = SUBJECT_MAX.saturating_sub(head.len() + tail.len() + 4);
+    let title = if title.len() <= room {
+        title
+    } else {
+        let cut = &title[..room.saturating_sub(3)];
+        let cut = cut.rsplit_once(' ').map_or(cut, |(a, _)| a);
+        format!("{}...", cut.trim_end())
+    };
+    let s = format!("{head} {title} - {tail}");
+    sanitize::truncate(&s, SUBJECT_MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::tests::alert;
+
+    #[test]
+    fn subject_is_short_ascii_and_clean() {
+        let s = subject(&alert(&format!("Root reboot\u{7} — {}", "x ".repeat(200))));
+        assert!(s.len() < 100, "{s}");
+        assert!(s.starts_with("[HIGH] Root reboot - "), "{s}");
+        assert!(s.ends_with("... - ?/?"), "{s}");
+        assert!(s.chars().all(|c| c.is_ascii() && !c.is_ascii_control()));
+    }
+
+    #[test]
+    fn subject_names_account_and_region() {
+        let mut a = alert("Root reboot");
+        a.event["recipientAccountId"] = "123456789012".into();
+        a.event["awsRegion"] = "eu-west-1".into();
+        assert_eq!(subject(&a), "[HIGH] Root reboot - 123456789012/eu-west-1");
+    }
+}

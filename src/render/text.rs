@@ -1,0 +1,94 @@
+//! The plain-text alert for email (and SNS's `default`): everything the reader at 3 a.m. needs
+//! to judge the event without opening a console, then links that do open it.
+
+use std::fmt::Write;
+
+use super::{facts::Facts, level_upper, lookup, sanitize, Alert};
+
+/// Longest `requestParameters` excerpt shown in the text (characters).
+const PARAMS_MAX: usize = 2000;
+/// Longest rule description or false-positive note (characters; rule text, still bounded).
+const RULE_TEXT_MAX: usize = 2000;
+
+/// The email body. Event values are cleaned (no control characters) and capped.
+pub fn text(alert: &Alert) -> String {
+    let f = Facts::of(alert);
+    let q = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "[{}] {}",
+        level_upper(alert.rule.level),
+        alert.headline()
+    );
+    s.push('\n');
+
+    s.push_str("What happened\n");
+    let what = match &f.resource {
+        Some((kind, name)) => format!("{} on {kind} {name}", q(&f.event_name)),
+        None => q(&f.event_name),
+    };
+    let _ = writeln!(s, "  {what} ({})", q(&f.event_source));
+    if let Some(error) = &f.error {
+        let _ = writeln!(s, "  Failed: {error}");
+    }
+    s.push('\n');
+
+    s.push_str("Who\n");
+    let _ = writeln!(s, "  Identity type: {}", q(&f.identity_type));
+    let _ = writeln!(s, "  Principal:     {}", q(&f.principal));
+    let _ = writeln!(s, "  Access key:    {}", q(&f.access_key));
+    let _ = writeln!(s, "  MFA used:      {}", f.mfa_text());
+    s.push('\n');
+
+    s.push_str("From where\n");
+    let _ = writeln!(s, "  Source IP:     {}", q(&f.source_ip));
+    let _ = writeln!(s, "  User agent:    {}", q(&f.user_agent));
+    s.push('\n');
+
+    s.push_str("When\n");
+    let _ = writeln!(s, "  {} (UTC)", q(&f.event_time));
+    s.push('\n');
+
+    s.push_str("Where\n");
+    let _ = writeln!(s, "  Account:       {}", q(&f.account));
+    let _ = writeln!(s, "  Region:        {}", q(&f.region));
+    let _ = writeln!(s, "  Event ID:      {}", q(&f.event_id));
+    s.push('\n');
+
+    let _ = writeln!(
+        s,
+        "About this rule ({})",
+        sanitize::clean(&alert.rule.id, 128)
+    );
+    if let Some(d) = &alert.rule.description {
+        let _ = writeln!(s, "  {}", sanitize::clean(d, RULE_TEXT_MAX));
+    }
+    if !alert.rule.falsepositives.is_empty() {
+        s.push_str("  False positives:\n");
+        for fp in alert.rule.falsepositives.iter().take(10) {
+            let _ = writeln!(s, "  - {}", sanitize::clean(fp, RULE_TEXT_MAX));
+        }
+    }
+    s.push('\n');
+
+    if let Some(params) = lookup(&alert.event, "requestParameters").filter(|v| !v.is_null()) {
+        s.push_str("Request parameters\n");
+        let _ = writeln!(s, "  {}", sanitize::clean(&params.to_string(), PARAMS_MAX));
+        s.push('\n');
+    }
+
+    if !f.links.is_empty() {
+        s.push_str("Links\n");
+        for link in &f.links {
+            let _ = writeln!(s, "  {}: {}", link.label, link.url);
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(
+        s,
+        "Read from {}",
+        sanitize::clean(&alert.source.to_string(), 1024)
+    );
+    s
+}

@@ -1,0 +1,112 @@
+//! Trigger stage: a Lambda payload becomes the list of objects to scan.
+//!
+//! Trail files reach the function in many envelopes: straight from S3, through SNS or SQS (or SNS
+//! then SQS), as CloudTrail's own SNS notification, from EventBridge, or as S3 Batch Operations
+//! tasks. The shape is detected from the payload, with no configuration, and every later stage
+//! sees only [`ObjectRef`]s. Each retry unit (an SQS message, a Batch task, or the whole invocation)
+//! is an [`Item`], so the handler can answer each trigger's failure contract.
+
+mod keys;
+mod shapes;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::fetch::ObjectRef;
+
+pub use keys::{decode_key, key_time_bound, skip_reason, TrailKey};
+
+/// How the payload arrived, which decides the shape of the response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// S3, SNS or EventBridge invoking directly: an error makes Lambda retry the whole event.
+    Direct,
+    /// An SQS batch: failures are reported per message in `batchItemFailures`.
+    Sqs,
+    /// An S3 Batch Operations job: each task gets its own result code.
+    Batch {
+        schema_version: String,
+        invocation_id: String,
+    },
+}
+
+/// One retry unit and the objects it names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Item {
+    /// The SQS message id or Batch task id; `None` for direct invocations.
+    pub id: Option<String>,
+    pub objects: Vec<ObjectRef>,
+    pub skipped: Vec<Skipped>,
+    /// Set when the unit could not be read at all; retrying would not change it.
+    pub invalid: Option<String>,
+}
+
+/// A key that was not scanned, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skipped {
+    pub object: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    pub kind: Kind,
+    pub items: Vec<Item>,
+}
+
+impl Trigger {
+    pub fn objects(&self) -> impl Iterator<Item = &ObjectRef> {
+        self.items.iter().flat_map(|i| &i.objects)
+    }
+}
+
+/// Settings that shape how keys are filtered.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only keys under this prefix are scanned (`TRAIL_KEY_PREFIX`), for buckets shared with other data.
+    pub key_prefix: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TriggerError {
+    #[error("unrecognised payload: {0}")]
+    UnknownShape(String),
+    #[error("malformed {shape}: {message}")]
+    Malformed {
+        shape: &'static str,
+        message: String,
+    },
+}
+
+/// Reads a payload whose shape tells what sent it.
+pub fn parse(payload: &Value, options: &Options) -> Result<Trigger, TriggerError> {
+    shapes::parse(payload, options)
+}
+
+impl Item {
+    /// Files an object under scan or skip. `encoded` keys come from S3 notifications.
+    pub fn add(&mut self, bucket: &str, key: &str, encoded: bool, options: &Options) {
+        let key = if encoded {
+            match decode_key(key) {
+                Ok(key) => key,
+                Err(reason) => {
+                    let object = format!("s3://{bucket}/{key}");
+                    self.skipped.push(Skipped { object, reason });
+                    return;
+                }
+            }
+        } else {
+            key.to_string()
+        };
+        match skip_reason(&key, options.key_prefix.as_deref()) {
+            Some(reason) => self.skipped.push(Skipped {
+                object: format!("s3://{bucket}/{key}"),
+                reason,
+            }),
+            None => self.objects.push(ObjectRef::S3 {
+                bucket: bucket.to_string(),
+                key,
+            }),
+        }
+    }
+}
