@@ -476,9 +476,14 @@ detection:
         "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]});
 
     proxy.fail_after(1);
+    let first = handler.handle(payload.clone()).await;
     assert!(
-        handler.handle(payload.clone()).await.is_err(),
-        "handler must fail so Lambda retries"
+        first.is_err(),
+        "handler must fail so Lambda retries: {first:?}"
+    );
+    eprintln!(
+        "first run: {}",
+        first.err().map(|e| e.to_string()).unwrap_or_default()
     );
     assert_eq!(
         waiting(&aws, &queue).await,

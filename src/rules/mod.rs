@@ -1,10 +1,47 @@
-//! Placeholder for the rule language (parse → compile → evaluate); replaced by the real tree.
+//! The rule language: Sigma YAML rules over CloudTrail records.
+//!
+//! A rule goes through three stages, each its own module:
+//!
+//! - **parse** ([`yaml`], [`parse`], [`modifiers`], [`condition`]): YAML → [`ast::RuleAst`].
+//!   Every YAML node keeps its position, so each problem is reported as `file:line:col`.
+//! - **compile** ([`compile`], [`pattern`]): the AST → matchers built once at load:
+//!   lowercased needles, regexes, CIDRs. Rules are then indexed ([`index`]) by the
+//!   `eventName`/`eventSource` values their conditions require.
+//! - **evaluate** ([`eval`]): a record is checked only against the rules its
+//!   `eventName`/`eventSource` can reach, comparing without allocating in the common case.
+//!
+//! [`explain`] traces one evaluation for `trailwatch rules explain` and for the `tests:`
+//! cases rule files carry; [`reference`] is a slow, direct interpreter of the AST that
+//! property tests hold the compiled evaluator to. `RULES.md` is the rule author's reference.
+use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
+pub mod ast;
+pub mod compile;
+pub mod condition;
+pub mod eval;
+pub mod explain;
+pub mod index;
+mod load;
+pub mod modifiers;
+pub mod parse;
+pub mod pattern;
+pub mod reference;
+pub mod yaml;
+
+pub use ast::{Expect, TestCase};
+pub use explain::{CaseOutcome, Explanation, FieldTrace, SelectionTrace};
+
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled_rules.rs"));
+}
+
 /// How urgent a rule's alerts are, as Sigma spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Informational,
@@ -12,6 +49,43 @@ pub enum Level {
     Medium,
     High,
     Critical,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Informational => "informational",
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+            Level::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// The error for a level name Sigma does not define.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown level `{0}`: expected informational, low, medium, high or critical")]
+pub struct UnknownLevel(pub String);
+
+impl FromStr for Level {
+    type Err = UnknownLevel;
+    fn from_str(s: &str) -> Result<Level, UnknownLevel> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "informational" => Level::Informational,
+            "low" => Level::Low,
+            "medium" => Level::Medium,
+            "high" => Level::High,
+            "critical" => Level::Critical,
+            _ => return Err(UnknownLevel(s.to_owned())),
+        })
+    }
 }
 
 /// One compiled rule with the metadata alerts carry.
@@ -23,9 +97,53 @@ pub struct Rule {
     pub tags: Vec<String>,
     pub description: Option<String>,
     pub falsepositives: Vec<String>,
+    /// The file path (or bundled name) the rule came from.
     pub source: String,
     pub notify: Vec<String>,
     pub summary: Option<String>,
+    detection: Arc<compile::CompiledDetection>,
+    tests: Arc<Vec<TestCase>>,
+}
+
+impl Rule {
+    fn new(ast: ast::RuleAst, detection: Arc<compile::CompiledDetection>) -> Rule {
+        Rule {
+            id: ast.id,
+            title: ast.title,
+            level: ast.level,
+            tags: ast.tags,
+            description: ast.description,
+            falsepositives: ast.falsepositives,
+            source: ast.source,
+            notify: ast.notify,
+            summary: ast.summary,
+            detection,
+            tests: Arc::new(ast.tests),
+        }
+    }
+
+    /// Whether this rule matches the record (no index pre-check).
+    pub fn is_match(&self, record: &serde_json::Value) -> bool {
+        self.detection.matches(record)
+    }
+
+    /// The evaluation tree of this rule over `record`.
+    pub fn explain(&self, record: &serde_json::Value) -> Explanation {
+        explain::explain(&self.detection, self, record)
+    }
+
+    /// The `tests:` cases written in the rule file.
+    pub fn tests(&self) -> &[TestCase] {
+        &self.tests
+    }
+
+    /// Runs the rule's `tests:` cases.
+    pub fn run_tests(&self) -> Vec<CaseOutcome> {
+        self.tests
+            .iter()
+            .map(|c| explain::run_case(&self.detection, self, c))
+            .collect()
+    }
 }
 
 /// Errors from loading rules, each pointing at `file:line:col`.
@@ -46,32 +164,78 @@ pub struct RuleError {
 #[derive(Debug, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    index: index::RuleIndex,
+    notes: Vec<String>,
 }
 
 impl RuleSet {
+    /// The rules under `rules/` embedded at build time (with `rules/placeholders.yml`).
     pub fn bundled() -> Result<RuleSet, RuleErrors> {
-        Ok(RuleSet::default())
+        let sources: Vec<(String, String)> = bundled::BUNDLED
+            .iter()
+            .map(|(name, text)| (format!("rules/{name}"), (*text).to_owned()))
+            .collect();
+        RuleSet::from_sources(&sources)
     }
-    pub fn load_paths<P: AsRef<Path>>(_paths: &[P]) -> Result<RuleSet, RuleErrors> {
-        Ok(RuleSet::default())
+
+    /// Names and contents of the bundled rule files, relative to `rules/`.
+    pub fn bundled_sources() -> &'static [(&'static str, &'static str)] {
+        bundled::BUNDLED
     }
-    pub fn from_sources(_sources: &[(String, String)]) -> Result<RuleSet, RuleErrors> {
-        Ok(RuleSet::default())
+
+    /// Loads rule files and directories; every file is checked and all errors returned.
+    pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<RuleSet, RuleErrors> {
+        let mut errors = Vec::new();
+        let groups = paths
+            .iter()
+            .map(|p| load::read_path(p.as_ref(), &mut errors))
+            .collect();
+        load::build(groups, errors)
     }
+
+    /// Loads in-memory `(name, yaml)` sources; one named `placeholders.yml` supplies
+    /// placeholders.
+    pub fn from_sources(sources: &[(String, String)]) -> Result<RuleSet, RuleErrors> {
+        load::build(vec![load::group_sources(sources)], Vec::new())
+    }
+
     pub fn len(&self) -> usize {
         self.rules.len()
     }
+
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
+
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
-    pub fn may_match(&self, _event_source: Option<&str>, _event_name: Option<&str>) -> bool {
-        !self.rules.is_empty()
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
     }
-    pub fn matches<'a>(&'a self, _record: &serde_json::Value, _out: &mut Vec<&'a Rule>) {}
+
+    /// Cheap pre-check: `false` only when no rule could match a record with these
+    /// `eventSource`/`eventName` values (`None` meaning absent or null).
+    pub fn may_match(&self, event_source: Option<&str>, event_name: Option<&str>) -> bool {
+        self.index.may_match(event_source, event_name)
+    }
+
+    /// Appends the rules matching `record`, in load order.
+    pub fn matches<'a>(&'a self, record: &serde_json::Value, out: &mut Vec<&'a Rule>) {
+        let mut cand = Vec::new();
+        self.index.candidates(record, self.rules.len(), &mut cand);
+        out.extend(
+            cand.into_iter()
+                .filter_map(|i| self.rules.get(i))
+                .filter(|r| r.detection.matches(record)),
+        );
+    }
+
+    /// Why rules were skipped: non-CloudTrail logsource, deprecated/unsupported status,
+    /// correlation rules.
     pub fn notes(&self) -> &[String] {
-        &[]
+        &self.notes
     }
 }

@@ -49,13 +49,7 @@ fn notification(value: &Value, item: &mut Item, options: &Options) -> Result<boo
         return Ok(true);
     }
     if first_record_source(value).as_deref() == Some("aws:s3") {
-        let event: S3Event = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
-        for record in event.records {
-            let bucket = record.s3.bucket.name.unwrap_or_default();
-            let key = record.s3.object.key.unwrap_or_default();
-            if bucket.is_empty() || key.is_empty() {
-                return Err("S3 record without bucket name or object key".into());
-            }
+        for (bucket, key) in s3_objects(value)? {
             item.add(&bucket, &key, true, options);
         }
         return Ok(true);
@@ -88,6 +82,46 @@ fn notification(value: &Value, item: &mut Item, options: &Options) -> Result<boo
         return eventbridge(value, item, options).map(|()| true);
     }
     Ok(false)
+}
+
+/// Bucket and (encoded) key of each record of an S3 notification. The typed event is tried
+/// first; hand-made or trimmed notifications that lack its required fields are read leniently.
+fn s3_objects(value: &Value) -> Result<Vec<(String, String)>, String> {
+    if let Ok(event) = serde_json::from_value::<S3Event>(value.clone()) {
+        let pairs = event.records.into_iter().map(|r| {
+            (
+                r.s3.bucket.name.unwrap_or_default(),
+                r.s3.object.key.unwrap_or_default(),
+            )
+        });
+        return non_empty(pairs.collect());
+    }
+    let records = value
+        .get("Records")
+        .and_then(Value::as_array)
+        .ok_or("Records is not an array")?;
+    let text = |r: &Value, pointer: &str| {
+        r.pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    non_empty(
+        records
+            .iter()
+            .map(|r| (text(r, "/s3/bucket/name"), text(r, "/s3/object/key")))
+            .collect(),
+    )
+}
+
+fn non_empty(pairs: Vec<(String, String)>) -> Result<Vec<(String, String)>, String> {
+    match pairs
+        .iter()
+        .any(|(bucket, key)| bucket.is_empty() || key.is_empty())
+    {
+        true => Err("S3 record without bucket name or object key".into()),
+        false => Ok(pairs),
+    }
 }
 
 /// A notification carried as a JSON string (SNS `Message`, SQS `body`).

@@ -1,0 +1,127 @@
+//! Which rules can match a record, from the `eventName`/`eventSource` values their
+//! conditions require. A rule whose condition forces `eventName` into a set of exact values
+//! is filed under those values; failing that, under its `eventSource` values; otherwise it
+//! is checked against every record.
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use super::ast::Cond;
+use super::compile::{CSelection, CValue, CompiledDetection};
+
+type Req = Option<BTreeSet<String>>;
+
+/// The exact (lowercased) values `field` must take for `det` to match, if the condition
+/// forces them. `None` means "no constraint we can use".
+pub fn requirement(det: &CompiledDetection, field: &str) -> Req {
+    cond_req(&det.condition, &det.selections, field)
+}
+
+fn cond_req(c: &Cond, sels: &[CSelection], field: &str) -> Req {
+    match c {
+        Cond::Sel(i) => sels.get(*i).and_then(|s| selection_req(s, field)),
+        Cond::Not(_) => None,
+        Cond::And(items) => items
+            .iter()
+            .filter_map(|i| cond_req(i, sels, field))
+            .reduce(|a, b| a.intersection(&b).cloned().collect()),
+        Cond::Or(items) => union_all(items.iter().map(|i| cond_req(i, sels, field))),
+    }
+}
+
+fn union_all(reqs: impl Iterator<Item = Req>) -> Req {
+    let mut acc = BTreeSet::new();
+    for r in reqs {
+        acc.extend(r?);
+    }
+    Some(acc)
+}
+
+fn selection_req(s: &CSelection, field: &str) -> Req {
+    union_all(s.groups.iter().map(|g| {
+        g.iter()
+            .filter(|f| f.path.len() == 1 && f.path[0] == field && !f.values.is_empty())
+            .filter_map(|f| {
+                f.values
+                    .iter()
+                    .map(|v| match v {
+                        CValue::Str(p) => p.exact().map(str::to_lowercase),
+                        _ => None,
+                    })
+                    .collect::<Option<BTreeSet<String>>>()
+            })
+            .reduce(|a, b| a.intersection(&b).cloned().collect())
+    }))
+}
+
+/// Rule indices filed by required `eventName`, else `eventSource`, else always checked.
+#[derive(Debug, Default, Clone)]
+pub struct RuleIndex {
+    by_name: HashMap<String, Vec<usize>>,
+    by_source: HashMap<String, Vec<usize>>,
+    always: Vec<usize>,
+}
+
+/// How a record's key field looks for lookup purposes.
+enum Key {
+    Absent,
+    Text(String),
+    /// Not a string: the index cannot say, so every rule is a candidate.
+    Unknown,
+}
+
+fn key_of(record: &Value, field: &str) -> Key {
+    match record.get(field) {
+        None | Some(Value::Null) => Key::Absent,
+        Some(Value::String(s)) => Key::Text(s.to_lowercase()),
+        Some(_) => Key::Unknown,
+    }
+}
+
+impl RuleIndex {
+    pub fn build(dets: &[&CompiledDetection]) -> RuleIndex {
+        let mut idx = RuleIndex::default();
+        for (i, d) in dets.iter().enumerate() {
+            if let Some(names) = requirement(d, "eventName") {
+                for n in names {
+                    idx.by_name.entry(n).or_default().push(i);
+                }
+            } else if let Some(sources) = requirement(d, "eventSource") {
+                for s in sources {
+                    idx.by_source.entry(s).or_default().push(i);
+                }
+            } else {
+                idx.always.push(i);
+            }
+        }
+        idx
+    }
+
+    /// Whether any rule could match a record whose `eventSource`/`eventName` are these
+    /// strings (`None`: absent or null).
+    pub fn may_match(&self, source: Option<&str>, name: Option<&str>) -> bool {
+        !self.always.is_empty()
+            || name.is_some_and(|n| self.by_name.contains_key(&n.to_lowercase()))
+            || source.is_some_and(|s| self.by_source.contains_key(&s.to_lowercase()))
+    }
+
+    /// Appends candidate rule indices for `record`, ascending. `total` is the rule count,
+    /// used when the record's keys are not plain strings.
+    pub fn candidates(&self, record: &Value, total: usize, out: &mut Vec<usize>) {
+        let name = key_of(record, "eventName");
+        let source = key_of(record, "eventSource");
+        if matches!(name, Key::Unknown) || matches!(source, Key::Unknown) {
+            out.extend(0..total);
+            return;
+        }
+        let start = out.len();
+        out.extend_from_slice(&self.always);
+        if let Key::Text(n) = &name {
+            out.extend(self.by_name.get(n).into_iter().flatten());
+        }
+        if let Key::Text(s) = &source {
+            out.extend(self.by_source.get(s).into_iter().flatten());
+        }
+        out[start..].sort_unstable();
+    }
+}

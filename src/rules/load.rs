@@ -1,0 +1,203 @@
+//! Finding rule files, reading placeholders, and turning sources into a [`RuleSet`].
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::compile::compile;
+use super::index::RuleIndex;
+use super::modifiers::Placeholders;
+use super::parse::{parse_source, FileOutcome};
+use super::yaml::{self, NodeKind};
+use super::{Rule, RuleError, RuleErrors, RuleSet};
+
+pub const PLACEHOLDERS_FILE: &str = "placeholders.yml";
+
+fn io_error(file: &Path, e: std::io::Error) -> RuleError {
+    RuleError {
+        file: file.display().to_string(),
+        line: 1,
+        col: 1,
+        message: format!("cannot read: {e}"),
+    }
+}
+
+/// One group of sources sharing a placeholders file.
+pub struct Group {
+    pub sources: Vec<(String, String)>,
+    pub placeholders: Option<(String, String)>,
+}
+
+/// Reads a rules path: a file, or a directory walked recursively for `*.yml`/`*.yaml`
+/// (its root `placeholders.yml` supplies placeholders and is not a rule).
+pub fn read_path(path: &Path, errors: &mut Vec<RuleError>) -> Group {
+    let mut group = Group {
+        sources: Vec::new(),
+        placeholders: None,
+    };
+    if path.is_dir() {
+        let ph = path.join(PLACEHOLDERS_FILE);
+        if ph.is_file() {
+            match std::fs::read_to_string(&ph) {
+                Ok(t) => group.placeholders = Some((ph.display().to_string(), t)),
+                Err(e) => errors.push(io_error(&ph, e)),
+            }
+        }
+        let mut files = Vec::new();
+        walk(path, &mut files, errors);
+        files.sort();
+        for f in files {
+            match std::fs::read_to_string(&f) {
+                Ok(t) => group.sources.push((f.display().to_string(), t)),
+                Err(e) => errors.push(io_error(&f, e)),
+            }
+        }
+    } else {
+        match std::fs::read_to_string(path) {
+            Ok(t) => group.sources.push((path.display().to_string(), t)),
+            Err(e) => errors.push(io_error(path, e)),
+        }
+    }
+    group
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<RuleError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => return errors.push(io_error(dir, e)),
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            walk(&p, out, errors);
+        } else if is_rule_file(&p) {
+            out.push(p);
+        }
+    }
+}
+
+fn is_rule_file(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    (name.ends_with(".yml") || name.ends_with(".yaml")) && name != PLACEHOLDERS_FILE
+}
+
+/// Parses a placeholders file: a map of name → list of values.
+pub fn parse_placeholders(file: &str, text: &str, errors: &mut Vec<RuleError>) -> Placeholders {
+    let mut out = Placeholders::new();
+    let err = |line, col, message: String| RuleError {
+        file: file.to_owned(),
+        line,
+        col,
+        message,
+    };
+    let docs = match yaml::parse_documents(text) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.push(err(e.line, e.col, format!("YAML syntax: {}", e.message)));
+            return out;
+        }
+    };
+    let Some(doc) = docs.first() else {
+        return out;
+    };
+    let entries = match &doc.kind {
+        NodeKind::Map(m) => m,
+        NodeKind::Null => return out,
+        _ => {
+            errors.push(err(
+                doc.line,
+                doc.col,
+                "placeholders must be a map".to_owned(),
+            ));
+            return out;
+        }
+    };
+    for (k, v) in entries {
+        let Some(name) = k.scalar_text() else {
+            errors.push(err(
+                k.line,
+                k.col,
+                "placeholder names must be strings".to_owned(),
+            ));
+            continue;
+        };
+        let values = match &v.kind {
+            NodeKind::Seq(items) => items.iter().filter_map(|i| i.scalar_text()).collect(),
+            NodeKind::Null => Vec::new(),
+            _ => v.scalar_text().into_iter().collect(),
+        };
+        out.insert(name, values);
+    }
+    out
+}
+
+/// Parses, compiles and indexes groups of sources, collecting every error.
+pub fn build(groups: Vec<Group>, mut errors: Vec<RuleError>) -> Result<RuleSet, RuleErrors> {
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut notes = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for g in groups {
+        let placeholders = g
+            .placeholders
+            .map(|(f, t)| parse_placeholders(&f, &t, &mut errors))
+            .unwrap_or_default();
+        for (file, text) in &g.sources {
+            let FileOutcome {
+                rules: asts,
+                notes: n,
+                errors: e,
+            } = parse_source(file, text, &placeholders);
+            notes.extend(n);
+            errors.extend(e);
+            for ast in asts {
+                if let Some(prev) = seen.get(&ast.id) {
+                    errors.push(RuleError {
+                        file: file.clone(),
+                        line: ast.id_pos.line,
+                        col: ast.id_pos.col,
+                        message: format!("duplicate rule id `{}` (also in {prev})", ast.id),
+                    });
+                    continue;
+                }
+                match compile(&ast.detection) {
+                    Ok(det) => {
+                        seen.insert(ast.id.clone(), file.clone());
+                        rules.push(Rule::new(ast, Arc::new(det)));
+                    }
+                    Err(errs) => errors.extend(errs.into_iter().map(|(p, m)| RuleError {
+                        file: file.clone(),
+                        line: p.line,
+                        col: p.col,
+                        message: m,
+                    })),
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(RuleErrors(errors));
+    }
+    let dets: Vec<_> = rules.iter().map(|r| r.detection.as_ref()).collect();
+    let index = RuleIndex::build(&dets);
+    Ok(RuleSet {
+        rules,
+        index,
+        notes,
+    })
+}
+
+/// Splits in-memory sources into rule files and placeholders files (by file name).
+pub fn group_sources(sources: &[(String, String)]) -> Group {
+    let mut g = Group {
+        sources: Vec::new(),
+        placeholders: None,
+    };
+    for (name, text) in sources {
+        let file = name.rsplit('/').next().unwrap_or(name);
+        if file == PLACEHOLDERS_FILE {
+            g.placeholders = Some((name.clone(), text.clone()));
+        } else {
+            g.sources.push((name.clone(), text.clone()));
+        }
+    }
+    g
+}

@@ -1,0 +1,194 @@
+//! The compiled, indexed evaluator agrees with the direct reference interpreter of the same
+//! rule AST on generated rules and records.
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use trailwatch::rules::modifiers::Placeholders;
+use trailwatch::rules::{parse, reference, RuleSet};
+
+const FIELDS: &[&str] = &[
+    "eventName",
+    "eventSource",
+    "userIdentity.type",
+    "a.b",
+    "arr.x",
+    "n",
+];
+const TEXT: &str = "[aAbBé*?\\\\ .]{0,4}";
+
+fn scalar_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => TEXT.prop_map(|s| format!("'{s}'")),
+        1 => (0i64..4).prop_map(|n| n.to_string()),
+        1 => any::<bool>().prop_map(|b| b.to_string()),
+        1 => Just("null".to_owned()),
+    ]
+}
+
+fn quoted_list(items: Vec<String>) -> String {
+    format!("[{}]", items.join(", "))
+}
+
+/// One `key: value` line of a selection map.
+fn entry() -> impl Strategy<Value = String> {
+    let field = prop::sample::select(FIELDS);
+    let strings = prop::collection::vec(TEXT.prop_map(|s| format!("'{s}'")), 1..3);
+    prop_oneof![
+        4 => (field.clone(), prop::collection::vec(scalar_text(), 1..3))
+            .prop_map(|(f, v)| format!("{f}: {}", quoted_list(v))),
+        3 => (
+            field.clone(),
+            prop::sample::select(vec!["contains", "startswith", "endswith", "cased", "contains|all", "neq", "contains|cased"]),
+            strings.clone()
+        )
+            .prop_map(|(f, m, v)| format!("{f}|{m}: {}", quoted_list(v))),
+        1 => (field.clone(), prop::sample::select(vec!["'^a'", "'b$'", "'a.b'", "'(?i)é'", "'\\d'"]), any::<bool>())
+            .prop_map(|(f, r, i)| format!("{f}|re{}: {r}", if i { "|i" } else { "" })),
+        1 => (field.clone(), any::<bool>()).prop_map(|(f, b)| format!("{f}|exists: {b}")),
+        1 => (field.clone(), prop::sample::select(vec!["lt", "lte", "gt", "gte"]), 0i64..4)
+            .prop_map(|(f, op, n)| format!("{f}|{op}: {n}")),
+        1 => (field.clone(), prop::sample::select(vec!["'10.0.0.0/8'", "'2001:db8::/32'"]))
+            .prop_map(|(f, c)| format!("{f}|cidr: {c}")),
+        1 => (field.clone(), prop::sample::select(FIELDS), prop::sample::select(vec!["", "|contains", "|startswith"]))
+            .prop_map(|(f, o, m)| format!("{f}|fieldref{m}: {o}")),
+    ]
+}
+
+fn selection() -> impl Strategy<Value = String> {
+    let map = || {
+        prop::collection::vec(entry(), 1..4).prop_map(|mut es| {
+            let mut seen = std::collections::HashSet::new();
+            es.retain(|e| seen.insert(e.split(": ").next().unwrap_or_default().to_owned()));
+            es
+        })
+    };
+    prop_oneof![
+        4 => map().prop_map(|es| es.iter().map(|e| format!("    {e}\n")).collect()),
+        1 => prop::collection::vec(map(), 2..3).prop_map(|maps| {
+            maps.iter()
+                .map(|es| {
+                    es.iter()
+                        .enumerate()
+                        .map(|(i, e)| format!("    {} {e}\n", if i == 0 { "-" } else { " " }))
+                        .collect::<String>()
+                })
+                .collect()
+        }),
+        1 => prop::collection::vec(TEXT.prop_map(|s| format!("'{s}'")), 1..3)
+            .prop_map(|ks| ks.iter().map(|k| format!("    - {k}\n")).collect()),
+    ]
+}
+
+fn condition(n: usize) -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        4 => (0..n).prop_map(|i| format!("s{i}")),
+        1 => Just("1 of s*".to_owned()),
+        1 => Just("all of them".to_owned()),
+    ];
+    leaf.prop_recursive(3, 12, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} and {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} or {b}")),
+            inner.prop_map(|a| format!("not ({a})")),
+        ]
+    })
+}
+
+fn rule_yaml() -> impl Strategy<Value = String> {
+    (1usize..4).prop_flat_map(|n| {
+        (prop::collection::vec(selection(), n), condition(n)).prop_map(|(sels, cond)| {
+            let mut y = String::from(
+                "title: generated\nid: g1\nlevel: low\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n",
+            );
+            for (i, s) in sels.iter().enumerate() {
+                y.push_str(&format!("  s{i}:\n{s}"));
+            }
+            y.push_str(&format!("  condition: {cond}\n"));
+            y
+        })
+    })
+}
+
+fn json_scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        4 => "[aAbBé*?\\\\ .]{0,4}".prop_map(Value::from),
+        1 => prop::sample::select(vec!["10.1.2.3", "2001:db8::5", "192.0.2.1", "1.5"]).prop_map(Value::from),
+        1 => (0i64..4).prop_map(Value::from),
+        1 => any::<bool>().prop_map(Value::from),
+        1 => Just(Value::Null),
+    ]
+}
+
+fn maybe(v: impl Strategy<Value = Value>) -> impl Strategy<Value = Option<Value>> {
+    prop::option::weighted(0.8, v)
+}
+
+fn record() -> impl Strategy<Value = Value> {
+    (
+        maybe(json_scalar()),
+        maybe(json_scalar()),
+        maybe(json_scalar()),
+        maybe(json_scalar()),
+        prop::collection::vec(maybe(json_scalar()), 0..3),
+        maybe(prop_oneof![
+            json_scalar(),
+            prop::collection::vec(json_scalar(), 0..3).prop_map(Value::from)
+        ]),
+    )
+        .prop_map(|(name, source, utype, ab, arr, n)| {
+            let mut m = Map::new();
+            if let Some(v) = name {
+                m.insert("eventName".into(), v);
+            }
+            if let Some(v) = source {
+                m.insert("eventSource".into(), v);
+            }
+            if let Some(v) = utype {
+                m.insert("userIdentity".into(), json!({ "type": v }));
+            }
+            if let Some(v) = ab {
+                m.insert("a".into(), json!({ "b": v }));
+            }
+            let items: Vec<Value> = arr
+                .into_iter()
+                .map(|x| x.map(|v| json!({ "x": v })).unwrap_or(json!({})))
+                .collect();
+            m.insert("arr".into(), Value::Array(items));
+            if let Some(v) = n {
+                m.insert("n".into(), v);
+            }
+            Value::Object(m)
+        })
+}
+
+fn key(record: &Value, field: &str) -> Option<Option<String>> {
+    match record.get(field) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 768, ..ProptestConfig::default() })]
+
+    #[test]
+    fn compiled_evaluator_agrees_with_reference(yaml in rule_yaml(), records in prop::collection::vec(record(), 1..6)) {
+        let set = RuleSet::from_sources(&[("g.yml".into(), yaml.clone())])
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{yaml}")))?;
+        let outcome = parse::parse_source("g.yml", &yaml, &Placeholders::new());
+        prop_assert!(outcome.errors.is_empty());
+        let ast = &outcome.rules[0];
+        for rec in &records {
+            let mut out = Vec::new();
+            set.matches(rec, &mut out);
+            let compiled = !out.is_empty();
+            let direct = reference::rule_matches(ast, rec);
+            prop_assert_eq!(compiled, direct, "rule:\n{}\nrecord: {}", yaml, rec);
+            if let (Some(src), Some(name)) = (key(rec, "eventSource"), key(rec, "eventName")) {
+                if direct {
+                    prop_assert!(set.may_match(src.as_deref(), name.as_deref()), "may_match said no:\n{}\n{}", yaml, rec);
+                }
+            }
+        }
+    }
+}
