@@ -29,6 +29,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     trailwatch::logging::init_cli();
     let result = match Cli::parse().command {
         Command::Scan(args) => scan::run(args),
@@ -38,4 +39,14 @@ fn main() -> ExitCode {
         eprintln!("trailwatch: {e:#}");
         ExitCode::from(2)
     })
+}
+
+/// Output piped into `head` should end the process quietly, as other Unix tools do, rather
+/// than panic on the first write after the reader has gone.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; resets one signal's handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
