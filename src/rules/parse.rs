@@ -153,6 +153,13 @@ fn parse_rule(
         notes.push(format!("{label}: logsource is not AWS CloudTrail; skipped"));
         return None;
     }
+    if has_aggregation(doc) {
+        notes.push(format!(
+            "{label}: aggregation condition (`| count() ...`) is Sigma 1 syntax, not supported yet \
+             (a correlation rule expresses it); skipped"
+        ));
+        return None;
+    }
     let before = ctx.errors.len();
     let title = required_str(ctx, doc, "title");
     let id = required_str(ctx, doc, "id");
@@ -595,5 +602,18 @@ pub fn to_json(n: &Node) -> serde_json::Value {
                 .map(|(k, v)| (k.scalar_text().unwrap_or_default(), to_json(v)))
                 .collect(),
         ),
+    }
+}
+
+/// Sigma 1 aggregations (`selection | count() by x > 5`) need state across records; the rule is
+/// skipped with a note, as correlation rules are, rather than failing the whole load.
+fn has_aggregation(doc: &Node) -> bool {
+    let Some(condition) = doc.get("detection").and_then(|d| d.get("condition")) else {
+        return false;
+    };
+    let text = |n: &Node| n.as_str().is_some_and(|c| c.contains('|'));
+    match &condition.kind {
+        NodeKind::Seq(items) => items.iter().any(text),
+        _ => text(condition),
     }
 }
