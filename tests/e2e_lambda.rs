@@ -24,6 +24,36 @@ fn venv_path() -> String {
     }
 }
 
+/// A `cargo` command with none of the variables `cargo test` sets for this test binary.
+/// Several build scripts (aws-lc-sys, ring, ...) rerun when `CARGO_MANIFEST_DIR` or
+/// `CARGO_PKG_*` change, so letting them leak into the nested build would rebuild half the
+/// dependency graph here and again in the next `cargo test`.
+fn cargo() -> Command {
+    const SET_BY_CARGO_TEST: [&str; 8] = [
+        "CARGO_MANIFEST_",
+        "CARGO_PKG_",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    let mut cmd = Command::new("cargo");
+    for (name, _) in std::env::vars_os() {
+        let leaked = name
+            .to_str()
+            .is_some_and(|n| SET_BY_CARGO_TEST.iter().any(|p| n.starts_with(p)));
+        if leaked {
+            cmd.env_remove(&name);
+        }
+    }
+    cmd.current_dir(support::repo_path(""))
+        .env("PATH", venv_path())
+        .stdin(Stdio::null());
+    cmd
+}
+
 fn tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
@@ -42,16 +72,13 @@ impl Watch {
         let port = support::free_port();
         let log = log_dir.join("watch.log");
         let out = std::fs::File::create(&log).expect("watch log");
-        let mut cmd = Command::new("cargo");
-        cmd.current_dir(support::repo_path(""))
-            .args(["lambda", "watch", "--ignore-changes"])
+        let mut cmd = cargo();
+        cmd.args(["lambda", "watch", "--ignore-changes"])
             .args(["-A", "127.0.0.1", "-P", &port.to_string()])
-            .env("PATH", venv_path())
             .envs(moto.env())
             .env("ALERT_TOPIC_ARN", topic_arn)
             .env_remove("RULES_PATH")
             .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log handle"))
             .stderr(out);
         let mut server = Spawned::spawn("cargo lambda watch", cmd);
@@ -71,13 +98,10 @@ impl Watch {
     fn invoke(&self, data_file: &str, log_dir: &Path) -> Value {
         let out_path = log_dir.join("invoke.out");
         let err_path = log_dir.join("invoke.err");
-        let mut cmd = Command::new("cargo");
-        cmd.current_dir(support::repo_path(""))
-            .args(["lambda", "invoke", "trailwatch-lambda"])
+        let mut cmd = cargo();
+        cmd.args(["lambda", "invoke", "trailwatch-lambda"])
             .args(["-A", "127.0.0.1", "-P", &self.port.to_string()])
             .args(["--data-file", data_file])
-            .env("PATH", venv_path())
-            .stdin(Stdio::null())
             .stdout(std::fs::File::create(&out_path).expect("invoke out"))
             .stderr(std::fs::File::create(&err_path).expect("invoke err"));
         let mut invoke = Spawned::spawn("cargo lambda invoke", cmd);
