@@ -1,6 +1,9 @@
 //! The Lambda handler end to end against moto: an S3 notification in, CloudTrail fetched from
 //! S3 and matched against the bundled rules, alerts read back from an SQS queue subscribed to
 //! the alert topic.
+//!
+//! Summaries are checked through their JSON, which is what the Lambda returns for a direct
+//! S3 invocation.
 mod support;
 
 use std::sync::Arc;
@@ -13,10 +16,7 @@ use trailwatch::rules::RuleSet;
 
 async fn handler_for(moto: &Moto, topic_arn: &str) -> Handler {
     let rules = RuleSet::bundled().expect("bundled rules compile");
-    let settings = Settings {
-        alert_topic_arn: topic_arn.to_string(),
-        rules: Arc::new(rules),
-    };
+    let settings = Settings::new(topic_arn, Arc::new(rules));
     Handler::new(&moto.sdk_config().await, settings)
 }
 
@@ -46,7 +46,7 @@ async fn s3_put_raises_exactly_the_root_reboot_alert() {
     let world = support::demo_world(&aws).await;
     let handler = handler_for(&moto, &world.topic_arn).await;
 
-    let summary = handler
+    let response = handler
         .handle(support::s3_put_event())
         .await
         .expect("handler succeeds");
@@ -55,7 +55,7 @@ async fn s3_put_raises_exactly_the_root_reboot_alert() {
     assert_eq!(alerts.len(), 1, "exactly one alert, got {alerts:#?}");
     assert_root_reboot_alert(&alerts[0], &world.key);
 
-    let summary = serde_json::to_value(&summary).expect("summary serializes");
+    let summary = serde_json::to_value(&response).expect("summary serializes");
     assert_eq!(summary["objects"], 1, "{summary:#}");
     assert_eq!(summary["events"], 5, "{summary:#}");
     assert_eq!(summary["alerts"], 1, "{summary:#}");
@@ -113,7 +113,7 @@ async fn corrupt_object_fails_alone() {
         .insert(0, bad_record);
 
     let handler = handler_for(&moto, &world.topic_arn).await;
-    let summary = handler
+    let response = handler
         .handle(event)
         .await
         .expect("one bad object does not fail the batch");
@@ -122,7 +122,7 @@ async fn corrupt_object_fails_alone() {
     assert_eq!(alerts.len(), 1, "the good object's alert, got {alerts:#?}");
     assert_root_reboot_alert(&alerts[0], &world.key);
 
-    let summary = serde_json::to_value(&summary).expect("summary serializes");
+    let summary = serde_json::to_value(&response).expect("summary serializes");
     assert_eq!(summary["objects"], 2, "{summary:#}");
     assert_eq!(summary["alerts"], 1, "{summary:#}");
     let failed = summary["failed"].as_array().expect("failed is a list");
@@ -151,8 +151,8 @@ async fn missing_object_is_reported_not_panicked() {
 
     // The bucket is empty: the notification names an object that is not there.
     let outcome = handler.handle(support::s3_put_event()).await;
-    if let Ok(summary) = outcome {
-        let summary = serde_json::to_value(&summary).expect("summary serializes");
+    if let Ok(response) = outcome {
+        let summary = serde_json::to_value(&response).expect("summary serializes");
         assert_eq!(summary["alerts"], 0, "{summary:#}");
         assert_eq!(
             summary["failed"].as_array().map(Vec::len),
