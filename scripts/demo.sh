@@ -76,7 +76,7 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 export AWS_EC2_METADATA_DISABLED=true
-unset AWS_PROFILE AWS_SESSION_TOKEN RULES_PATH
+unset AWS_PROFILE AWS_SESSION_TOKEN RULES_PATH RULES_S3_URI
 echo "    $AWS_ENDPOINT_URL"
 
 step "creating the trail bucket, the alert topic and a subscriber queue"

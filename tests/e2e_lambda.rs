@@ -78,6 +78,7 @@ impl Watch {
             .envs(moto.env())
             .env("ALERT_TOPIC_ARN", topic_arn)
             .env_remove("RULES_PATH")
+            .env_remove("RULES_S3_URI")
             .env("RUST_LOG", "info")
             .stdout(out.try_clone().expect("log handle"))
             .stderr(out);
