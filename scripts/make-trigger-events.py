@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes events/*.json: one sample payload per trigger shape trailwatch accepts.
 
+`events/s3-put.json` itself comes from scripts/make-fixtures.py, with the demo trail file.
 Every payload names objects in the demo bucket, so each can be sent with
 `cargo lambda invoke trailwatch-lambda --data-file events/<name>.json` after `make demo`'s set-up.
 """
@@ -92,7 +93,6 @@ def batch(version):
 CLOUDTRAIL_SNS = {"s3Bucket": BUCKET, "s3ObjectKey": [GOOD]}
 
 EVENTS = {
-    "s3-put.json": s3_notification(GOOD_ENCODED),
     "s3-test-event.json": {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-25T10:00:00.000Z",
                            "Bucket": BUCKET, "RequestId": "5582815E1AEA5ADF", "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"},
     "sns-s3.json": sns_event(s3_notification(GOOD_ENCODED)),

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""The AWS side of `make demo`, with boto3 against the moto server in AWS_ENDPOINT_URL.
+
+    demo_aws.py setup             bucket + delivery upload, topic, raw-delivery queue; prints
+                                  `TOPIC_ARN=...` and `QUEUE_URL=...` lines for the shell
+    demo_aws.py alerts QUEUE_URL  prints what reached the subscriber queue, readably
+"""
+import json
+import pathlib
+import sys
+import urllib.parse
+
+import boto3
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EVENT = ROOT / "events" / "s3-put.json"
+DELIVERY = ROOT / "events" / "trail" / "demo-trail.json.gz"
+
+
+def setup():
+    record = json.loads(EVENT.read_text())["Records"][0]["s3"]
+    bucket = record["bucket"]["name"]
+    # S3 notifications carry the key form-encoded: '+' is a space.
+    key = urllib.parse.unquote_plus(record["object"]["key"])
+
+    s3, sns, sqs = (boto3.client(name) for name in ("s3", "sns", "sqs"))
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=key, Body=DELIVERY.read_bytes())
+    print(f"    uploaded s3://{bucket}/{key}", file=sys.stderr)
+
+    topic_arn = sns.create_topic(Name="trailwatch-alerts")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="trailwatch-alerts-subscriber")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    print(f"    topic {topic_arn} -> queue {queue_arn} (raw delivery)", file=sys.stderr)
+    print(f"TOPIC_ARN={topic_arn}")
+    print(f"QUEUE_URL={queue_url}")
+
+
+def who(identity):
+    kind = identity.get("type", "?")
+    name = identity.get("userName") or identity.get("arn") or identity.get("principalId", "?")
+    return f"{kind} {name}"
+
+
+def alerts(queue_url):
+    sqs = boto3.client("sqs")
+    messages = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                    WaitTimeSeconds=1).get("Messages", [])
+        if not batch:
+            break
+        for m in batch:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+        messages.extend(batch)
+
+    print(f"{len(messages)} alert(s) reached the subscriber queue")
+    for m in messages:
+        try:
+            alert = json.loads(m["Body"])
+        except json.JSONDecodeError:
+            print(f"\n  (not JSON) {m['Body']}")
+            continue
+        rule, event, source = alert.get("rule", {}), alert.get("event", {}), alert.get("source", {})
+        where = (f"s3://{source['bucket']}/{source['key']}" if "bucket" in source
+                 else source.get("path", "?"))
+        params = event.get("requestParameters") or {}
+        print()
+        print(f"  [{str(rule.get('level', '?')).upper()}] {rule.get('title', '?')}")
+        print(f"    rule    {rule.get('id', '?')}  {' '.join(rule.get('tags', []))}")
+        print(f"    what    {event.get('eventName')} on {event.get('eventSource')}"
+              + (f"  {json.dumps(params)}" if params else ""))
+        print(f"    who     {who(event.get('userIdentity', {}))}")
+        print(f"    from    {event.get('sourceIPAddress')}  ({event.get('userAgent', '')[:60]})")
+        print(f"    when    {event.get('eventTime')}  in {event.get('awsRegion')}, "
+              f"account {event.get('recipientAccountId')}")
+        print(f"    eventID {event.get('eventID')}")
+        print(f"    object  {where}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["setup"]:
+        setup()
+    elif sys.argv[1:2] == ["alerts"] and len(sys.argv) == 3:
+        alerts(sys.argv[2])
+    else:
+        sys.exit(__doc__)
