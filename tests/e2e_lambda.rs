@@ -148,3 +148,85 @@ async fn lambda_runtime_turns_s3_put_into_one_sns_alert() {
     assert_eq!(alerts[0]["rule"]["id"], support::rule_id(ROOT_REBOOT_RULE));
     assert_eq!(alerts[0]["source"]["key"], world.key.as_str());
 }
+
+/// Every trigger shape in `events/` through the real runtime: each names the demo delivery (or
+/// a missing or corrupt neighbour) and must produce the root reboot alert, or the right failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_trigger_shape_reaches_the_same_alert() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto.sdk_config().await);
+    let world = support::demo_world(&aws).await;
+    let corrupt = world
+        .key
+        .replace("20261125T1005Z_demo trail", "20261125T1010Z_corrupt");
+    aws.put_object(
+        support::DEMO_BUCKET,
+        &corrupt,
+        b"\x1f\x8bnot really gzip".to_vec(),
+    )
+    .await;
+    let logs = tempfile::tempdir().expect("tempdir");
+    let watch = Watch::start(&moto, &world.topic_arn, logs.path());
+    let invoke = |file: &str| tokio::task::block_in_place(|| watch.invoke(file, logs.path()));
+
+    for file in [
+        "events/sns-s3.json",
+        "events/sns-cloudtrail.json",
+        "events/eventbridge-object-created.json",
+        "events/sqs-s3.json",
+        "events/sqs-sns-s3.json",
+    ] {
+        let response = invoke(file);
+        let alerts = aws.receive_json(&world.queue_url).await;
+        assert_eq!(
+            alerts.len(),
+            1,
+            "{file}: one alert, got {alerts:#?}; response {response:#}"
+        );
+        assert_eq!(
+            alerts[0]["event"]["eventID"], ROOT_REBOOT_EVENT_ID,
+            "{file}"
+        );
+        if file.contains("sqs") {
+            assert_eq!(
+                response,
+                serde_json::json!({"batchItemFailures": []}),
+                "{file}"
+            );
+        }
+    }
+
+    let response = invoke("events/s3-test-event.json");
+    assert_eq!(response["objects"], 0, "{response:#}");
+
+    let response = invoke("events/sqs-batch-missing.json");
+    let failures = response["batchItemFailures"]
+        .as_array()
+        .expect("SQS response");
+    assert_eq!(failures.len(), 1, "{response:#}");
+    assert_eq!(
+        failures[0]["itemIdentifier"],
+        "00000002-1111-4222-8333-444455556662"
+    );
+    assert_eq!(
+        aws.receive_json(&world.queue_url).await.len(),
+        2,
+        "two good messages alert"
+    );
+
+    for file in ["events/batch-1.0.json", "events/batch-2.0.json"] {
+        let response = invoke(file);
+        let codes: Vec<&str> = response["results"]
+            .as_array()
+            .expect("Batch response")
+            .iter()
+            .map(|r| r["resultCode"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            codes,
+            ["Succeeded", "PermanentFailure"],
+            "{file}: {response:#}"
+        );
+        assert_eq!(aws.receive_json(&world.queue_url).await.len(), 1, "{file}");
+    }
+}

@@ -77,11 +77,13 @@ impl Response {
                 .any(|(_, s)| matches!(s, ItemStatus::Temporary(_)))
     }
 
-    /// The SQS message ids to redeliver.
+    /// The SQS message ids to hand back to the queue: every failed message, permanent ones too.
+    /// The queue's redrive policy bounds the retries and parks the message in its dead-letter
+    /// queue, where an operator finds every object that could not be scanned.
     pub fn batch_item_failures(&self) -> Vec<&str> {
         self.items
             .iter()
-            .filter(|(_, s)| matches!(s, ItemStatus::Temporary(_)))
+            .filter(|(_, s)| !matches!(s, ItemStatus::Succeeded))
             .filter_map(|(id, _)| id.as_deref())
             .collect()
     }
@@ -163,7 +165,7 @@ mod tests {
     }
 
     #[test]
-    fn sqs_reports_exactly_the_retryable_messages() {
+    fn sqs_reports_exactly_the_failed_messages() {
         let trigger = Trigger {
             kind: Kind::Sqs,
             items: vec![item("m1", "a"), item("m2", "b"), item("m3", "c")],
@@ -172,13 +174,12 @@ mod tests {
             trigger,
             vec![Outcome::default(), failed(true), failed(false)],
         );
-        assert_eq!(r.batch_item_failures(), ["m2"]);
+        assert_eq!(r.batch_item_failures(), ["m2", "m3"]);
         assert!(!r.fails_invocation());
         let wire = serde_json::to_value(&r).unwrap();
-        assert_eq!(
-            wire,
-            json!({"batchItemFailures": [{"itemIdentifier": "m2"}]})
-        );
+        let expected =
+            json!({"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]});
+        assert_eq!(wire, expected);
         assert_eq!(r.summary.failed.len(), 2);
     }
 
@@ -239,7 +240,11 @@ mod tests {
             },
             vec![],
         );
-        assert!(r.batch_item_failures().is_empty());
+        assert_eq!(
+            r.batch_item_failures(),
+            ["m9"],
+            "parked in the DLQ, not dropped"
+        );
         assert_eq!(r.summary.failed[0].object, "m9");
     }
 }
