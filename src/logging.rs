@@ -21,10 +21,13 @@ pub fn init_json() {
         .try_init();
 }
 
-/// Human-readable lines on stderr, quiet by default so stdout stays the alerts.
+/// Human-readable lines on stderr, silent unless `RUST_LOG` asks: the CLI reports failures
+/// itself, and stdout stays the alerts.
 pub fn init_cli() {
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter("warn"))
+        .with_env_filter(filter("off"))
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();

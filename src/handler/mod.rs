@@ -116,6 +116,7 @@ impl Handler {
         payload: Value,
         stop_at: Option<Instant>,
     ) -> Result<Response, HandlerError> {
+        let started = Instant::now();
         let trigger = trigger::parse(&payload, &self.options)?;
         let rules = self.rules.current().await;
         let mut pipeline = Pipeline::new(Arc::clone(&self.fetch), rules, Arc::clone(&self.publish));
@@ -124,7 +125,8 @@ impl Handler {
         }
         let objects: Vec<_> = trigger.objects().cloned().collect();
         let outcomes = pipeline.scan_all(&objects, self.concurrency).await;
-        let response = Response::build(trigger, outcomes);
+        let mut response = Response::build(trigger, outcomes);
+        response.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         self.report(&response.summary);
         let retryable = response
             .summary
