@@ -215,6 +215,12 @@ impl Pipeline {
             oldest_event_time: seen.oldest_event_time,
             error: None,
         };
+        for alert in &alerts {
+            tracing::info!(
+                rule_id = %alert.rule.id, event_id = alert.field("eventID").unwrap_or("?"),
+                bucket = object.bucket(), key = %object.key(), "alert"
+            );
+        }
         if let Err(source) = self.publish.publish(&alerts).await {
             outcome.error = Some(ObjectError::Publish {
                 object: object.to_string(),
@@ -265,14 +271,17 @@ impl Summary {
         }
         match outcome.error {
             None => tracing::info!(
-                object = %object, events = outcome.events, alerts = outcome.alerts, "object scanned"
+                bucket = object.bucket(), key = %object.key(), events = outcome.events,
+                alerts = outcome.alerts, "object scanned"
             ),
             Some(e) => {
                 let retryable = e.is_retryable();
                 if matches!(e, ObjectError::Publish { .. }) {
                     self.publish_failures += 1;
                 }
-                tracing::error!(object = %object, error = %e, retryable, "object failed");
+                tracing::error!(
+                    bucket = object.bucket(), key = %object.key(), error = %e, retryable, "object failed"
+                );
                 self.failed.push(Failed {
                     object: object.to_string(),
                     error: e.to_string(),

@@ -38,6 +38,24 @@ impl fmt::Display for ObjectRef {
     }
 }
 
+impl ObjectRef {
+    /// The bucket, for log fields; empty for local paths.
+    pub fn bucket(&self) -> &str {
+        match self {
+            ObjectRef::S3 { bucket, .. } => bucket,
+            ObjectRef::Path { .. } => "",
+        }
+    }
+
+    /// The key (or path), for log fields.
+    pub fn key(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            ObjectRef::S3 { key, .. } => key.into(),
+            ObjectRef::Path { path } => path.to_string_lossy(),
+        }
+    }
+}
+
 /// An object's bytes, as they arrive.
 pub type ObjectReader = Box<dyn AsyncRead + Send + Unpin>;
 
