@@ -68,7 +68,14 @@ const REGIONS: &[&str] = &[
     "ap-northeast-1",
     "ap-southeast-2",
 ];
-const USERS: &[&str] = &["alice", "bob", "ci-deploy", "terraform", "jmartin", "ops-admin"];
+const USERS: &[&str] = &[
+    "alice",
+    "bob",
+    "ci-deploy",
+    "terraform",
+    "jmartin",
+    "ops-admin",
+];
 const ROLES: &[&str] = &[
     "OrganizationAccountAccessRole",
     "AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b",
@@ -86,28 +93,120 @@ const AGENTS: &[&str] = &[
 ];
 /// (eventSource, eventNames, readOnly) for human and role callers: the everyday calls.
 const CALLS: &[(&str, &[&str], bool)] = &[
-    ("s3.amazonaws.com", &["GetObject", "HeadBucket", "ListBuckets", "GetBucketPolicy"], true),
-    ("ec2.amazonaws.com", &["DescribeInstances", "DescribeRouteTables", "DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups", "DescribeAddresses"], true),
-    ("ec2.amazonaws.com", &["CreateTags", "StartInstances"], false),
-    ("ssm.amazonaws.com", &["GetParameter", "DescribeParameters", "GetParametersByPath"], true),
+    (
+        "s3.amazonaws.com",
+        &["GetObject", "HeadBucket", "ListBuckets", "GetBucketPolicy"],
+        true,
+    ),
+    (
+        "ec2.amazonaws.com",
+        &[
+            "DescribeInstances",
+            "DescribeRouteTables",
+            "DescribeVpcs",
+            "DescribeSubnets",
+            "DescribeSecurityGroups",
+            "DescribeAddresses",
+        ],
+        true,
+    ),
+    (
+        "ec2.amazonaws.com",
+        &["CreateTags", "StartInstances"],
+        false,
+    ),
+    (
+        "ssm.amazonaws.com",
+        &["GetParameter", "DescribeParameters", "GetParametersByPath"],
+        true,
+    ),
     ("ssm.amazonaws.com", &["PutParameter"], false),
-    ("iam.amazonaws.com", &["GetUser", "ListRoles", "ListAttachedRolePolicies", "GetRole"], true),
-    ("secretsmanager.amazonaws.com", &["DescribeSecret", "ListSecrets"], true),
-    ("sts.amazonaws.com", &["GetCallerIdentity", "AssumeRole"], true),
-    ("kms.amazonaws.com", &["Decrypt", "DescribeKey", "ListAliases"], true),
-    ("rds.amazonaws.com", &["DescribeDBInstances", "DescribeDBSnapshots"], true),
-    ("cloudtrail.amazonaws.com", &["LookupEvents", "DescribeTrails", "GetTrailStatus"], true),
-    ("lambda.amazonaws.com", &["ListFunctions20150331", "GetFunction20150331v2"], true),
-    ("lightsail.amazonaws.com", &["GetInstances", "GetRegions", "GetInstance", "GetBundles"], true),
+    (
+        "iam.amazonaws.com",
+        &[
+            "GetUser",
+            "ListRoles",
+            "ListAttachedRolePolicies",
+            "GetRole",
+        ],
+        true,
+    ),
+    (
+        "secretsmanager.amazonaws.com",
+        &["DescribeSecret", "ListSecrets"],
+        true,
+    ),
+    (
+        "sts.amazonaws.com",
+        &["GetCallerIdentity", "AssumeRole"],
+        true,
+    ),
+    (
+        "kms.amazonaws.com",
+        &["Decrypt", "DescribeKey", "ListAliases"],
+        true,
+    ),
+    (
+        "rds.amazonaws.com",
+        &["DescribeDBInstances", "DescribeDBSnapshots"],
+        true,
+    ),
+    (
+        "cloudtrail.amazonaws.com",
+        &["LookupEvents", "DescribeTrails", "GetTrailStatus"],
+        true,
+    ),
+    (
+        "lambda.amazonaws.com",
+        &["ListFunctions20150331", "GetFunction20150331v2"],
+        true,
+    ),
+    (
+        "lightsail.amazonaws.com",
+        &["GetInstances", "GetRegions", "GetInstance", "GetBundles"],
+        true,
+    ),
 ];
 /// Calls detection rules look for; rare in real traffic (about 1 principal record in 200).
 const RARE_CALLS: &[(&str, &[&str], bool)] = &[
-    ("ec2.amazonaws.com", &["RunInstances", "AuthorizeSecurityGroupIngress", "ModifyInstanceAttribute", "CreateKeyPair"], false),
-    ("iam.amazonaws.com", &["PutRolePolicy", "CreateAccessKey", "AttachUserPolicy", "CreateUser", "CreateLoginProfile"], false),
+    (
+        "ec2.amazonaws.com",
+        &[
+            "RunInstances",
+            "AuthorizeSecurityGroupIngress",
+            "ModifyInstanceAttribute",
+            "CreateKeyPair",
+        ],
+        false,
+    ),
+    (
+        "iam.amazonaws.com",
+        &[
+            "PutRolePolicy",
+            "CreateAccessKey",
+            "AttachUserPolicy",
+            "CreateUser",
+            "CreateLoginProfile",
+        ],
+        false,
+    ),
     ("ssm.amazonaws.com", &["SendCommand", "StartSession"], false),
     ("secretsmanager.amazonaws.com", &["GetSecretValue"], true),
-    ("cloudtrail.amazonaws.com", &["StopLogging", "UpdateTrail"], false),
-    ("lightsail.amazonaws.com", &["CreateInstances", "RebootInstance", "OpenInstancePublicPorts", "GetInstanceAccessDetails"], false),
+    (
+        "cloudtrail.amazonaws.com",
+        &["StopLogging", "UpdateTrail"],
+        false,
+    ),
+    (
+        "lightsail.amazonaws.com",
+        &[
+            "CreateInstances",
+            "RebootInstance",
+            "OpenInstancePublicPorts",
+            "GetInstanceAccessDetails",
+        ],
+        false,
+    ),
 ];
 
 struct Gen {
@@ -158,13 +257,23 @@ impl Gen {
         .ok();
     }
 
-    fn head(&mut self, out: &mut Vec<u8>, identity: &[u8], source: &str, name: &str) -> &'static str {
+    fn head(
+        &mut self,
+        out: &mut Vec<u8>,
+        identity: &[u8],
+        source: &str,
+        name: &str,
+    ) -> &'static str {
         out.extend_from_slice(b"{\"eventVersion\":\"1.09\",\"userIdentity\":");
         out.extend_from_slice(identity);
         out.extend_from_slice(b",\"eventTime\":\"");
         self.time(out);
         let region = self.rng.pick(REGIONS);
-        write!(out, "\",\"eventSource\":\"{source}\",\"eventName\":\"{name}\",\"awsRegion\":\"{region}\"").ok();
+        write!(
+            out,
+            "\",\"eventSource\":\"{source}\",\"eventName\":\"{name}\",\"awsRegion\":\"{region}\""
+        )
+        .ok();
         region
     }
 
@@ -178,12 +287,25 @@ impl Gen {
         let identity = format!("{{\"type\":\"AWSService\",\"invokedBy\":\"{invoker}\"}}");
         let name = if put { "PutObject" } else { "GetBucketAcl" };
         let region = self.head(out, identity.as_bytes(), "s3.amazonaws.com", name);
-        write!(out, ",\"sourceIPAddress\":\"{invoker}\",\"userAgent\":\"{invoker}\"").ok();
+        write!(
+            out,
+            ",\"sourceIPAddress\":\"{invoker}\",\"userAgent\":\"{invoker}\""
+        )
+        .ok();
         let bucket = "acme-central-logs";
         if put {
-            let kind = if invoker.starts_with("delivery") { "vpcflowlogs" } else { "CloudTrail" };
+            let kind = if invoker.starts_with("delivery") {
+                "vpcflowlogs"
+            } else {
+                "CloudTrail"
+            };
             let mut key = Vec::new();
-            write!(key, "AWSLogs/{ACCOUNT}/{kind}/{region}/2024/06/{:02}/{ACCOUNT}_{kind}_{region}_", 1 + self.rng.below(28)).ok();
+            write!(
+                key,
+                "AWSLogs/{ACCOUNT}/{kind}/{region}/2024/06/{:02}/{ACCOUNT}_{kind}_{region}_",
+                1 + self.rng.below(28)
+            )
+            .ok();
             self.rng.upper(&mut key, 16);
             key.extend_from_slice(b".json.gz");
             let key = String::from_utf8(key).unwrap_or_default();
@@ -206,7 +328,11 @@ impl Gen {
 
     /// KMS data keys for encrypted log delivery.
     fn service_kms(&mut self, out: &mut Vec<u8>) {
-        let name = if self.rng.below(5) == 0 { "Decrypt" } else { "GenerateDataKey" };
+        let name = if self.rng.below(5) == 0 {
+            "Decrypt"
+        } else {
+            "GenerateDataKey"
+        };
         let identity = b"{\"type\":\"AWSService\",\"invokedBy\":\"cloudtrail.amazonaws.com\"}";
         let region = self.head(out, identity, "kms.amazonaws.com", name);
         let mut key = Vec::new();
@@ -215,7 +341,11 @@ impl Gen {
         let key = String::from_utf8(key).unwrap_or_default();
         write!(out, ",\"sourceIPAddress\":\"cloudtrail.amazonaws.com\",\"userAgent\":\"cloudtrail.amazonaws.com\",\"requestParameters\":{{\"keyId\":\"{key}\",\"encryptionContext\":{{\"aws:cloudtrail:arn\":\"arn:aws:cloudtrail:{region}:{ACCOUNT}:trail/org-trail\",\"aws:s3:arn\":\"arn:aws:s3:::acme-central-logs/AWSLogs/{ACCOUNT}/CloudTrail/{region}/2024/06/01/{ACCOUNT}_CloudTrail_{region}_20240601T0000Z_").ok();
         self.rng.upper(out, 16);
-        write!(out, ".json.gz\"}},\"keySpec\":\"AES_256\"}},\"responseElements\":null").ok();
+        write!(
+            out,
+            ".json.gz\"}},\"keySpec\":\"AES_256\"}},\"responseElements\":null"
+        )
+        .ok();
         self.tail(out, true, "Management");
         write!(out, ",\"resources\":[{{\"accountId\":\"{ACCOUNT}\",\"type\":\"AWS::KMS::Key\",\"ARN\":\"{key}\"}}],\"sharedEventID\":\"").ok();
         self.rng.uuid(out);
@@ -236,7 +366,11 @@ impl Gen {
         } else if kind < 95 {
             let role = self.rng.pick(ROLES);
             let session = self.rng.pick(USERS);
-            write!(identity, "{{\"type\":\"AssumedRole\",\"principalId\":\"AROA").ok();
+            write!(
+                identity,
+                "{{\"type\":\"AssumedRole\",\"principalId\":\"AROA"
+            )
+            .ok();
             self.rng.upper(&mut identity, 16);
             write!(identity, ":{session}\",\"arn\":\"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}\",\"accountId\":\"{ACCOUNT}\",\"accessKeyId\":\"ASIA").ok();
             self.rng.upper(&mut identity, 16);
@@ -248,7 +382,11 @@ impl Gen {
             self.rng.upper(&mut identity, 16);
             write!(identity, "\",\"sessionContext\":{{\"sessionIssuer\":{{}},\"webIdFederationData\":{{}},\"attributes\":{{\"creationDate\":\"2024-06-01T00:00:00Z\",\"mfaAuthenticated\":\"true\"}}}}}}").ok();
         }
-        let table = if self.rng.below(200) == 0 { RARE_CALLS } else { CALLS };
+        let table = if self.rng.below(200) == 0 {
+            RARE_CALLS
+        } else {
+            CALLS
+        };
         let (source, names, read_only) = table[self.rng.below(table.len() as u64) as usize];
         let name = self.rng.pick(names);
         let region = self.head(out, &identity, source, name);
@@ -264,7 +402,12 @@ impl Gen {
         out.extend_from_slice(b",\"responseElements\":null");
         self.tail(out, read_only, "Management");
         out.extend_from_slice(b",\"tlsDetails\":{\"tlsVersion\":\"TLSv1.3\",\"cipherSuite\":\"TLS_AES_128_GCM_SHA256\",\"clientProvidedHostHeader\":\"");
-        write!(out, "{}.{region}.amazonaws.com\"}}}}", source.trim_end_matches(".amazonaws.com")).ok();
+        write!(
+            out,
+            "{}.{region}.amazonaws.com\"}}}}",
+            source.trim_end_matches(".amazonaws.com")
+        )
+        .ok();
     }
 
     /// Request parameters, a few of them large (policy documents, user data, filters).
@@ -309,7 +452,12 @@ impl Gen {
                 write!(out, "{{\"instanceName\":\"web-{}\"}}", self.rng.below(50)).ok();
             }
             ("ssm.amazonaws.com", _) | ("secretsmanager.amazonaws.com", _) => {
-                write!(out, "{{\"name\":\"/prod/app-{}/database-password\",\"withDecryption\":true}}", self.rng.below(20)).ok();
+                write!(
+                    out,
+                    "{{\"name\":\"/prod/app-{}/database-password\",\"withDecryption\":true}}",
+                    self.rng.below(20)
+                )
+                .ok();
             }
             _ => out.extend_from_slice(b"null"),
         }
@@ -318,14 +466,24 @@ impl Gen {
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(path), Some(mb)) = (args.get(1), args.get(2).and_then(|m| m.parse::<u64>().ok())) else {
+    let (Some(path), Some(mb)) = (args.get(1), args.get(2).and_then(|m| m.parse::<u64>().ok()))
+    else {
         eprintln!("usage: gen_trail OUT.json.gz MEGABYTES [SEED]");
         std::process::exit(2);
     };
     let seed = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(42);
-    let level = std::env::var("GEN_LEVEL").ok().and_then(|l| l.parse().ok()).unwrap_or(6);
-    let mut gz = GzEncoder::new(BufWriter::with_capacity(1 << 20, File::create(path)?), Compression::new(level));
-    let mut g = Gen { rng: Rng(seed), clock: 0 };
+    let level = std::env::var("GEN_LEVEL")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(6);
+    let mut gz = GzEncoder::new(
+        BufWriter::with_capacity(1 << 20, File::create(path)?),
+        Compression::new(level),
+    );
+    let mut g = Gen {
+        rng: Rng(seed),
+        clock: 0,
+    };
     let target = mb * 1_000_000;
     let mut written = 0u64;
     let mut records = 0u64;

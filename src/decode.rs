@@ -88,7 +88,9 @@ fn inflate<R: Read>(
         Box::new(raw)
     };
     loop {
-        let mut chunk = spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let mut chunk = spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
         chunk.clear();
         chunk.resize(CHUNK, 0);
         let mut filled = 0;
@@ -266,7 +268,9 @@ impl Walker {
             }
             let text = self.value()?;
             let record = std::str::from_utf8(text)
-                .map_err(|_| DecodeError::Json(serde_json::Error::custom("invalid UTF-8 in a record")))
+                .map_err(|_| {
+                    DecodeError::Json(serde_json::Error::custom("invalid UTF-8 in a record"))
+                })
                 .and_then(|t| serde_json::from_str::<&RawValue>(t).map_err(DecodeError::Json))?;
             on_record(record);
             match self.peek()? {
@@ -327,7 +331,8 @@ impl Walker {
         if self.pos >= self.buf.len() {
             // serde_json's own wording for a cut-off document.
             return DecodeError::Json(
-                serde_json::from_slice::<IgnoredAny>(b"[").expect_err("an open array is incomplete"),
+                serde_json::from_slice::<IgnoredAny>(b"[")
+                    .expect_err("an open array is incomplete"),
             );
         }
         if self.offset == 0 && self.pos == 0 {
