@@ -9,7 +9,7 @@ PYTHON ?= python3
 # cargo finds `cargo lambda` (and tests find moto_server) through the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help build test lint fmt demo fixtures clean-venv
+.PHONY: help build test lint fmt demo bench fixtures clean-venv
 
 help: ## List the targets
 	@echo "trailwatch: Sigma rules over CloudTrail deliveries, alerting through SNS"
@@ -43,6 +43,9 @@ test: lint ## lint, then every cargo test (moto-backed e2e included), then the b
 
 demo: $(STAMP) ## Run the Lambda locally against moto: S3 delivery in, SNS alert out
 	scripts/demo.sh
+
+bench: $(STAMP) ## Benchmarks: throughput vs zcat and a Python reference, rule scaling, RSS, cold start (bench/RESULTS.md)
+	bench/run.sh
 
 fixtures: ## Regenerate events/ from scripts/make-fixtures.py
 	$(PYTHON) scripts/make-fixtures.py

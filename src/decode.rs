@@ -1,8 +1,14 @@
 //! Decode stage: a byte stream becomes CloudTrail records, one at a time.
 //!
 //! A delivery can be a gigabyte once inflated, so nothing here holds the whole text or a `Vec` of
-//! records: a serde visitor walks the `Records` array and hands each element to a callback as raw
-//! JSON, which the matcher parses only if some rule could care about it.
+//! records: the `Records` array is walked element by element and each is handed to a callback as
+//! raw JSON, which the matcher parses only if some rule could care about it.
+//!
+//! Two stages, because inflating and walking each cost about as much as the other and a Lambda
+//! above 1,769 MB has two cores: a thread inflates into 256 KiB chunks, and the caller's thread
+//! splits records out of them with a byte scanner that only tracks strings and nesting. Records
+//! are then validated from a slice, which serde_json does several times faster than through
+//! `io::Read` (its reader path handles one byte per call).
 //!
 //! Accepted shapes, sniffed rather than trusted from the key's suffix:
 //! - gzip (one or more members) or plain bytes;
@@ -10,16 +16,21 @@
 //! - a top-level array of records, as event-history exports write them;
 //! - one or more record objects in a row (NDJSON), as log shippers write them.
 
-use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
+use std::sync::mpsc;
 
 use flate2::bufread::MultiGzDecoder;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Error as _, IgnoredAny, Unexpected};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Compressed bytes read from the source at a time.
 const READ_BUFFER: usize = 256 * 1024;
+/// Inflated bytes per chunk handed from the inflating thread to the walker.
+const CHUNK: usize = 256 * 1024;
+/// Chunks in flight between the two threads; with the one being walked, memory stays ~1 MiB.
+const IN_FLIGHT: usize = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -31,128 +42,388 @@ pub enum DecodeError {
     Json(#[source] serde_json::Error),
 }
 
-impl DecodeError {
-    fn from_json(e: serde_json::Error) -> Self {
-        if e.is_io() {
-            DecodeError::Read(e.into())
-        } else {
-            DecodeError::Json(e)
-        }
-    }
-}
-
 /// Calls `on_record` for every record in `reader`, in order.
 ///
 /// Records seen before an error have been delivered: a truncated file still yields what it held.
-pub fn records<R: Read>(
+pub fn records<R: Read + Send>(
     reader: R,
     mut on_record: impl FnMut(&RawValue),
 ) -> Result<(), DecodeError> {
+    let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(IN_FLIGHT);
+    let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || inflate(reader, &full_tx, &empty_rx));
+        let mut walker = Walker {
+            buf: Vec::with_capacity(CHUNK),
+            pos: 0,
+            offset: 0,
+            chunks: full_rx,
+            spare: empty_tx,
+            eof: false,
+        };
+        let result = walker.document(&mut on_record);
+        // Dropping the receiver stops the inflating thread at its next send.
+        drop(walker);
+        result
+    })
+}
+
+/// The first stage: reads, sniffs gzip, inflates, and sends full chunks.
+fn inflate<R: Read>(
+    reader: R,
+    out: &mpsc::SyncSender<io::Result<Vec<u8>>>,
+    spare: &mpsc::Receiver<Vec<u8>>,
+) {
     let mut raw = BufReader::with_capacity(READ_BUFFER, reader);
-    let head = raw.fill_buf().map_err(DecodeError::Read)?;
-    if head.is_empty() {
-        return Ok(());
-    }
-    if head.starts_with(&GZIP_MAGIC) {
-        let inflated = BufReader::with_capacity(READ_BUFFER, MultiGzDecoder::new(raw));
-        walk(inflated, &mut on_record)
+    let gzip = match raw.fill_buf() {
+        Ok(head) => head.starts_with(&GZIP_MAGIC),
+        Err(e) => {
+            let _ = out.send(Err(e));
+            return;
+        }
+    };
+    let mut source: Box<dyn Read> = if gzip {
+        Box::new(MultiGzDecoder::new(raw))
     } else {
-        walk(raw, &mut on_record)
-    }
-}
-
-fn walk<R: Read>(reader: R, on_record: &mut dyn FnMut(&RawValue)) -> Result<(), DecodeError> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
+        Box::new(raw)
+    };
     loop {
-        TopLevel {
-            on_record: &mut *on_record,
+        let mut chunk = spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        chunk.clear();
+        chunk.resize(CHUNK, 0);
+        let mut filled = 0;
+        let read = loop {
+            match source.read(&mut chunk[filled..]) {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    filled += n;
+                    if filled == CHUNK {
+                        break Ok(());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        chunk.truncate(filled);
+        let done = filled < CHUNK;
+        if filled > 0 && out.send(Ok(chunk)).is_err() {
+            return;
         }
-        .deserialize(&mut de)
-        .map_err(DecodeError::from_json)?;
-        match de.end() {
-            Ok(()) => return Ok(()),
-            // Another value follows: newline-delimited records.
-            Err(e) if e.is_syntax() && e.to_string().starts_with("trailing characters") => continue,
-            Err(e) => return Err(DecodeError::from_json(e)),
+        if let Err(e) = read {
+            let _ = out.send(Err(e));
+            return;
+        }
+        if done {
+            return;
         }
     }
 }
 
-/// One top-level JSON value: a delivery, an array of records, or a lone record.
-struct TopLevel<'f> {
-    on_record: &'f mut dyn FnMut(&RawValue),
+/// The second stage: walks the document's structure over a window of inflated text.
+struct Walker {
+    /// Unconsumed text from `pos`; earlier bytes are dropped when the next chunk arrives.
+    buf: Vec<u8>,
+    pos: usize,
+    /// Stream offset of `buf[0]`, for error positions.
+    offset: u64,
+    chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    spare: mpsc::Sender<Vec<u8>>,
+    eof: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
+impl Walker {
+    /// Appends the next chunk; `Ok(false)` at the end of the stream.
+    fn more(&mut self) -> Result<bool, DecodeError> {
+        if self.eof {
+            return Ok(false);
+        }
+        match self.chunks.recv() {
+            Ok(Ok(chunk)) => {
+                if self.pos > 0 {
+                    self.buf.drain(..self.pos);
+                    self.offset += self.pos as u64;
+                    self.pos = 0;
+                }
+                self.buf.extend_from_slice(&chunk);
+                let _ = self.spare.send(chunk);
+                Ok(true)
+            }
+            Ok(Err(e)) => Err(DecodeError::Read(e)),
+            Err(_) => {
+                self.eof = true;
+                Ok(false)
+            }
+        }
     }
-}
 
-impl<'de> Visitor<'de> for TopLevel<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(r#"a CloudTrail delivery {"Records": [...]}, an array of records, or a record"#)
+    /// The next byte that is not JSON whitespace, without consuming it; `None` at the end.
+    fn peek(&mut self) -> Result<Option<u8>, DecodeError> {
+        loop {
+            while let Some(&b) = self.buf.get(self.pos) {
+                if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                    return Ok(Some(b));
+                }
+                self.pos += 1;
+            }
+            if !self.more()? {
+                return Ok(None);
+            }
+        }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    /// Every top-level value in the stream: one delivery, or NDJSON records.
+    fn document(&mut self, on_record: &mut dyn FnMut(&RawValue)) -> Result<(), DecodeError> {
+        while let Some(b) = self.peek()? {
+            match b {
+                b'{' => self.object(on_record)?,
+                b'[' => self.array(on_record)?,
+                _ => return Err(self.syntax_error()),
+            }
+        }
+        Ok(())
+    }
+
+    /// A top-level object: a delivery with `Records`, or else itself a record.
+    fn object(&mut self, on_record: &mut dyn FnMut(&RawValue)) -> Result<(), DecodeError> {
+        self.pos += 1;
         let mut before_records = Map::new();
         let mut saw_records = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "Records" && !saw_records {
-                map.next_value_seed(RecordArray {
-                    on_record: &mut *self.on_record,
-                })?;
-                saw_records = true;
-            } else if saw_records {
-                map.next_value::<IgnoredAny>()?;
-            } else {
-                before_records.insert(key, map.next_value::<Value>()?);
+        if self.peek()? == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                if self.peek()? != Some(b'"') {
+                    return Err(self.syntax_error());
+                }
+                let key_text = self.value()?;
+                let key: String = serde_json::from_slice(key_text).map_err(DecodeError::Json)?;
+                if self.peek()? != Some(b':') {
+                    return Err(self.syntax_error());
+                }
+                self.pos += 1;
+                if key == "Records" && !saw_records {
+                    match self.peek()? {
+                        Some(b'[') => self.array(on_record)?,
+                        Some(b'{') => {
+                            return Err(DecodeError::Json(serde_json::Error::invalid_type(
+                                Unexpected::Map,
+                                &"Records to be an array of records",
+                            )))
+                        }
+                        _ => {
+                            let text = self.value()?;
+                            let e = match serde_json::from_slice::<Value>(text) {
+                                Ok(_) => serde_json::Error::invalid_type(
+                                    Unexpected::Other("a scalar"),
+                                    &"Records to be an array of records",
+                                ),
+                                Err(e) => e,
+                            };
+                            return Err(DecodeError::Json(e));
+                        }
+                    }
+                    saw_records = true;
+                } else {
+                    self.peek()?;
+                    let text = self.value()?;
+                    if !saw_records {
+                        let value = serde_json::from_slice(text).map_err(DecodeError::Json)?;
+                        before_records.insert(key, value);
+                    } else {
+                        serde_json::from_slice::<IgnoredAny>(text).map_err(DecodeError::Json)?;
+                    }
+                }
+                match self.peek()? {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.syntax_error()),
+                }
             }
         }
         if !saw_records {
             // No Records key: the object is itself a record.
-            let text = serde_json::to_string(&before_records).map_err(de::Error::custom)?;
-            let record = RawValue::from_string(text).map_err(de::Error::custom)?;
-            (self.on_record)(&record);
+            let text = serde_json::to_string(&before_records).map_err(DecodeError::Json)?;
+            let record = RawValue::from_string(text).map_err(DecodeError::Json)?;
+            on_record(&record);
         }
         Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        RecordArray {
-            on_record: self.on_record,
+    /// An array of records, each split out by the scanner and checked from its slice.
+    fn array(&mut self, on_record: &mut dyn FnMut(&RawValue)) -> Result<(), DecodeError> {
+        self.pos += 1;
+        if self.peek()? == Some(b']') {
+            self.pos += 1;
+            return Ok(());
         }
-        .visit_seq(seq)
-    }
-}
-
-/// The `Records` array, streamed element by element.
-struct RecordArray<'f> {
-    on_record: &'f mut dyn FnMut(&RawValue),
-}
-
-impl<'de> DeserializeSeed<'de> for RecordArray<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordArray<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("Records to be an array of records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(record) = seq.next_element::<Box<RawValue>>()? {
-            (self.on_record)(&record);
+        loop {
+            if self.peek()?.is_none() {
+                return Err(self.syntax_error());
+            }
+            let text = self.value()?;
+            let record = std::str::from_utf8(text)
+                .map_err(|_| {
+                    DecodeError::Json(serde_json::Error::custom("invalid UTF-8 in a record"))
+                })
+                .and_then(|t| serde_json::from_str::<&RawValue>(t).map_err(DecodeError::Json))?;
+            on_record(record);
+            match self.peek()? {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.syntax_error()),
+            }
         }
-        Ok(())
+    }
+
+    /// Consumes one JSON value starting at `pos` and returns its text, reading more as needed.
+    /// Reading more moves the window, so the value always starts at `pos`.
+    fn value(&mut self) -> Result<&[u8], DecodeError> {
+        let mut scan = Scan::default();
+        loop {
+            let start = self.pos;
+            let end = match scan.run(&self.buf[start..]) {
+                Some(end) => Some(end),
+                None if !self.more()? => {
+                    if !scan.scalar_open() {
+                        let error = self.error_at(start);
+                        self.pos = self.buf.len();
+                        return Err(error);
+                    }
+                    Some(self.buf.len() - start)
+                }
+                None => None,
+            };
+            if let Some(end) = end {
+                self.pos = start + end;
+                return Ok(&self.buf[start..start + end]);
+            }
+        }
+    }
+
+    /// The error serde_json reports for the text from `at`, positioned in the whole stream.
+    fn error_at(&self, at: usize) -> DecodeError {
+        let text = &self.buf[at..];
+        let e = match serde_json::from_slice::<IgnoredAny>(text) {
+            Err(e) => e,
+            Ok(_) => return DecodeError::Json(serde_json::Error::custom("unexpected text")),
+        };
+        let start = self.offset + at as u64;
+        if start == 0 || e.is_eof() {
+            DecodeError::Json(e)
+        } else {
+            let message = e.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message);
+            let at = start + e.column().saturating_sub(1) as u64;
+            DecodeError::Json(serde_json::Error::custom(format!("{message} at byte {at}")))
+        }
+    }
+
+    fn syntax_error(&self) -> DecodeError {
+        if self.pos >= self.buf.len() {
+            // serde_json's own wording for a cut-off document.
+            return DecodeError::Json(
+                serde_json::from_slice::<IgnoredAny>(b"[")
+                    .expect_err("an open array is incomplete"),
+            );
+        }
+        if self.offset == 0 && self.pos == 0 {
+            return self.error_at(0);
+        }
+        let found = self.buf[self.pos] as char;
+        DecodeError::Json(serde_json::Error::custom(format!(
+            "unexpected {found:?} at byte {}",
+            self.offset + self.pos as u64
+        )))
+    }
+}
+
+/// Finds where a JSON value ends, tracking only strings and nesting; resumable across chunks.
+///
+/// It does not validate: each record's slice is checked by serde_json afterwards.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Scan {
+    /// Bytes of the value already scanned.
+    done: usize,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    started: bool,
+}
+
+impl Scan {
+    /// The value's length in `text` (which starts at the value), or `None` if it runs past it.
+    pub(crate) fn run(&mut self, text: &[u8]) -> Option<usize> {
+        let mut i = self.done;
+        while i < text.len() {
+            if self.in_string {
+                // Strings are most of the bytes: jump to the next quote or backslash.
+                if self.escaped {
+                    self.escaped = false;
+                    i += 1;
+                    continue;
+                }
+                match memchr::memchr2(b'"', b'\\', &text[i..]) {
+                    None => {
+                        i = text.len();
+                        break;
+                    }
+                    Some(k) => {
+                        i += k;
+                        if text[i] == b'\\' {
+                            self.escaped = true;
+                        } else {
+                            self.in_string = false;
+                            if self.depth == 0 {
+                                self.done = i + 1;
+                                return Some(i + 1);
+                            }
+                        }
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            let b = text[i];
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    if self.depth == 0 {
+                        // A scalar ended at a closing bracket of the enclosing value.
+                        self.done = i;
+                        return Some(i);
+                    }
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        self.done = i + 1;
+                        return Some(i + 1);
+                    }
+                }
+                b',' | b' ' | b'\n' | b'\r' | b'\t' | b':' if self.depth == 0 && self.started => {
+                    self.done = i;
+                    return Some(i);
+                }
+                _ => {}
+            }
+            self.started = true;
+            i += 1;
+        }
+        self.done = i;
+        None
+    }
+
+    /// Whether the text so far is a number or literal that the end of input completes.
+    fn scalar_open(&self) -> bool {
+        self.started && self.depth == 0 && !self.in_string
     }
 }
 

@@ -238,7 +238,7 @@ impl Pipeline {
 
 /// Decodes and matches one object on the current (blocking) thread.
 fn scan(
-    reader: impl std::io::Read,
+    reader: impl std::io::Read + Send,
     rules: &RuleSet,
     source: &ObjectRef,
 ) -> (u64, Vec<Alert>, Observed, Result<(), DecodeError>) {

@@ -1,0 +1,244 @@
+"""The performance targets of trailwatch, each a ratio measured in this run (see bench/README.md).
+
+Run through `bench/run.sh`, which builds the release binaries and the generator first.
+Environment: BENCH_DIR (work dir, default /tmp/trailwatch-bench), BENCH_LARGE_MB (1000),
+BENCH_MEDIUM_MB (100), BENCH_SEED (42), BENCH_PYTHON (python with PyYAML), TARGET_DIR.
+"""
+
+import datetime
+import http.server
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rulegen  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("TARGET_DIR") or os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
+RELEASE = os.path.join(TARGET, "release")
+WORK = os.environ.get("BENCH_DIR", "/tmp/trailwatch-bench")
+LARGE_MB = int(os.environ.get("BENCH_LARGE_MB", "1000"))
+MEDIUM_MB = int(os.environ.get("BENCH_MEDIUM_MB", "100"))
+SEED = int(os.environ.get("BENCH_SEED", "42"))
+PYTHON = os.environ.get("BENCH_PYTHON", sys.executable)
+TRAILWATCH = os.path.join(RELEASE, "trailwatch")
+LAMBDA = os.path.join(RELEASE, "trailwatch-lambda")
+BUNDLED = os.path.join(REPO, "rules")
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def generate(mb):
+    path = os.path.join(WORK, f"trail-{mb}MB-seed{SEED}.json.gz")
+    if not os.path.exists(path):
+        log(f"generating {path}")
+        tmp = path + ".part"
+        subprocess.run([os.path.join(RELEASE, "examples", "gen_trail"), tmp, str(mb), str(SEED)], check=True)
+        os.rename(tmp, path)
+    return path
+
+
+def rule_dirs():
+    """Rule sets by name, each a list of paths for `--rules` and for the reference."""
+    root = os.path.join(WORK, "rules")
+    shutil.rmtree(root, ignore_errors=True)
+    sigma = rulegen.sigmahq_shaped()
+    rulegen.write(os.path.join(root, "sigma57"), sigma)
+    rulegen.write(os.path.join(root, "sigma10"), sigma[:10])
+    bundled = [BUNDLED] if os.path.isdir(BUNDLED) else []
+    n_bundled = count_rules(bundled)
+    base = bundled + [os.path.join(root, "sigma57")]
+    sets = {"bundled+57": (base, n_bundled + 57), "10": ([os.path.join(root, "sigma10")], 10)}
+    for total in (80, 1000):
+        extra = max(0, total - n_bundled - 57)
+        rulegen.write(os.path.join(root, f"extra{total}"), rulegen.extra(extra))
+        sets[str(total)] = (base + [os.path.join(root, f"extra{total}")], n_bundled + 57 + extra)
+    return sets
+
+
+def count_rules(paths):
+    n = 0
+    for p in paths:
+        for dirpath, _, files in os.walk(p):
+            for f in files:
+                if f.endswith((".yml", ".yaml")) and f != "placeholders.yml":
+                    with open(os.path.join(dirpath, f)) as fh:
+                        n += max(1, len(re.findall(r"^detection:", fh.read(), re.M)))
+    return n
+
+
+def timed(cmd, stdout=subprocess.DEVNULL):
+    """Wall seconds and peak RSS (kB) of one run, through /usr/bin/time -v."""
+    start = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], stdout=stdout, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    tail = [line for line in proc.stderr.splitlines() if line.startswith(("trailwatch:", "reference:"))]
+    return wall, rss, (tail[-1] if tail else "")
+
+
+def best(runs, cmds):
+    """Runs each command `runs` times, interleaved, and keeps each one's fastest time."""
+    results = {name: [] for name in cmds}
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            results[name].append(timed(cmd))
+    out = {}
+    for name, rs in results.items():
+        wall = min(r[0] for r in rs)
+        rss = max(r[1] for r in rs)
+        out[name] = (wall, rss, rs[-1][2])
+        log(f"{name}: {wall:.2f}s, {rss / 1024:.1f} MB  {rs[-1][2]}")
+    return out
+
+
+def scan_cmd(path, rules):
+    args = [TRAILWATCH, "scan"]
+    for r in rules:
+        args += ["--rules", r]
+    return args + [path]
+
+
+def cold_start(runs=7):
+    """Process start → first `GET /runtime/invocation/next`, median of `runs` starts."""
+    arrived = {}
+    event = threading.Event()
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            if self.path.startswith("/2018-06-01/runtime/invocation/next"):
+                arrived["t"] = time.perf_counter()
+                event.set()
+            self.send_response(503)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = dict(
+        os.environ,
+        AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}",
+        ALERT_TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:x",
+        AWS_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="AKIDBENCH",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_LAMBDA_FUNCTION_NAME="trailwatch",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256",
+        AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+        AWS_LAMBDA_LOG_STREAM_NAME="bench",
+        AWS_LAMBDA_LOG_GROUP_NAME="bench",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    times = []
+    for _ in range(runs):
+        event.clear()
+        start = time.perf_counter()
+        proc = subprocess.Popen([LAMBDA], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.perf_counter() + 10
+        while not event.wait(0.002) and proc.poll() is None and time.perf_counter() < deadline:
+            pass
+        ok = event.is_set()
+        proc.kill()
+        _, err = proc.communicate()
+        if not ok:
+            server.shutdown()
+            return None, err.decode(errors="replace").strip()[-200:] or "no request within 10 s"
+        times.append(arrived["t"] - start)
+    server.shutdown()
+    return statistics.median(times), ""
+
+
+def main():
+    os.makedirs(WORK, exist_ok=True)
+    started = time.perf_counter()
+    large, medium = generate(LARGE_MB), generate(MEDIUM_MB)
+    sets = rule_dirs()
+    log("rule sets: " + ", ".join(f"{k}={v[1]}" for k, v in sets.items()))
+    rows = []
+
+    def row(target, measured, ratio, goal, ok):
+        rows.append((target, measured, ratio, goal, "PASS" if ok else "FAIL"))
+
+    base_rules, n_base = sets["bundled+57"]
+    r = best(2, {"zcat": ["zcat", large], "scan": scan_cmd(large, base_rules)})
+    mb = LARGE_MB * 1e6 / 1e6
+    ratio = r["zcat"][0] / r["scan"][0]
+    row(
+        f"throughput vs zcat, {LARGE_MB} MB, {n_base} rules",
+        f"scan {mb / r['scan'][0]:.0f} MB/s, zcat {mb / r['zcat'][0]:.0f} MB/s",
+        f"{ratio:.2f}x",
+        ">= 1.0x",
+        ratio >= 1.0,
+    )
+    scan_rss = r["scan"][1]
+    row(
+        f"peak RSS, {LARGE_MB} MB decompressed",
+        f"{scan_rss / 1024:.1f} MB (zcat {r['zcat'][1] / 1024:.1f} MB)",
+        "-",
+        "<= 64 MB",
+        scan_rss <= 64 * 1024,
+    )
+
+    for name, goal in (("80", 8), ("1000", 25)):
+        paths, n = sets[name]
+        r = best(1, {"python": [PYTHON, os.path.join(REPO, "bench", "reference.py"), medium, *paths],
+                     "scan": scan_cmd(medium, paths)})
+        ratio = r["python"][0] / r["scan"][0]
+        row(
+            f"vs Python reference, {MEDIUM_MB} MB, {n} rules",
+            f"scan {r['scan'][0]:.2f}s / {r['scan'][1] / 1024:.0f} MB RSS, "
+            f"python {r['python'][0]:.2f}s / {r['python'][1] / 1024:.0f} MB RSS",
+            f"{ratio:.1f}x",
+            f">= {goal}x",
+            ratio >= goal,
+        )
+
+    r = best(2, {"10": scan_cmd(large, sets["10"][0]), "1000": scan_cmd(large, sets["1000"][0])})
+    ratio = r["1000"][0] / r["10"][0]
+    row(
+        f"rule-count scaling, {LARGE_MB} MB",
+        f"{sets['1000'][1]} rules {r['1000'][0]:.2f}s, 10 rules {r['10'][0]:.2f}s",
+        f"{ratio:.2f}x",
+        "<= 1.3x",
+        ratio <= 1.3,
+    )
+
+    cold, why = cold_start()
+    if cold is None:
+        row("cold start to first invocation/next", f"did not start: {why}", "-", "<= 25 ms", False)
+    else:
+        row("cold start to first invocation/next", f"{cold * 1000:.1f} ms (median of 7)", "-", "<= 25 ms", cold <= 0.025)
+
+    header = ("target", "measured", "ratio", "goal", "status")
+    table = [header, tuple("---" for _ in header), *rows]
+    text = "\n".join("| " + " | ".join(cells) + " |" for cells in table)
+    cores = os.cpu_count()
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    rules_note = "" if sets["bundled+57"][1] > 57 else " (rule engine placeholder: no rules load yet)"
+    doc = (
+        f"# trailwatch benchmark results\n\n{stamp}, {cores} cores, commit {commit or '?'}, "
+        f"seed {SEED}{rules_note}. Produced by `make bench` (`bench/run.sh`); "
+        f"each ratio compares runs made in the same session.\n\n{text}\n"
+    )
+    print(text)
+    with open(os.path.join(REPO, "bench", "RESULTS.md"), "w") as f:
+        f.write(doc)
+    log(f"done in {time.perf_counter() - started:.0f}s; table written to bench/RESULTS.md")
+    return 0 if all(r[4] == "PASS" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
