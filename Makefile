@@ -56,10 +56,10 @@ lint: $(STAMP) ## rustfmt check, clippy with warnings denied, cfn-lint and sam v
 fmt: ## Format the Rust code in place
 	cargo fmt --all
 
-test: lint ## lint, then every cargo test (moto-backed e2e included), then the bundled rules' own tests
+test: lint ## lint (cfn-lint, sam validate), every cargo test (moto e2e, tests/template.rs), the rules' own tests
 	cargo test --all-targets
 	cargo test --doc
-	cargo run --quiet --bin trailwatch -- rules test rules/
+	cargo run --quiet --bin trailwatch -- rules test rules/ docs/examples/
 
 demo: $(STAMP) ## Run the Lambda locally against moto: S3 delivery in, SNS alert out
 	scripts/demo.sh
