@@ -205,11 +205,22 @@ fn every_env_var_the_code_reads_is_set_or_documented() {
     let template = parse_template(&read("template.yaml"));
     let read_by_code = env_vars_read(&lambda_sources());
     // Sanity: the scan sees the settings we know about.
-    for known in ["ALERT_TOPIC_ARN", "RULES_S3_URI", "RUST_LOG", "TOPIC_<ALIAS>"] {
-        assert!(read_by_code.contains(known), "scan missed {known}: {read_by_code:?}");
+    for known in [
+        "ALERT_TOPIC_ARN",
+        "RULES_S3_URI",
+        "RUST_LOG",
+        "TOPIC_<ALIAS>",
+    ] {
+        assert!(
+            read_by_code.contains(known),
+            "scan missed {known}: {read_by_code:?}"
+        );
     }
     let set = template_env(&template);
-    assert!(set.contains("ALERT_TOPIC_ARN"), "function environment: {set:?}");
+    assert!(
+        set.contains("ALERT_TOPIC_ARN"),
+        "function environment: {set:?}"
+    );
     let documented = documented_vars(&read("docs/operations.md"));
     let problems = env_problems(&read_by_code, &set, &documented);
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
