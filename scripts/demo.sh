@@ -4,11 +4,13 @@
 #   moto_server (S3 + SNS + SQS)  <-  bucket with a CloudTrail delivery, alert topic, queue
 #   cargo lambda watch            <-  serves trailwatch-lambda behind the Lambda Runtime API
 #   cargo lambda invoke           ->  events/s3-put.json, as S3 would send it
+#                                     (or $EVENT: `make invoke-local EVENT=events/sqs-s3.json`)
 #
 # then prints the function's summary and the alert(s) the subscriber queue received.
 # Everything started here is stopped on exit, by process group, also on error or Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+EVENT="${EVENT:-events/s3-put.json}"
 
 VENV="$PWD/.venv"
 if [[ ! -x "$VENV/bin/moto_server" || ! -x "$VENV/bin/cargo-lambda" ]]; then
@@ -92,9 +94,9 @@ start watch cargo lambda watch --ignore-changes -A 127.0.0.1 -P "$LAMBDA_PORT"
 wait_port "$LAMBDA_PORT" 120 "${PIDS[-1]}"
 echo "    http://127.0.0.1:$LAMBDA_PORT, function env: ALERT_TOPIC_ARN=$ALERT_TOPIC_ARN"
 
-step "invoking trailwatch-lambda with events/s3-put.json"
+step "invoking trailwatch-lambda with $EVENT"
 cargo lambda invoke trailwatch-lambda -A 127.0.0.1 -P "$LAMBDA_PORT" \
-    --data-file events/s3-put.json >"$WORK/summary.json"
+    --data-file "$EVENT" >"$WORK/summary.json"
 echo "    summary returned by the function:"
 "$PY" -m json.tool "$WORK/summary.json" | sed 's/^/    /'
 
