@@ -22,6 +22,15 @@ struct Head<'a> {
     event_name: Option<Cow<'a, str>>,
     #[serde(rename = "eventTime", borrow, default)]
     event_time: Option<Cow<'a, str>>,
+    #[serde(rename = "userIdentity", borrow, default)]
+    user_identity: Option<IdentityHead<'a>>,
+}
+
+/// `userIdentity.type`, the third index key.
+#[derive(Deserialize, Default)]
+struct IdentityHead<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
 }
 
 /// Reads the head fields from a record's top-level keys without building anything: other values
@@ -33,6 +42,7 @@ fn fast_head(text: &str) -> Option<Head<'_>> {
         event_source: None,
         event_name: None,
         event_time: None,
+        user_identity: None,
     };
     let mut i = skip_ws(bytes, 0);
     if bytes.get(i) != Some(&b'{') {
@@ -53,6 +63,12 @@ fn fast_head(text: &str) -> Option<Head<'_>> {
             b"eventSource" => Some(&mut head.event_source),
             b"eventName" => Some(&mut head.event_name),
             b"eventTime" => Some(&mut head.event_time),
+            b"userIdentity" => {
+                let (kind, used) = fast_identity(text, i)?;
+                head.user_identity = Some(IdentityHead { kind });
+                i += used;
+                None
+            }
             _ => None,
         };
         match slot {
@@ -69,12 +85,54 @@ fn fast_head(text: &str) -> Option<Head<'_>> {
                 }
                 _ => return None,
             },
+            None if key == b"userIdentity" => {}
             None => i += Scan::default().run(&bytes[i..])?,
         }
         i = skip_ws(bytes, i);
         match bytes.get(i)? {
             b',' => i = skip_ws(bytes, i + 1),
             b'}' => return Some(head),
+            _ => return None,
+        }
+    }
+}
+
+/// `type` inside the `userIdentity` value starting at `at`, and the bytes that value spans.
+/// `None` when it is not a plain object (an array, escapes, a non-string type): serde decides.
+fn fast_identity(text: &str, at: usize) -> Option<(Option<Cow<'_, str>>, usize)> {
+    let bytes = text.as_bytes();
+    if bytes[at..].starts_with(b"null") {
+        return Some((None, 4));
+    }
+    if bytes.get(at) != Some(&b'{') {
+        return None;
+    }
+    let mut kind = None;
+    let mut i = skip_ws(bytes, at + 1);
+    if bytes.get(i) == Some(&b'}') {
+        return Some((None, i + 1 - at));
+    }
+    loop {
+        let key = plain_string(bytes, i)?;
+        i = skip_ws(bytes, i + key.len() + 2);
+        if bytes.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(bytes, i + 1);
+        match (key, bytes.get(i)?) {
+            (b"type", b'"') => {
+                let value = plain_string(bytes, i)?;
+                kind = Some(Cow::Borrowed(text.get(i + 1..i + 1 + value.len())?));
+                i += value.len() + 2;
+            }
+            (b"type", b'n') if bytes[i..].starts_with(b"null") => i += 4,
+            (b"type", _) => return None,
+            _ => i += Scan::default().run(&bytes[i..])?,
+        }
+        i = skip_ws(bytes, i);
+        match bytes.get(i)? {
+            b',' => i = skip_ws(bytes, i + 1),
+            b'}' => return Some((kind, i + 1 - at)),
             _ => return None,
         }
     }
@@ -140,8 +198,12 @@ impl<'r> Matcher<'r> {
                 if let Some(time) = head.event_time.as_deref() {
                     seen.see(time);
                 }
-                self.rules
-                    .may_match(head.event_source.as_deref(), head.event_name.as_deref())
+                let identity = head.user_identity.as_ref().and_then(|u| u.kind.as_deref());
+                self.rules.may_match_identity(
+                    head.event_source.as_deref(),
+                    head.event_name.as_deref(),
+                    identity,
+                )
             }
             // Not an object, or odd field types: let the rules decide on the full value.
             Err(_) => true,
@@ -183,5 +245,48 @@ mod tests {
         assert!(head("[1]").is_none());
         assert_eq!(head(r#"{"eventName":null}"#), Some((None, None, None)));
         assert_eq!(head("{}"), Some((None, None, None)));
+    }
+
+    fn identity(text: &str) -> Option<Option<String>> {
+        fast_head(text).map(|h| h.user_identity.and_then(|u| u.kind).map(|c| c.into_owned()))
+    }
+
+    #[test]
+    fn fast_head_reads_the_identity_type_and_leaves_odd_shapes_to_serde() {
+        let text = r#"{"userIdentity":{"type":"Root","x":[1,{"type":"no"}]},"eventName":"A"}"#;
+        assert_eq!(identity(text), Some(Some("Root".into())));
+        assert_eq!(identity(r#"{"userIdentity":{"arn":"x"}}"#), Some(None));
+        assert_eq!(identity(r#"{"userIdentity":null}"#), Some(None));
+        assert_eq!(identity(r#"{"userIdentity":{}}"#), Some(None));
+        assert_eq!(identity(r#"{"userIdentity":[{"type":"Root"}]}"#), None);
+        assert_eq!(identity(r#"{"userIdentity":{"type":7}}"#), None);
+    }
+
+    #[test]
+    fn root_rules_skip_other_identities_unparsed_but_still_match_root() {
+        let rule = "title: Root\nid: 00000000-0000-4000-8000-0000000000aa\nlevel: high\n\
+                    logsource: {product: aws, service: cloudtrail}\n\
+                    detection:\n  sel:\n    userIdentity.type: Root\n  condition: sel\n";
+        let rules = RuleSet::from_sources(&[("root.yml".into(), rule.into())]).unwrap();
+        let matcher = Matcher::new(&rules);
+        let check = |text: &str| {
+            let raw = RawValue::from_string(text.to_string()).unwrap();
+            matcher
+                .check(&raw, &mut Vec::new(), &mut Observed::default())
+                .is_some()
+        };
+        assert!(!rules.may_match_identity(None, Some("GetObject"), Some("AWSService")));
+        assert!(rules.may_match_identity(None, Some("GetObject"), Some("root")));
+        assert!(
+            rules.may_match(None, Some("GetObject")),
+            "unknown identity stays a candidate"
+        );
+        assert!(check(r#"{"eventName":"X","userIdentity":{"type":"Root"}}"#));
+        assert!(!check(
+            r#"{"eventName":"X","userIdentity":{"type":"IAMUser"}}"#
+        ));
+        assert!(check(
+            r#"{"eventName":"X","userIdentity":[{"type":"Root"}]}"#
+        ));
     }
 }

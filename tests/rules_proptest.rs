@@ -187,6 +187,13 @@ proptest! {
             if let (Some(src), Some(name)) = (key(rec, "eventSource"), key(rec, "eventName")) {
                 if direct {
                     prop_assert!(set.may_match(src.as_deref(), name.as_deref()), "may_match said no:\n{}\n{}", yaml, rec);
+                    if let Some(identity) = rec.pointer("/userIdentity/type").map(|t| t.as_str()) {
+                        if let Some(identity) = identity {
+                            prop_assert!(set.may_match_identity(src.as_deref(), name.as_deref(), Some(identity)), "identity index said no:\n{}\n{}", yaml, rec);
+                        }
+                    } else if rec.get("userIdentity").is_none_or(|u| u.is_object() || u.is_null()) {
+                        prop_assert!(set.may_match_identity(src.as_deref(), name.as_deref(), None), "identity index said no:\n{}\n{}", yaml, rec);
+                    }
                 }
             }
         }

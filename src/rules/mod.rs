@@ -219,7 +219,23 @@ impl RuleSet {
     /// Cheap pre-check: `false` only when no rule could match a record with these
     /// `eventSource`/`eventName` values (`None` meaning absent or null).
     pub fn may_match(&self, event_source: Option<&str>, event_name: Option<&str>) -> bool {
-        self.index.may_match(event_source, event_name)
+        self.index
+            .may_match(event_source, event_name, index::Identity::Unknown)
+    }
+
+    /// [`RuleSet::may_match`] knowing `userIdentity.type` too (`None`: absent or null), which
+    /// lets root-usage rules, filed under it, skip every other record unparsed.
+    pub fn may_match_identity(
+        &self,
+        event_source: Option<&str>,
+        event_name: Option<&str>,
+        identity_type: Option<&str>,
+    ) -> bool {
+        self.index.may_match(
+            event_source,
+            event_name,
+            index::Identity::Known(identity_type),
+        )
     }
 
     /// Appends the rules matching `record`, in load order.
