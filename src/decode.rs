@@ -10,8 +10,10 @@
 //! - a top-level array of records, as event-history exports write them;
 //! - one or more record objects in a row (NDJSON), as log shippers write them.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use flate2::bufread::MultiGzDecoder;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -29,14 +31,57 @@ pub enum DecodeError {
     /// The inflated text is not JSON, or not JSON shaped like CloudTrail.
     #[error("not a CloudTrail file: {0}")]
     Json(#[source] serde_json::Error),
+    /// The content went past a configured bound; the records before it were delivered.
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
+}
+
+/// Bounds on one object, so a gzip bomb or one giant record ends in an error naming the limit
+/// instead of exhausting the function's memory or time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Decompressed bytes per object (`MAX_OBJECT_BYTES`). Real deliveries reach about 1 GB.
+    pub max_object_bytes: u64,
+    /// Bytes per record (`MAX_RECORD_BYTES`), counted as the stream advances between records,
+    /// so it holds to within one read buffer (256 KiB). A record is buffered whole before it
+    /// is matched: this is what bounds that buffer.
+    pub max_record_bytes: u64,
+}
+
+pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitExceeded {
+    #[error("content is over the {limit} byte limit once decompressed (MAX_OBJECT_BYTES)")]
+    Object { limit: u64 },
+    #[error("a record is over the {limit} byte limit (MAX_RECORD_BYTES)")]
+    Record { limit: u64 },
 }
 
 impl DecodeError {
     fn from_json(e: serde_json::Error) -> Self {
         if e.is_io() {
-            DecodeError::Read(e.into())
+            DecodeError::from_io(e.into())
         } else {
             DecodeError::Json(e)
+        }
+    }
+
+    /// A limit travels through the JSON reader as an I/O error; this takes it back out.
+    fn from_io(e: io::Error) -> Self {
+        match e.get_ref().and_then(|i| i.downcast_ref::<LimitExceeded>()) {
+            Some(limit) => DecodeError::Limit(limit.clone()),
+            None => DecodeError::Read(e),
         }
     }
 }
@@ -44,8 +89,14 @@ impl DecodeError {
 /// Calls `on_record` for every record in `reader`, in order.
 ///
 /// Records seen before an error have been delivered: a truncated file still yields what it held.
-pub fn records<R: Read>(
+pub fn records<R: Read>(reader: R, on_record: impl FnMut(&RawValue)) -> Result<(), DecodeError> {
+    records_with(reader, Limits::default(), on_record)
+}
+
+/// [`records`] within `limits`.
+pub fn records_with<R: Read>(
     reader: R,
+    limits: Limits,
     mut on_record: impl FnMut(&RawValue),
 ) -> Result<(), DecodeError> {
     let mut raw = BufReader::with_capacity(READ_BUFFER, reader);
@@ -53,11 +104,58 @@ pub fn records<R: Read>(
     if head.is_empty() {
         return Ok(());
     }
+    let consumed = Rc::new(Cell::new(0u64));
+    let last_record_end = Rc::new(Cell::new(0u64));
+    let mut on_record = |record: &RawValue| {
+        last_record_end.set(consumed.get());
+        on_record(record);
+    };
+    let capped = |inner| Capped {
+        inner,
+        limits,
+        consumed: Rc::clone(&consumed),
+        last_record_end: Rc::clone(&last_record_end),
+    };
     if head.starts_with(&GZIP_MAGIC) {
-        let inflated = BufReader::with_capacity(READ_BUFFER, MultiGzDecoder::new(raw));
-        walk(inflated, &mut on_record)
+        let inflated: Box<dyn Read> = Box::new(MultiGzDecoder::new(raw));
+        walk(
+            BufReader::with_capacity(READ_BUFFER, capped(inflated)),
+            &mut on_record,
+        )
     } else {
-        walk(raw, &mut on_record)
+        let plain: Box<dyn Read> = Box::new(raw);
+        walk(
+            BufReader::with_capacity(READ_BUFFER, capped(plain)),
+            &mut on_record,
+        )
+    }
+}
+
+/// Counts the bytes the JSON reader takes and fails a read once either limit is passed.
+struct Capped<'r> {
+    inner: Box<dyn Read + 'r>,
+    limits: Limits,
+    consumed: Rc<Cell<u64>>,
+    last_record_end: Rc<Cell<u64>>,
+}
+
+impl Read for Capped<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let total = self.consumed.get().saturating_add(n as u64);
+        self.consumed.set(total);
+        let exceeded = if total > self.limits.max_object_bytes {
+            LimitExceeded::Object {
+                limit: self.limits.max_object_bytes,
+            }
+        } else if total - self.last_record_end.get() > self.limits.max_record_bytes {
+            LimitExceeded::Record {
+                limit: self.limits.max_record_bytes,
+            }
+        } else {
+            return Ok(n);
+        };
+        Err(io::Error::other(exceeded))
     }
 }
 
