@@ -147,7 +147,10 @@ async fn scan_with(hostile: Vec<u8>, limits: Limits) -> Run {
         run.summary
     );
     assert!(
-        !run.summary.failed.iter().any(|f| f.object.ends_with("/good.json.gz")),
+        !run.summary
+            .failed
+            .iter()
+            .any(|f| f.object.ends_with("/good.json.gz")),
         "{:?}",
         run.summary.failed
     );
@@ -160,13 +163,20 @@ async fn scan(hostile: Vec<u8>) -> Run {
 
 #[tokio::test]
 async fn corrupt_gzip_fails_permanently_and_the_next_object_is_scanned() {
-    let mut bytes = gzip(format!(r#"{{"Records":[{}]}}"#, hit("a")).repeat(50).as_bytes());
+    let mut bytes = gzip(
+        format!(r#"{{"Records":[{}]}}"#, hit("a"))
+            .repeat(50)
+            .as_bytes(),
+    );
     let mid = bytes.len() / 2;
     bytes[mid..mid + 8].copy_from_slice(b"garbage!");
     let run = scan(bytes).await;
     let failed = run.error("hostile.json.gz");
     assert!(!failed.retryable, "{failed:?}");
-    assert!(failed.error.contains("s3://trail/hostile.json.gz"), "{failed:?}");
+    assert!(
+        failed.error.contains("s3://trail/hostile.json.gz"),
+        "{failed:?}"
+    );
 }
 
 #[tokio::test]
@@ -200,14 +210,21 @@ async fn records_that_is_not_an_array_is_a_permanent_error() {
     let run = scan(gzip(format!(r#"{{"Records":{}}}"#, hit("r")).as_bytes())).await;
     let failed = run.error("hostile.json.gz");
     assert!(!failed.retryable);
-    assert!(failed.error.contains("Records to be an array"), "{failed:?}");
+    assert!(
+        failed.error.contains("Records to be an array"),
+        "{failed:?}"
+    );
     assert_eq!(run.alerts.event_ids(), ["good"]);
 }
 
 #[tokio::test]
 async fn gzip_bomb_stops_at_the_decompressed_cap_naming_object_and_cap() {
     let bomb = gzip_bomb();
-    assert!(bomb.len() < 8 << 20, "bomb is {} bytes compressed", bomb.len());
+    assert!(
+        bomb.len() < 8 << 20,
+        "bomb is {} bytes compressed",
+        bomb.len()
+    );
     let limits = Limits {
         max_object_bytes: 4 << 20,
         ..Limits::default()
@@ -280,7 +297,9 @@ async fn a_50_mb_string_stops_at_the_record_cap() {
     let failed = run.error("hostile.json.gz");
     assert!(!failed.retryable, "{failed:?}");
     assert!(
-        failed.error.contains("16777216 byte limit (MAX_RECORD_BYTES)"),
+        failed
+            .error
+            .contains("16777216 byte limit (MAX_RECORD_BYTES)"),
         "{}",
         failed.error
     );
@@ -319,7 +338,10 @@ async fn every_hostile_object_in_one_invocation_fails_alone() {
         ("corrupt.json.gz", corrupt),
         ("bomb.json.gz", gzip_bomb()),
         ("html.json", b"<html>".to_vec()),
-        ("deep.json", nested(100_000, r#"{"a":"#, "1", "}").into_bytes()),
+        (
+            "deep.json",
+            nested(100_000, r#"{"a":"#, "1", "}").into_bytes(),
+        ),
         ("good.json.gz", good()),
     ];
     let keys: Vec<&str> = hostile.iter().map(|(k, _)| *k).collect();
