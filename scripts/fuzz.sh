@@ -25,6 +25,9 @@ seed() {
   esac
 }
 
+# Built once up front so the time per target is fuzzing time, not compile time.
+cargo +nightly fuzz build
+
 summary=()
 status=0
 for t in $TARGETS; do
