@@ -28,6 +28,11 @@ seed() {
 # Built once up front so the time per target is fuzzing time, not compile time.
 cargo +nightly fuzz build
 
+# libFuzzer's -jobs writes fuzz-N.log files into the working directory: only ask for it when
+# running in parallel.
+parallel=""
+[ "$JOBS" -gt 1 ] && parallel="-jobs=$JOBS -workers=$JOBS"
+
 summary=()
 status=0
 for t in $TARGETS; do
@@ -37,7 +42,7 @@ for t in $TARGETS; do
   start=$(date +%s)
   if cargo +nightly fuzz run "$t" "fuzz/corpus/$t" -- \
       -max_total_time="$SECONDS_EACH" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
-      -jobs="$JOBS" -workers="$JOBS" -print_final_stats=1 >"$log" 2>&1; then
+      $parallel -print_final_stats=1 >"$log" 2>&1; then
     crashes=0
   else
     crashes=$(ls "fuzz/artifacts/$t" | grep -cE '^(crash|oom|timeout|leak)-' || true)
