@@ -25,7 +25,7 @@ LAMBDA_ARCH ?= --arm64
 SAM_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
 .PHONY: help build build-debug test lint fmt demo fixtures clean-venv deploy deploy-function \
-        invoke-local rules-validate rules-test rules-table logs bench
+        invoke-local rules-validate rules-test rules-table logs bench fuzz
 
 help: ## List the targets
 	@echo "trailwatch: Sigma rules over CloudTrail deliveries, alerting through SNS"
@@ -107,6 +107,9 @@ rules-table: ## Regenerate the rule table in rules/README.md from the rules
 	     /<!-- END RULE TABLE/ { skip = 0 } !skip' rules/.table.md rules/README.md > rules/README.md.new
 	mv rules/README.md.new rules/README.md
 	rm -f rules/.table.md
+
+fuzz: ## Run each cargo-fuzz target for FUZZ_SECONDS (default 60; needs the nightly toolchain)
+	scripts/fuzz.sh
 
 fixtures: ## Regenerate events/ from scripts/make-fixtures.py
 	$(PYTHON) scripts/make-fixtures.py

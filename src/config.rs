@@ -29,6 +29,11 @@ pub struct Settings {
     pub routes: Routes,
     /// Alerts per rule per object before a digest (`MAX_ALERTS_PER_RULE_PER_OBJECT`, default 20).
     pub max_alerts_per_rule_per_object: usize,
+    /// Decompressed bytes per object and bytes per record (`MAX_OBJECT_BYTES`,
+    /// `MAX_RECORD_BYTES`; defaults 4 GiB and 16 MiB).
+    pub limits: crate::decode::Limits,
+    /// Longest one object may take (`OBJECT_TIMEOUT_SECONDS`, default 120).
+    pub object_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +69,8 @@ impl Settings {
             key_prefix: None,
             max_concurrency: 4,
             max_alerts_per_rule_per_object: DEFAULT_MAX_ALERTS_PER_RULE,
+            limits: crate::decode::Limits::default(),
+            object_timeout: crate::pipeline::DEFAULT_OBJECT_TIMEOUT,
         }
     }
 
@@ -117,8 +124,26 @@ impl Settings {
                     "expected a whole number above 0",
                 ))?;
         }
+        if let Some(v) = var("MAX_OBJECT_BYTES") {
+            settings.limits.max_object_bytes = positive("MAX_OBJECT_BYTES", v)?;
+        }
+        if let Some(v) = var("MAX_RECORD_BYTES") {
+            settings.limits.max_record_bytes = positive("MAX_RECORD_BYTES", v)?;
+        }
+        if let Some(v) = var("OBJECT_TIMEOUT_SECONDS") {
+            settings.object_timeout = Duration::from_secs(positive("OBJECT_TIMEOUT_SECONDS", v)?);
+        }
         Ok(settings)
     }
+}
+
+/// A whole number above 0, or the error naming the variable.
+fn positive(name: &'static str, value: String) -> Result<u64, ConfigError> {
+    value.trim().parse().ok().filter(|n| *n > 0).ok_or(invalid(
+        name,
+        value,
+        "expected a whole number above 0",
+    ))
 }
 
 /// An environment variable, with empty treated as unset (templates often pass "").

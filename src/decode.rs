@@ -40,6 +40,50 @@ pub enum DecodeError {
     /// The inflated text is not JSON, or not JSON shaped like CloudTrail.
     #[error("not a CloudTrail file: {0}")]
     Json(#[source] serde_json::Error),
+    /// The content went past a configured bound; the records before it were delivered.
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
+}
+
+/// Bounds on one object, so a gzip bomb or one giant record ends in an error naming the limit
+/// instead of exhausting the function's memory or time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Decompressed bytes per object (`MAX_OBJECT_BYTES`). Real deliveries reach about 1 GB.
+    pub max_object_bytes: u64,
+    /// Bytes per record (`MAX_RECORD_BYTES`). A record is buffered whole before it is matched:
+    /// this is what bounds that buffer.
+    pub max_record_bytes: u64,
+}
+
+pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitExceeded {
+    #[error("content is over the {limit} byte limit once decompressed (MAX_OBJECT_BYTES)")]
+    Object { limit: u64 },
+    #[error("a record is over the {limit} byte limit (MAX_RECORD_BYTES)")]
+    Record { limit: u64 },
+}
+
+impl DecodeError {
+    /// A limit travels from the inflating thread as an I/O error; this takes it back out.
+    fn from_io(e: io::Error) -> Self {
+        match e.get_ref().and_then(|i| i.downcast_ref::<LimitExceeded>()) {
+            Some(limit) => DecodeError::Limit(limit.clone()),
+            None => DecodeError::Read(e),
+        }
+    }
 }
 
 /// Calls `on_record` for every record in `reader`, in order.
@@ -47,12 +91,21 @@ pub enum DecodeError {
 /// Records seen before an error have been delivered: a truncated file still yields what it held.
 pub fn records<R: Read + Send>(
     reader: R,
+    on_record: impl FnMut(&RawValue),
+) -> Result<(), DecodeError> {
+    records_with(reader, Limits::default(), on_record)
+}
+
+/// [`records`] within `limits`.
+pub fn records_with<R: Read + Send>(
+    reader: R,
+    limits: Limits,
     mut on_record: impl FnMut(&RawValue),
 ) -> Result<(), DecodeError> {
     let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(IN_FLIGHT);
     let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
-        scope.spawn(move || inflate(reader, &full_tx, &empty_rx));
+        scope.spawn(move || inflate(reader, limits.max_object_bytes, &full_tx, &empty_rx));
         let mut walker = Walker {
             buf: Vec::with_capacity(CHUNK),
             pos: 0,
@@ -60,6 +113,7 @@ pub fn records<R: Read + Send>(
             chunks: full_rx,
             spare: empty_tx,
             eof: false,
+            max_record_bytes: limits.max_record_bytes,
         };
         let result = walker.document(&mut on_record);
         // Dropping the receiver stops the inflating thread at its next send.
@@ -71,6 +125,7 @@ pub fn records<R: Read + Send>(
 /// The first stage: reads, sniffs gzip, inflates, and sends full chunks.
 fn inflate<R: Read>(
     reader: R,
+    max_bytes: u64,
     out: &mpsc::SyncSender<io::Result<Vec<u8>>>,
     spare: &mpsc::Receiver<Vec<u8>>,
 ) {
@@ -87,6 +142,7 @@ fn inflate<R: Read>(
     } else {
         Box::new(raw)
     };
+    let mut total = 0u64;
     loop {
         let mut chunk = spare
             .try_recv()
@@ -108,6 +164,13 @@ fn inflate<R: Read>(
             }
         };
         chunk.truncate(filled);
+        total = total.saturating_add(filled as u64);
+        if total > max_bytes {
+            let _ = out.send(Err(io::Error::other(LimitExceeded::Object {
+                limit: max_bytes,
+            })));
+            return;
+        }
         let done = filled < CHUNK;
         if filled > 0 && out.send(Ok(chunk)).is_err() {
             return;
@@ -132,6 +195,8 @@ struct Walker {
     chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
     spare: mpsc::Sender<Vec<u8>>,
     eof: bool,
+    /// No single value may span more than this many bytes.
+    max_record_bytes: u64,
 }
 
 impl Walker {
@@ -151,7 +216,7 @@ impl Walker {
                 let _ = self.spare.send(chunk);
                 Ok(true)
             }
-            Ok(Err(e)) => Err(DecodeError::Read(e)),
+            Ok(Err(e)) => Err(DecodeError::from_io(e)),
             Err(_) => {
                 self.eof = true;
                 Ok(false)
@@ -299,6 +364,12 @@ impl Walker {
                         return Err(error);
                     }
                     Some(self.buf.len() - start)
+                }
+                None if (self.buf.len() - self.pos) as u64 > self.max_record_bytes => {
+                    return Err(LimitExceeded::Record {
+                        limit: self.max_record_bytes,
+                    }
+                    .into());
                 }
                 None => None,
             };

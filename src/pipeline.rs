@@ -4,7 +4,7 @@
 //! by the async fetch stream; the async side stays free to talk to AWS.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde::Serialize;
@@ -102,7 +102,14 @@ pub struct Pipeline {
     /// Past this instant no object is started and running ones are abandoned, as retryable
     /// failures, so the invocation reports them before Lambda's own limit kills it silently.
     stop_at: Option<tokio::time::Instant>,
+    /// How long one object may take (`OBJECT_TIMEOUT_SECONDS`): a stalled body or a slow
+    /// hostile file fails alone, as retryable, instead of holding the invocation to its limit.
+    object_timeout: Option<Duration>,
+    limits: decode::Limits,
 }
+
+/// Default for `OBJECT_TIMEOUT_SECONDS`: a 1 GB delivery decodes in well under a minute.
+pub const DEFAULT_OBJECT_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Pipeline {
     pub fn new(fetch: Arc<dyn Fetch>, rules: Arc<RuleSet>, publish: Arc<dyn Publish>) -> Self {
@@ -111,7 +118,22 @@ impl Pipeline {
             rules,
             publish,
             stop_at: None,
+            object_timeout: None,
+            limits: decode::Limits::default(),
         }
+    }
+
+    /// Sets the longest one object may take; `None` (the default, as the CLI runs) leaves only
+    /// the invocation's deadline.
+    pub fn object_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.object_timeout = timeout;
+        self
+    }
+
+    /// Sets the decompressed-size and record-size bounds for every object.
+    pub fn limits(mut self, limits: decode::Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Sets the instant after which objects are reported as not scanned (retryable).
@@ -167,15 +189,27 @@ impl Pipeline {
             }),
             ..Outcome::default()
         };
-        let Some(stop_at) = self.stop_at else {
-            return self.scan_object(object).await;
-        };
-        if tokio::time::Instant::now() >= stop_at {
+        let now = tokio::time::Instant::now();
+        if self.stop_at.is_some_and(|at| now >= at) {
             return aborted("not started: the invocation is near its time limit");
         }
-        match tokio::time::timeout_at(stop_at, self.scan_object(object)).await {
+        // Whichever comes first, the invocation's deadline or this object's own.
+        let own = self.object_timeout.map(|t| now + t);
+        let (until, why) = match (self.stop_at, own) {
+            (Some(stop), Some(own)) if own < stop => (own, ObjectStop::Timeout),
+            (Some(stop), _) => (stop, ObjectStop::Deadline),
+            (None, Some(own)) => (own, ObjectStop::Timeout),
+            (None, None) => return self.scan_object(object).await,
+        };
+        match tokio::time::timeout_at(until, self.scan_object(object)).await {
             Ok(outcome) => outcome,
-            Err(_) => aborted("stopped: the invocation reached its time limit"),
+            Err(_) => match why {
+                ObjectStop::Deadline => aborted("stopped: the invocation reached its time limit"),
+                ObjectStop::Timeout => aborted(&format!(
+                    "stopped: the object took longer than {}s (OBJECT_TIMEOUT_SECONDS)",
+                    self.object_timeout.unwrap_or_default().as_secs_f64()
+                )),
+            },
         }
     }
 
@@ -195,7 +229,9 @@ impl Pipeline {
         let reader = SyncIoBridge::new(crate::fetch::Cancellable::new(reader, token));
         let rules = Arc::clone(&self.rules);
         let source = object.clone();
-        let scanned = tokio::task::spawn_blocking(move || scan(reader, &rules, &source)).await;
+        let limits = self.limits;
+        let scanned =
+            tokio::task::spawn_blocking(move || scan(reader, &rules, &source, limits)).await;
         let (events, alerts, seen, decoded) = match scanned {
             Ok(scanned) => scanned,
             Err(e) => {
@@ -236,18 +272,25 @@ impl Pipeline {
     }
 }
 
+/// Which clock stopped an object.
+enum ObjectStop {
+    Deadline,
+    Timeout,
+}
+
 /// Decodes and matches one object on the current (blocking) thread.
 fn scan(
     reader: impl std::io::Read + Send,
     rules: &RuleSet,
     source: &ObjectRef,
+    limits: decode::Limits,
 ) -> (u64, Vec<Alert>, Observed, Result<(), DecodeError>) {
     let matcher = Matcher::new(rules);
     let mut seen = Observed::default();
     let mut hits = Vec::new();
     let mut alerts = Vec::new();
     let mut events = 0u64;
-    let decoded = decode::records(reader, |raw| {
+    let decoded = decode::records_with(reader, limits, |raw| {
         events += 1;
         if let Some(record) = matcher.check(raw, &mut hits, &mut seen) {
             for rule in &hits {

@@ -35,8 +35,10 @@ impl AsyncRead for Cancellable {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         if self.cancelled.as_mut().poll(cx).is_ready() {
+            // Not `Interrupted`: std readers (`Bytes`, `read_exact`) retry that kind forever, which
+            // would leave the decoding thread spinning on a body that will never arrive.
             return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::Interrupted,
+                io::ErrorKind::TimedOut,
                 "scan abandoned",
             )));
         }

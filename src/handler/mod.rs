@@ -65,6 +65,8 @@ pub struct Handler {
     rules: RuleStore,
     options: Options,
     concurrency: usize,
+    limits: crate::decode::Limits,
+    object_timeout: Duration,
     function_name: String,
 }
 
@@ -85,6 +87,8 @@ impl Handler {
                 key_prefix: settings.key_prefix,
             },
             concurrency: settings.max_concurrency,
+            limits: settings.limits,
+            object_timeout: settings.object_timeout,
             function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|_| "trailwatch".into()),
         }
@@ -119,7 +123,9 @@ impl Handler {
         let started = Instant::now();
         let trigger = trigger::parse(&payload, &self.options)?;
         let rules = self.rules.current().await;
-        let mut pipeline = Pipeline::new(Arc::clone(&self.fetch), rules, Arc::clone(&self.publish));
+        let mut pipeline = Pipeline::new(Arc::clone(&self.fetch), rules, Arc::clone(&self.publish))
+            .limits(self.limits)
+            .object_timeout(Some(self.object_timeout));
         if let Some(at) = stop_at {
             pipeline = pipeline.stop_at(at);
         }

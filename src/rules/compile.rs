@@ -58,7 +58,11 @@ pub fn split_path(field: &str) -> Vec<String> {
     field.split('.').map(str::to_owned).collect()
 }
 
-pub fn compile(det: &Detection) -> Result<CompiledDetection, Vec<(Pos, String)>> {
+/// `max_regex_bytes` bounds each compiled `|re` pattern (`RegexBuilder::size_limit`).
+pub fn compile(
+    det: &Detection,
+    max_regex_bytes: usize,
+) -> Result<CompiledDetection, Vec<(Pos, String)>> {
     let mut errors = Vec::new();
     let mut selections = Vec::with_capacity(det.selections.len());
     for sel in &det.selections {
@@ -66,7 +70,7 @@ pub fn compile(det: &Detection) -> Result<CompiledDetection, Vec<(Pos, String)>>
         for g in &sel.groups {
             let mut fields = Vec::with_capacity(g.len());
             for spec in g {
-                match compile_field(spec) {
+                match compile_field(spec, max_regex_bytes) {
                     Ok(f) => fields.push(f),
                     Err(e) => errors.push(e),
                 }
@@ -88,7 +92,7 @@ pub fn compile(det: &Detection) -> Result<CompiledDetection, Vec<(Pos, String)>>
     })
 }
 
-fn compile_field(spec: &FieldSpec) -> Result<CField, (Pos, String)> {
+fn compile_field(spec: &FieldSpec, max_regex_bytes: usize) -> Result<CField, (Pos, String)> {
     let m = &spec.mods;
     let err = |msg: String| (spec.pos, format!("`{}`: {msg}", spec.key));
     let mut values = Vec::with_capacity(spec.values.len());
@@ -102,6 +106,7 @@ fn compile_field(spec: &FieldSpec) -> Result<CField, (Pos, String)> {
                 .case_insensitive(i)
                 .multi_line(ml)
                 .dot_matches_new_line(s)
+                .size_limit(max_regex_bytes)
                 .build()
                 .map(CValue::Regex)
                 .map_err(|e| {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::compile::compile;
 use super::index::RuleIndex;
+use super::limits::RuleLimits;
 use super::modifiers::Placeholders;
 use super::parse::{parse_source, FileOutcome};
 use super::yaml::{self, NodeKind};
@@ -29,7 +30,7 @@ pub struct Group {
 
 /// Reads a rules path: a file, or a directory walked recursively for `*.yml`/`*.yaml`
 /// (its root `placeholders.yml` supplies placeholders and is not a rule).
-pub fn read_path(path: &Path, errors: &mut Vec<RuleError>) -> Group {
+pub fn read_path(path: &Path, limits: &RuleLimits, errors: &mut Vec<RuleError>) -> Group {
     let mut group = Group {
         sources: Vec::new(),
         placeholders: None,
@@ -37,7 +38,7 @@ pub fn read_path(path: &Path, errors: &mut Vec<RuleError>) -> Group {
     if path.is_dir() {
         let ph = path.join(PLACEHOLDERS_FILE);
         if ph.is_file() {
-            match std::fs::read_to_string(&ph) {
+            match read_capped(&ph, limits) {
                 Ok(t) => group.placeholders = Some((ph.display().to_string(), t)),
                 Err(e) => errors.push(io_error(&ph, e)),
             }
@@ -46,18 +47,34 @@ pub fn read_path(path: &Path, errors: &mut Vec<RuleError>) -> Group {
         walk(path, &mut files, errors);
         files.sort();
         for f in files {
-            match std::fs::read_to_string(&f) {
+            match read_capped(&f, limits) {
                 Ok(t) => group.sources.push((f.display().to_string(), t)),
                 Err(e) => errors.push(io_error(&f, e)),
             }
         }
     } else {
-        match std::fs::read_to_string(path) {
+        match read_capped(path, limits) {
             Ok(t) => group.sources.push((path.display().to_string(), t)),
             Err(e) => errors.push(io_error(path, e)),
         }
     }
     group
+}
+
+/// Reads at most one byte past the file-size limit, so a huge file costs no more than that and
+/// [`build`] still reports it as over the limit.
+fn read_capped(path: &Path, limits: &RuleLimits) -> std::io::Result<String> {
+    use std::io::Read;
+    let cap = u64::try_from(limits.max_file_bytes).unwrap_or(u64::MAX);
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > limits.max_file_bytes {
+        // Cut mid-character perhaps; only its length matters now.
+        return Ok(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<RuleError>) {
@@ -131,7 +148,11 @@ pub fn parse_placeholders(file: &str, text: &str, errors: &mut Vec<RuleError>) -
 }
 
 /// Parses, compiles and indexes groups of sources, collecting every error.
-pub fn build(groups: Vec<Group>, mut errors: Vec<RuleError>) -> Result<RuleSet, RuleErrors> {
+pub fn build(
+    groups: Vec<Group>,
+    mut errors: Vec<RuleError>,
+    limits: &RuleLimits,
+) -> Result<RuleSet, RuleErrors> {
     let mut rules: Vec<Rule> = Vec::new();
     let mut notes = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
@@ -141,6 +162,30 @@ pub fn build(groups: Vec<Group>, mut errors: Vec<RuleError>) -> Result<RuleSet, 
             .map(|(f, t)| parse_placeholders(&f, &t, &mut errors))
             .unwrap_or_default();
         for (file, text) in &g.sources {
+            if text.len() > limits.max_file_bytes {
+                errors.push(RuleError {
+                    file: file.clone(),
+                    line: 1,
+                    col: 1,
+                    message: format!(
+                        "rule file is over the {} byte limit (MAX_RULE_FILE_BYTES)",
+                        limits.max_file_bytes
+                    ),
+                });
+                continue;
+            }
+            if rules.len() >= limits.max_rules {
+                errors.push(RuleError {
+                    file: file.clone(),
+                    line: 1,
+                    col: 1,
+                    message: format!(
+                        "more than {} rules (MAX_RULES): this file and any after it were not loaded",
+                        limits.max_rules
+                    ),
+                });
+                break;
+            }
             let FileOutcome {
                 rules: asts,
                 notes: n,
@@ -158,7 +203,16 @@ pub fn build(groups: Vec<Group>, mut errors: Vec<RuleError>) -> Result<RuleSet, 
                     });
                     continue;
                 }
-                match compile(&ast.detection) {
+                if rules.len() >= limits.max_rules {
+                    errors.push(RuleError {
+                        file: file.clone(),
+                        line: ast.id_pos.line,
+                        col: ast.id_pos.col,
+                        message: format!("more than {} rules (MAX_RULES)", limits.max_rules),
+                    });
+                    break;
+                }
+                match compile(&ast.detection, limits.max_regex_bytes) {
                     Ok(det) => {
                         seen.insert(ast.id.clone(), file.clone());
                         rules.push(Rule::new(ast, Arc::new(det)));

@@ -26,6 +26,7 @@ pub mod condition;
 pub mod eval;
 pub mod explain;
 pub mod index;
+pub mod limits;
 mod load;
 pub mod modifiers;
 pub mod parse;
@@ -35,6 +36,7 @@ pub mod yaml;
 
 pub use ast::{Expect, TestCase};
 pub use explain::{CaseOutcome, Explanation, FieldTrace, SelectionTrace};
+pub use limits::RuleLimits;
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled_rules.rs"));
@@ -184,19 +186,30 @@ impl RuleSet {
     }
 
     /// Loads rule files and directories; every file is checked and all errors returned.
+    /// Limits come from the environment ([`RuleLimits::from_env`]).
     pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<RuleSet, RuleErrors> {
+        let limits = RuleLimits::from_env().map_err(|e| RuleErrors(vec![e]))?;
         let mut errors = Vec::new();
         let groups = paths
             .iter()
-            .map(|p| load::read_path(p.as_ref(), &mut errors))
+            .map(|p| load::read_path(p.as_ref(), &limits, &mut errors))
             .collect();
-        load::build(groups, errors)
+        load::build(groups, errors, &limits)
     }
 
     /// Loads in-memory `(name, yaml)` sources; one named `placeholders.yml` supplies
-    /// placeholders.
+    /// placeholders. Limits come from the environment ([`RuleLimits::from_env`]).
     pub fn from_sources(sources: &[(String, String)]) -> Result<RuleSet, RuleErrors> {
-        load::build(vec![load::group_sources(sources)], Vec::new())
+        let limits = RuleLimits::from_env().map_err(|e| RuleErrors(vec![e]))?;
+        RuleSet::from_sources_with(sources, &limits)
+    }
+
+    /// [`RuleSet::from_sources`] with explicit limits.
+    pub fn from_sources_with(
+        sources: &[(String, String)],
+        limits: &RuleLimits,
+    ) -> Result<RuleSet, RuleErrors> {
+        load::build(vec![load::group_sources(sources)], Vec::new(), limits)
     }
 
     pub fn len(&self) -> usize {

@@ -1,0 +1,373 @@
+//! Hostile object content, end to end through the pipeline: each file SECURITY.md lists gives
+//! its documented result, never a panic or a hang, and the other objects of the same invocation
+//! are still scanned. Every hostile file is generated here; nothing large is committed.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use flate2::write::GzEncoder;
+use trailwatch::decode::{self, DecodeError, LimitExceeded, Limits};
+use trailwatch::fetch::{Fetch, FetchError, ObjectReader};
+use trailwatch::pipeline::{Pipeline, Summary};
+use trailwatch::publish::{Publish, PublishError};
+use trailwatch::render::Alert;
+use trailwatch::rules::RuleSet;
+use trailwatch::ObjectRef;
+
+/// Objects held in memory, by key.
+struct Memory(HashMap<String, Vec<u8>>);
+
+#[async_trait]
+impl Fetch for Memory {
+    async fn open(&self, object: &ObjectRef) -> Result<ObjectReader, FetchError> {
+        let ObjectRef::S3 { key, .. } = object else {
+            unreachable!("tests use S3 refs")
+        };
+        let bytes = self.0.get(key).cloned().ok_or(FetchError::NotFound {
+            object: object.to_string(),
+        })?;
+        Ok(Box::new(std::io::Cursor::new(bytes)))
+    }
+}
+
+/// Keeps every alert published.
+#[derive(Default)]
+struct Collect(Mutex<Vec<Alert>>);
+
+#[async_trait]
+impl Publish for Collect {
+    async fn publish(&self, alerts: &[Alert]) -> Result<(), PublishError> {
+        self.0.lock().unwrap().extend_from_slice(alerts);
+        Ok(())
+    }
+}
+
+impl Collect {
+    fn event_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|a| a.field("eventID").unwrap_or("?").to_string())
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+/// Alerts on every record named `Hit`.
+fn rules() -> Arc<RuleSet> {
+    let rule = "title: Hit\nid: 00000000-0000-4000-8000-000000000001\nlevel: high\n\
+                logsource: {product: aws, service: cloudtrail}\n\
+                detection:\n  selection:\n    eventName: Hit\n  condition: selection\n";
+    Arc::new(RuleSet::from_sources(&[("hit.yml".into(), rule.into())]).expect("rule compiles"))
+}
+
+fn hit(id: &str) -> String {
+    format!(r#"{{"eventName":"Hit","eventID":"{id}"}}"#)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// A good delivery, scanned alongside each hostile one.
+fn good() -> Vec<u8> {
+    gzip(format!(r#"{{"Records":[{}]}}"#, hit("good")).as_bytes())
+}
+
+/// 1 GiB of small records once inflated, about 1 MB compressed: one gzip member of 1 MiB of
+/// records, repeated (CloudTrail files may hold several members, so the decoder reads them all).
+fn gzip_bomb() -> Vec<u8> {
+    let mut chunk = String::with_capacity(1 << 20);
+    while chunk.len() < (1 << 20) - 32 {
+        chunk.push_str(r#"{"eventName":"x"},"#);
+    }
+    let member = gzip(chunk.as_bytes());
+    let mut bomb = gzip(br#"{"Records":["#);
+    for _ in 0..1024 {
+        bomb.extend_from_slice(&member);
+    }
+    bomb
+}
+
+fn nested(depth: usize, open: &str, inner: &str, close: &str) -> String {
+    let mut s = String::with_capacity(depth * (open.len() + close.len()) + inner.len());
+    for _ in 0..depth {
+        s.push_str(open);
+    }
+    s.push_str(inner);
+    for _ in 0..depth {
+        s.push_str(close);
+    }
+    s
+}
+
+struct Run {
+    summary: Summary,
+    alerts: Arc<Collect>,
+}
+
+impl Run {
+    fn error(&self, key: &str) -> &trailwatch::pipeline::Failed {
+        self.summary
+            .failed
+            .iter()
+            .find(|f| f.object.ends_with(&format!("/{key}")))
+            .unwrap_or_else(|| panic!("{key} did not fail: {:?}", self.summary))
+    }
+}
+
+/// Scans `hostile` then `good.json.gz` in one run, with `limits`.
+async fn scan_with(hostile: Vec<u8>, limits: Limits) -> Run {
+    let store = Memory(HashMap::from([
+        ("hostile.json.gz".to_string(), hostile),
+        ("good.json.gz".to_string(), good()),
+    ]));
+    let alerts = Arc::new(Collect::default());
+    let pipeline = Pipeline::new(Arc::new(store), rules(), alerts.clone()).limits(limits);
+    let objects: Vec<ObjectRef> = ["hostile.json.gz", "good.json.gz"]
+        .iter()
+        .map(|k| ObjectRef::S3 {
+            bucket: "trail".into(),
+            key: k.to_string(),
+        })
+        .collect();
+    let mut summary = Summary::default();
+    pipeline.run(&objects, 2, &mut summary).await;
+    let run = Run { summary, alerts };
+    assert!(
+        run.alerts.event_ids().contains(&"good".to_string()),
+        "the good object was still scanned: {:?}",
+        run.summary
+    );
+    assert!(
+        !run.summary
+            .failed
+            .iter()
+            .any(|f| f.object.ends_with("/good.json.gz")),
+        "{:?}",
+        run.summary.failed
+    );
+    run
+}
+
+async fn scan(hostile: Vec<u8>) -> Run {
+    scan_with(hostile, Limits::default()).await
+}
+
+#[tokio::test]
+async fn corrupt_gzip_fails_permanently_and_the_next_object_is_scanned() {
+    let mut bytes = gzip(
+        format!(r#"{{"Records":[{}]}}"#, hit("a"))
+            .repeat(50)
+            .as_bytes(),
+    );
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 8].copy_from_slice(b"garbage!");
+    let run = scan(bytes).await;
+    let failed = run.error("hostile.json.gz");
+    assert!(!failed.retryable, "{failed:?}");
+    assert!(
+        failed.error.contains("s3://trail/hostile.json.gz"),
+        "{failed:?}"
+    );
+}
+
+#[tokio::test]
+async fn truncated_gzip_keeps_the_records_before_the_cut() {
+    let records: Vec<String> = (0..2000).map(|i| hit(&format!("t{i}"))).collect();
+    let whole = gzip(format!(r#"{{"Records":[{}]}}"#, records.join(",")).as_bytes());
+    let run = scan(whole[..whole.len() / 2].to_vec()).await;
+    let failed = run.error("hostile.json.gz");
+    assert!(!failed.retryable, "a cut file stays cut: {failed:?}");
+    let before = run.alerts.event_ids().len() - 1;
+    assert!(before > 0, "records before the cut alerted");
+}
+
+#[tokio::test]
+async fn non_json_is_a_permanent_error_naming_the_position() {
+    let run = scan(gzip(b"<html>Access Denied</html>")).await;
+    let failed = run.error("hostile.json.gz");
+    assert!(!failed.retryable);
+    assert!(failed.error.contains("line 1 column 1"), "{failed:?}");
+}
+
+#[tokio::test]
+async fn a_top_level_array_of_records_is_accepted_as_event_history_exports_write_it() {
+    let run = scan(gzip(format!("[{},{}]", hit("a1"), hit("a2")).as_bytes())).await;
+    assert!(run.summary.failed.is_empty(), "{:?}", run.summary.failed);
+    assert_eq!(run.alerts.event_ids(), ["a1", "a2", "good"]);
+}
+
+#[tokio::test]
+async fn records_that_is_not_an_array_is_a_permanent_error() {
+    let run = scan(gzip(format!(r#"{{"Records":{}}}"#, hit("r")).as_bytes())).await;
+    let failed = run.error("hostile.json.gz");
+    assert!(!failed.retryable);
+    assert!(
+        failed.error.contains("Records to be an array"),
+        "{failed:?}"
+    );
+    assert_eq!(run.alerts.event_ids(), ["good"]);
+}
+
+#[tokio::test]
+async fn gzip_bomb_stops_at_the_decompressed_cap_naming_object_and_cap() {
+    let bomb = gzip_bomb();
+    assert!(
+        bomb.len() < 8 << 20,
+        "bomb is {} bytes compressed",
+        bomb.len()
+    );
+    let limits = Limits {
+        max_object_bytes: 4 << 20,
+        ..Limits::default()
+    };
+    let run = scan_with(bomb, limits).await;
+    let failed = run.error("hostile.json.gz");
+    assert!(!failed.retryable, "a bomb stays a bomb: {failed:?}");
+    assert!(
+        failed.error.contains("s3://trail/hostile.json.gz")
+            && failed.error.contains("4194304 byte limit")
+            && failed.error.contains("MAX_OBJECT_BYTES"),
+        "{}",
+        failed.error
+    );
+    let events = run.summary.events - 1;
+    assert!(
+        events > 100_000 && events < 300_000,
+        "stopped near 4 MiB: {events} records"
+    );
+}
+
+#[test]
+fn deep_nesting_at_the_top_level_is_a_clean_error() {
+    let text = nested(100_000, r#"{"a":"#, "1", "}");
+    let err = decode::records(text.as_bytes(), |_| {}).unwrap_err();
+    assert!(matches!(err, DecodeError::Json(_)), "{err}");
+    assert!(err.to_string().contains("recursion limit"), "{err}");
+}
+
+#[tokio::test]
+async fn deep_nesting_inside_a_record_is_skipped_without_a_crash() {
+    // serde_json walks a raw record without recursion, so the record is read (and counted);
+    // building its tree for the rules stops at 128 levels, so no rule can match it.
+    let deep = nested(100_000, "[", "1", "]");
+    let text = format!(
+        r#"{{"Records":[{},{{"eventName":"Hit","eventID":"deep","x":{deep}}},{}]}}"#,
+        hit("before"),
+        hit("after")
+    );
+    let run = scan(gzip(text.as_bytes())).await;
+    assert!(run.summary.failed.is_empty(), "{:?}", run.summary.failed);
+    assert_eq!(run.summary.events, 4);
+    assert_eq!(run.alerts.event_ids(), ["after", "before", "good"]);
+    // A top-level array this deep is one such record.
+    let run = scan(gzip(nested(100_000, "[", "1", "]").as_bytes())).await;
+    assert!(run.summary.failed.is_empty(), "{:?}", run.summary.failed);
+}
+
+#[tokio::test]
+async fn invalid_utf8_is_a_permanent_error_after_the_records_before_it() {
+    let mut text = format!(r#"{{"Records":[{},{{"eventName":""#, hit("before")).into_bytes();
+    text.extend_from_slice(b"\xff\xfe\"},");
+    text.extend_from_slice(format!("{}]}}", hit("after")).as_bytes());
+    let run = scan(gzip(&text)).await;
+    let failed = run.error("hostile.json.gz");
+    assert!(!failed.retryable, "{failed:?}");
+    assert_eq!(run.alerts.event_ids(), ["before", "good"]);
+}
+
+#[tokio::test]
+async fn a_50_mb_string_stops_at_the_record_cap() {
+    let big = "A".repeat(50 << 20);
+    let text = format!(
+        r#"{{"Records":[{},{{"eventName":"Hit","eventID":"big","userAgent":"{big}"}},{}]}}"#,
+        hit("before"),
+        hit("after")
+    );
+    drop(big);
+    let run = scan(text.into_bytes()).await;
+    let failed = run.error("hostile.json.gz");
+    assert!(!failed.retryable, "{failed:?}");
+    assert!(
+        failed
+            .error
+            .contains("16777216 byte limit (MAX_RECORD_BYTES)"),
+        "{}",
+        failed.error
+    );
+    assert_eq!(run.alerts.event_ids(), ["before", "good"]);
+}
+
+#[test]
+fn the_record_cap_counts_per_record_not_per_object() {
+    // Forty 1 MiB records pass a 2 MiB record cap: the count restarts at each record.
+    let record = format!(r#"{{"eventName":"x","pad":"{}"}}"#, "p".repeat(1 << 20));
+    let text = format!(r#"{{"Records":[{}]}}"#, vec![record; 40].join(","));
+    let limits = Limits {
+        max_record_bytes: 2 << 20,
+        ..Limits::default()
+    };
+    let mut seen = 0;
+    decode::records_with(gzip(text.as_bytes()).as_slice(), limits, |_| seen += 1).unwrap();
+    assert_eq!(seen, 40);
+    let limits = Limits {
+        max_record_bytes: 512 << 10,
+        ..Limits::default()
+    };
+    let err = decode::records_with(text.as_bytes(), limits, |_| {}).unwrap_err();
+    assert!(
+        matches!(err, DecodeError::Limit(LimitExceeded::Record { limit }) if limit == 512 << 10),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn every_hostile_object_in_one_invocation_fails_alone() {
+    let mut corrupt = good();
+    let n = corrupt.len();
+    corrupt[n - 12..n - 4].copy_from_slice(b"garbage!");
+    let hostile: Vec<(&str, Vec<u8>)> = vec![
+        ("corrupt.json.gz", corrupt),
+        ("bomb.json.gz", gzip_bomb()),
+        ("html.json", b"<html>".to_vec()),
+        (
+            "deep.json",
+            nested(100_000, r#"{"a":"#, "1", "}").into_bytes(),
+        ),
+        ("good.json.gz", good()),
+    ];
+    let keys: Vec<&str> = hostile.iter().map(|(k, _)| *k).collect();
+    let store = Memory(
+        hostile
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    );
+    let alerts = Arc::new(Collect::default());
+    let limits = Limits {
+        max_object_bytes: 4 << 20,
+        ..Limits::default()
+    };
+    let pipeline = Pipeline::new(Arc::new(store), rules(), alerts.clone()).limits(limits);
+    let objects: Vec<ObjectRef> = keys
+        .iter()
+        .map(|k| ObjectRef::S3 {
+            bucket: "trail".into(),
+            key: k.to_string(),
+        })
+        .collect();
+    let mut summary = Summary::default();
+    pipeline.run(&objects, 2, &mut summary).await;
+    assert_eq!(summary.objects, 5);
+    assert_eq!(summary.failed.len(), 4, "{:?}", summary.failed);
+    assert!(summary.failed.iter().all(|f| !f.retryable));
+    assert_eq!(alerts.event_ids(), ["good"]);
+}
