@@ -37,80 +37,67 @@ struct IdentityHead<'a> {
 /// are stepped over by the decoder's scanner. `None` (escapes, odd types, not an object) leaves the
 /// record to serde. The text has already been validated as JSON by the decoder.
 fn fast_head(text: &str) -> Option<Head<'_>> {
-    let bytes = text.as_bytes();
     let mut head = Head {
         event_source: None,
         event_name: None,
         event_time: None,
         user_identity: None,
     };
-    let mut i = skip_ws(bytes, 0);
-    if bytes.get(i) != Some(&b'{') {
-        return None;
-    }
-    i = skip_ws(bytes, i + 1);
-    if bytes.get(i) == Some(&b'}') {
-        return Some(head);
-    }
-    loop {
-        let key = plain_string(bytes, i)?;
-        i = skip_ws(bytes, i + key.len() + 2);
-        if bytes.get(i) != Some(&b':') {
-            return None;
-        }
-        i = skip_ws(bytes, i + 1);
+    let start = skip_ws(text.as_bytes(), 0);
+    members(text.as_bytes(), start, |key, at| {
         let slot = match key {
-            b"eventSource" => Some(&mut head.event_source),
-            b"eventName" => Some(&mut head.event_name),
-            b"eventTime" => Some(&mut head.event_time),
+            b"eventSource" => &mut head.event_source,
+            b"eventName" => &mut head.event_name,
+            b"eventTime" => &mut head.event_time,
             b"userIdentity" => {
-                let (kind, used) = fast_identity(text, i)?;
-                head.user_identity = Some(IdentityHead { kind });
-                i += used;
-                None
+                return match fast_identity(text, at) {
+                    Some((kind, len)) => {
+                        head.user_identity = Some(IdentityHead { kind });
+                        Step::Read(len)
+                    }
+                    None => Step::GiveUp,
+                }
             }
-            _ => None,
+            _ => return Step::Skip,
         };
-        match slot {
-            Some(slot) => match bytes.get(i)? {
-                b'"' => {
-                    let value = plain_string(bytes, i)?;
-                    // Valid UTF-8: the slice lies between two ASCII quotes of a `str`.
-                    *slot = Some(Cow::Borrowed(text.get(i + 1..i + 1 + value.len())?));
-                    i += value.len() + 2;
-                }
-                b'n' if bytes[i..].starts_with(b"null") => {
-                    *slot = None;
-                    i += 4;
-                }
-                _ => return None,
-            },
-            None if key == b"userIdentity" => {}
-            None => i += Scan::default().run(&bytes[i..])?,
-        }
-        i = skip_ws(bytes, i);
-        match bytes.get(i)? {
-            b',' => i = skip_ws(bytes, i + 1),
-            b'}' => return Some(head),
-            _ => return None,
-        }
-    }
+        read_into(text, at, slot)
+    })?;
+    Some(head)
 }
 
 /// `type` inside the `userIdentity` value starting at `at`, and the bytes that value spans.
 /// `None` when it is not a plain object (an array, escapes, a non-string type): serde decides.
 fn fast_identity(text: &str, at: usize) -> Option<(Option<Cow<'_, str>>, usize)> {
-    let bytes = text.as_bytes();
-    if bytes[at..].starts_with(b"null") {
+    if text.as_bytes()[at..].starts_with(b"null") {
         return Some((None, 4));
     }
+    let mut kind = None;
+    let len = members(text.as_bytes(), at, |key, i| match key {
+        b"type" => read_into(text, i, &mut kind),
+        _ => Step::Skip,
+    })?;
+    Some((kind, len))
+}
+
+/// What a visitor of [`members`] did with one value.
+enum Step {
+    /// Read it; it spans this many bytes.
+    Read(usize),
+    /// Not wanted: step over it.
+    Skip,
+    /// Not plain enough to read here: leave the whole record to serde.
+    GiveUp,
+}
+
+/// Walks the members of the object at `at`, handing each key and its value's offset to
+/// `visit`. Returns the object's length, or `None` where the text is not plain enough.
+fn members(bytes: &[u8], at: usize, mut visit: impl FnMut(&[u8], usize) -> Step) -> Option<usize> {
     if bytes.get(at) != Some(&b'{') {
         return None;
     }
-    let mut kind = None;
     let mut i = skip_ws(bytes, at + 1);
     if bytes.get(i) == Some(&b'}') {
-        return Some((None, i + 1 - at));
+        return Some(i + 1 - at);
     }
     loop {
         let key = plain_string(bytes, i)?;
@@ -119,22 +106,40 @@ fn fast_identity(text: &str, at: usize) -> Option<(Option<Cow<'_, str>>, usize)>
             return None;
         }
         i = skip_ws(bytes, i + 1);
-        match (key, bytes.get(i)?) {
-            (b"type", b'"') => {
-                let value = plain_string(bytes, i)?;
-                kind = Some(Cow::Borrowed(text.get(i + 1..i + 1 + value.len())?));
-                i += value.len() + 2;
-            }
-            (b"type", b'n') if bytes[i..].starts_with(b"null") => i += 4,
-            (b"type", _) => return None,
-            _ => i += Scan::default().run(&bytes[i..])?,
-        }
+        i += match visit(key, i) {
+            Step::Read(len) => len,
+            Step::Skip => Scan::default().run(&bytes[i..])?,
+            Step::GiveUp => return None,
+        };
         i = skip_ws(bytes, i);
         match bytes.get(i)? {
             b',' => i = skip_ws(bytes, i + 1),
-            b'}' => return Some((kind, i + 1 - at)),
+            b'}' => return Some(i + 1 - at),
             _ => return None,
         }
+    }
+}
+
+/// Stores the plain string (or null) at `at` in `slot`; anything else gives up.
+fn read_into<'t>(text: &'t str, at: usize, slot: &mut Option<Cow<'t, str>>) -> Step {
+    let bytes = text.as_bytes();
+    match bytes.get(at) {
+        Some(b'"') => match plain_string(bytes, at) {
+            // Valid UTF-8: the slice lies between two ASCII quotes of a `str`.
+            Some(value) => match text.get(at + 1..at + 1 + value.len()) {
+                Some(v) => {
+                    *slot = Some(Cow::Borrowed(v));
+                    Step::Read(value.len() + 2)
+                }
+                None => Step::GiveUp,
+            },
+            None => Step::GiveUp,
+        },
+        Some(b'n') if bytes[at..].starts_with(b"null") => {
+            *slot = None;
+            Step::Read(4)
+        }
+        _ => Step::GiveUp,
     }
 }
 
