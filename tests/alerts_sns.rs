@@ -14,7 +14,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use serde_json::{json, Value};
 use support::{string_attributes, Aws, Moto};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use trailwatch::config::Settings;
 use trailwatch::fetch::ObjectRef;
@@ -83,37 +83,10 @@ async fn serve(
     fail: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
     loop {
-        let mut buf = Vec::new();
-        let head_end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            let mut chunk = [0u8; 8192];
-            let n = client.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
+        let Some(request) = support::http::read_request(&mut client).await? else {
+            return Ok(());
         };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        let length = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse::<usize>().ok())?
-            })
-            .unwrap_or(0);
-        while buf.len() < head_end + length {
-            let mut chunk = [0u8; 65536];
-            let n = client.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        let body = &buf[head_end..head_end + length];
-        if String::from_utf8_lossy(body).contains("Action=PublishBatch") {
+        if String::from_utf8_lossy(&request.body).contains("Action=PublishBatch") {
             count.fetch_add(1, Ordering::SeqCst);
             let failing = fail.load(Ordering::SeqCst)
                 && pass
@@ -130,20 +103,8 @@ async fn serve(
                 continue;
             }
         }
-        // Forward with `Connection: close` so the response ends at EOF.
-        let mut head_out = String::new();
-        for line in head.trim_end().lines() {
-            if !line.to_ascii_lowercase().starts_with("connection:") {
-                head_out.push_str(line);
-                head_out.push_str("\r\n");
-            }
-        }
-        head_out.push_str("connection: close\r\n\r\n");
-        let mut up = TcpStream::connect(("127.0.0.1", upstream)).await?;
-        up.write_all(head_out.as_bytes()).await?;
-        up.write_all(body).await?;
-        let mut response = Vec::new();
-        up.read_to_end(&mut response).await?;
+        // Forwarded with `Connection: close`, so the response ends at EOF.
+        let response = support::http::forward(upstream, &request).await?;
         client.write_all(&response).await?;
         // The upstream said `connection: close`; so does the relayed response.
         return Ok(());

@@ -13,7 +13,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
 use serde_json::{json, Value};
 use support::{Aws, Moto};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use trailwatch::config::Settings;
 use trailwatch::handler::{Handler, HandlerError};
@@ -136,37 +136,10 @@ async fn serve(
     plans: Arc<Mutex<Vec<Plan>>>,
     seen: Arc<Mutex<Vec<(&'static str, usize)>>>,
 ) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let mut chunk = [0u8; 8192];
-        let n = client.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
+    let Some(request) = support::http::read_request(&mut client).await? else {
+        return Ok(());
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let length = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        let mut chunk = [0u8; 65536];
-        let n = client.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = &buf[head_end..head_end + length];
-    let text = format!("{head}{}", String::from_utf8_lossy(body));
+    let text = format!("{}{}", request.head, String::from_utf8_lossy(&request.body));
     let fault = fault_for(&text, &plans, &seen);
     match fault {
         Some(Fault::Error { status, code }) => {
@@ -180,19 +153,7 @@ async fn serve(
         }
         Some(Fault::StallBody) | None => {}
     }
-    let mut head_out = String::new();
-    for line in head.trim_end().lines() {
-        if !line.to_ascii_lowercase().starts_with("connection:") {
-            head_out.push_str(line);
-            head_out.push_str("\r\n");
-        }
-    }
-    head_out.push_str("connection: close\r\n\r\n");
-    let mut up = TcpStream::connect(("127.0.0.1", upstream)).await?;
-    up.write_all(head_out.as_bytes()).await?;
-    up.write_all(body).await?;
-    let mut response = Vec::new();
-    up.read_to_end(&mut response).await?;
+    let response = support::http::forward(upstream, &request).await?;
     if matches!(fault, Some(Fault::StallBody)) {
         let split = response
             .windows(4)

@@ -5,6 +5,8 @@
 //! `.venv` (created by `make test` / `make .venv`) provides `moto_server` and `cargo-lambda`.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod http;
+
 use std::collections::HashMap;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -343,13 +345,9 @@ pub fn s3_put_event() -> serde_json::Value {
     serde_json::from_str(&text).expect("events/s3-put.json is JSON")
 }
 
-/// An S3 notification key decoded the way S3 encoded it: `+` is a space, then `%XX`.
+/// An S3 notification key decoded the way S3 encoded it, by trailwatch's own decoder.
 pub fn decode_s3_key(key: &str) -> String {
-    let spaced = key.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8()
-        .expect("key is UTF-8")
-        .into_owned()
+    trailwatch::trigger::decode_key(key).expect("key is UTF-8")
 }
 
 /// The object key `events/s3-put.json` points at, decoded.
