@@ -41,7 +41,7 @@ def generate(mb):
     if not os.path.exists(path):
         log(f"generating {path}")
         tmp = path + ".part"
-        subprocess.run([os.path.join(RELEASE, "examples", "gen_trail"), tmp, str(mb), str(SEED)], check=True)
+        subprocess.run([os.path.join(RELEASE, "trailwatch-gen-trail"), tmp, str(mb), str(SEED)], check=True)
         os.rename(tmp, path)
     return path
 
@@ -57,10 +57,12 @@ def rule_dirs():
     n_bundled = count_rules(bundled)
     base = bundled + [os.path.join(root, "sigma57")]
     sets = {"bundled+57": (base, n_bundled + 57), "10": ([os.path.join(root, "sigma10")], 10)}
+    # The Python comparisons load exactly 80 and 1,000 rules: the 57 SigmaHQ-shaped ones plus
+    # generated ones with distinct eventSource/eventName pairs.
     for total in (80, 1000):
-        extra = max(0, total - n_bundled - 57)
-        rulegen.write(os.path.join(root, f"extra{total}"), rulegen.extra(extra))
-        sets[str(total)] = (base + [os.path.join(root, f"extra{total}")], n_bundled + 57 + extra)
+        extra = os.path.join(root, f"extra{total}")
+        rulegen.write(extra, rulegen.extra(total - 57))
+        sets[str(total)] = ([os.path.join(root, "sigma57"), extra], total)
     # Scaling compares like with like: the same 10 rules, then those 10 plus 990 generated ones,
     # so the ratio measures the rule count and nothing else about the set.
     rulegen.write(os.path.join(root, "extra990"), rulegen.extra(990))

@@ -21,6 +21,7 @@
 //! [`pipeline`] wires the stages for a list of objects, and [`handler`] is the Lambda's entry
 //! point: the same pipeline with AWS seams. The `trailwatch` CLI runs it with local seams.
 
+pub mod aws;
 pub mod config;
 pub mod decode;
 pub mod fetch;

@@ -96,7 +96,7 @@ impl Handler {
 
     /// Reads the standard AWS configuration chain and the environment.
     pub async fn from_env() -> Result<Handler, ConfigError> {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = crate::aws::sdk_config().await;
         let settings = Settings::from_env(&sdk).await?;
         Ok(Handler::new(&sdk, settings))
     }

@@ -32,6 +32,7 @@ pub mod modifiers;
 pub mod parse;
 pub mod pattern;
 pub mod reference;
+mod strip;
 pub mod yaml;
 
 pub use ast::{Expect, TestCase};
@@ -171,11 +172,21 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    /// The rules under `rules/` embedded at build time (with `rules/placeholders.yml`).
+    /// The rules under `rules/` embedded at build time (with `rules/placeholders.yml`), for
+    /// matching: their `tests:` cases are left unparsed, which keeps the cold start short.
     pub fn bundled() -> Result<RuleSet, RuleErrors> {
+        RuleSet::bundled_as(strip::without_tests)
+    }
+
+    /// [`RuleSet::bundled`] with each rule's `tests:` cases, for `trailwatch rules test`.
+    pub fn bundled_with_tests() -> Result<RuleSet, RuleErrors> {
+        RuleSet::bundled_as(str::to_owned)
+    }
+
+    fn bundled_as(text: fn(&str) -> String) -> Result<RuleSet, RuleErrors> {
         let sources: Vec<(String, String)> = bundled::BUNDLED
             .iter()
-            .map(|(name, text)| (format!("rules/{name}"), (*text).to_owned()))
+            .map(|(name, body)| (format!("rules/{name}"), text(body)))
             .collect();
         RuleSet::from_sources(&sources)
     }

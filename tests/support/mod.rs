@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_sns::config::Credentials;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
 
@@ -153,7 +153,7 @@ impl Moto {
 
     /// An SDK config pointing at this server, with static test credentials.
     pub async fn sdk_config(&self) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
+        trailwatch::aws::loader()
             .endpoint_url(&self.endpoint)
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new("test", "test", None, None, "moto"))

@@ -29,7 +29,7 @@ pub fn run(dir: &Path, target: &str) -> anyhow::Result<ExitCode> {
     let mut files = Vec::new();
     collect(dir, &mut files).with_context(|| format!("reading {}", dir.display()))?;
     tokio::runtime::Runtime::new()?.block_on(async {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = trailwatch::aws::sdk_config().await;
         let client = aws_sdk_s3::Client::new(&sdk);
         for file in &files {
             let relative = file

@@ -65,7 +65,7 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
 
 fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
     if paths.is_empty() {
-        RuleSet::bundled()
+        RuleSet::bundled_with_tests()
     } else {
         RuleSet::load_paths(paths)
     }

@@ -108,7 +108,7 @@ async fn resolve(
             bail!("{arg}: expected s3://bucket/prefix/")
         };
         if fetch.s3.is_none() {
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let sdk = trailwatch::aws::sdk_config().await;
             fetch.s3 = Some(S3Fetch::new(aws_sdk_s3::Client::new(&sdk)));
         }
         let Some(s3) = &fetch.s3 else {

@@ -5,7 +5,7 @@
 //! Manager/STS, some root and Lightsail calls, and a few records with large `requestParameters`
 //! (policies, user data). The same seed and size give the same bytes.
 //!
-//! `cargo run --release --example gen_trail -- OUT.json.gz MEGABYTES [SEED]`
+//! `cargo run --release --manifest-path bench/gen-trail/Cargo.toml -- OUT.json.gz MEGABYTES [SEED]`
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
