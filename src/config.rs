@@ -90,7 +90,10 @@ impl Settings {
                     uri.to_string(),
                 )
             }
-            (None, Some(path)) => (RuleSet::load_paths(&[PathBuf::from(&path)])?, path),
+            (None, Some(path)) => (
+                RuleSet::load_paths_for_matching(&[PathBuf::from(&path)])?,
+                path,
+            ),
             (None, None) => (RuleSet::bundled()?, "the bundled rules".to_string()),
         };
         if rules.is_empty() {

@@ -116,10 +116,11 @@ pub async fn load_s3(
         let name = key.strip_prefix(&uri.prefix).unwrap_or(key).to_string();
         sources.push((name, text));
     }
-    let rules = RuleSet::from_sources(&sources).map_err(|errors| SourceError::Invalid {
-        uri: uri.to_string(),
-        errors,
-    })?;
+    let rules =
+        RuleSet::from_sources_for_matching(&sources).map_err(|errors| SourceError::Invalid {
+            uri: uri.to_string(),
+            errors,
+        })?;
     Ok((rules, print))
 }
 

@@ -331,3 +331,21 @@ fn rule_set_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<RuleSet>();
 }
+
+#[test]
+fn loads_for_matching_skip_tests_and_keep_line_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("rule.yml");
+    let yaml = "title: T\nid: 6f1c2a7e-8b9d-4c3e-a1f2-0d9e8c7b6a54\n\
+        logsource: {product: aws, service: cloudtrail}\n\
+        tests:\n- name: x\n  expect: maybe\n  event: {eventName: X}\n\
+        detection:\n  sel:\n    eventName|bogus: X\n  condition: sel\nlevel: low\n";
+    std::fs::write(&path, yaml).expect("write");
+    let full = RuleSet::load_paths(&[&path]).expect_err("broken").to_string();
+    let serving = RuleSet::load_paths_for_matching(&[&path])
+        .expect_err("broken")
+        .to_string();
+    let at = |line: u32| format!("rule.yml:{line}:");
+    assert!(full.contains(&at(5)) && full.contains(&at(10)), "{full}");
+    assert!(!serving.contains(&at(5)) && serving.contains(&at(10)), "{serving}");
+}
