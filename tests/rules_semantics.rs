@@ -341,11 +341,16 @@ fn loads_for_matching_skip_tests_and_keep_line_numbers() {
         tests:\n- name: x\n  expect: maybe\n  event: {eventName: X}\n\
         detection:\n  sel:\n    eventName|bogus: X\n  condition: sel\nlevel: low\n";
     std::fs::write(&path, yaml).expect("write");
-    let full = RuleSet::load_paths(&[&path]).expect_err("broken").to_string();
+    let full = RuleSet::load_paths(&[&path])
+        .expect_err("broken")
+        .to_string();
     let serving = RuleSet::load_paths_for_matching(&[&path])
         .expect_err("broken")
         .to_string();
     let at = |line: u32| format!("rule.yml:{line}:");
     assert!(full.contains(&at(5)) && full.contains(&at(10)), "{full}");
-    assert!(!serving.contains(&at(5)) && serving.contains(&at(10)), "{serving}");
+    assert!(
+        !serving.contains(&at(5)) && serving.contains(&at(10)),
+        "{serving}"
+    );
 }
