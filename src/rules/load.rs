@@ -8,6 +8,7 @@ use super::index::RuleIndex;
 use super::limits::RuleLimits;
 use super::modifiers::Placeholders;
 use super::parse::{parse_source, FileOutcome};
+use super::strip;
 use super::yaml::{self, NodeKind};
 use super::{Rule, RuleError, RuleErrors, RuleSet};
 
@@ -26,6 +27,16 @@ fn io_error(file: &Path, e: std::io::Error) -> RuleError {
 pub struct Group {
     pub sources: Vec<(String, String)>,
     pub placeholders: Option<(String, String)>,
+}
+
+impl Group {
+    /// For a load that only matches: each rule file's `tests:` cases are blanked
+    /// ([`strip::without_tests`]) so they are never parsed.
+    pub fn skip_tests(&mut self) {
+        for (_, text) in &mut self.sources {
+            *text = strip::without_tests(text);
+        }
+    }
 }
 
 /// Reads a rules path: a file, or a directory walked recursively for `*.yml`/`*.yaml`

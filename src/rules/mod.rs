@@ -191,18 +191,18 @@ impl RuleSet {
     /// Loads rule files and directories; every file is checked and all errors returned.
     /// Limits come from the environment ([`RuleLimits::from_env`]).
     pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<RuleSet, RuleErrors> {
-        RuleSet::load_paths_as(paths, str::to_owned)
+        RuleSet::load_paths_keeping_tests(paths, true)
     }
 
     /// [`RuleSet::load_paths`] for the function, which only matches: `tests:` cases are left
     /// unparsed, as in [`RuleSet::from_sources_for_matching`].
     pub fn load_paths_for_matching<P: AsRef<Path>>(paths: &[P]) -> Result<RuleSet, RuleErrors> {
-        RuleSet::load_paths_as(paths, strip::without_tests)
+        RuleSet::load_paths_keeping_tests(paths, false)
     }
 
-    fn load_paths_as<P: AsRef<Path>>(
+    fn load_paths_keeping_tests<P: AsRef<Path>>(
         paths: &[P],
-        text: fn(&str) -> String,
+        tests: bool,
     ) -> Result<RuleSet, RuleErrors> {
         let limits = RuleLimits::from_env().map_err(|e| RuleErrors(vec![e]))?;
         let mut errors = Vec::new();
@@ -210,8 +210,8 @@ impl RuleSet {
             .iter()
             .map(|p| load::read_path(p.as_ref(), &limits, &mut errors))
             .collect();
-        for (_, body) in groups.iter_mut().flat_map(|g| g.sources.iter_mut()) {
-            *body = text(body);
+        if !tests {
+            groups.iter_mut().for_each(load::Group::skip_tests);
         }
         load::build(groups, errors, &limits)
     }
@@ -228,11 +228,10 @@ impl RuleSet {
     /// stay true). In the bundled rules they are four fifths of the YAML, and parsing them was
     /// most of the cold start.
     pub fn from_sources_for_matching(sources: &[(String, String)]) -> Result<RuleSet, RuleErrors> {
-        let serving: Vec<(String, String)> = sources
-            .iter()
-            .map(|(name, body)| (name.clone(), strip::without_tests(body)))
-            .collect();
-        RuleSet::from_sources(&serving)
+        let limits = RuleLimits::from_env().map_err(|e| RuleErrors(vec![e]))?;
+        let mut group = load::group_sources(sources);
+        group.skip_tests();
+        load::build(vec![group], Vec::new(), &limits)
     }
 
     /// [`RuleSet::from_sources`] with explicit limits.
