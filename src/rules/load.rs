@@ -173,28 +173,32 @@ pub fn build(
             .map(|(f, t)| parse_placeholders(&f, &t, &mut errors))
             .unwrap_or_default();
         for (file, text) in &g.sources {
+            let at = |line: u64, col: u64, message: String| RuleError {
+                file: file.clone(),
+                line,
+                col,
+                message,
+            };
             if text.len() > limits.max_file_bytes {
-                errors.push(RuleError {
-                    file: file.clone(),
-                    line: 1,
-                    col: 1,
-                    message: format!(
+                errors.push(at(
+                    1,
+                    1,
+                    format!(
                         "rule file is over the {} byte limit (MAX_RULE_FILE_BYTES)",
                         limits.max_file_bytes
                     ),
-                });
+                ));
                 continue;
             }
             if rules.len() >= limits.max_rules {
-                errors.push(RuleError {
-                    file: file.clone(),
-                    line: 1,
-                    col: 1,
-                    message: format!(
+                errors.push(at(
+                    1,
+                    1,
+                    format!(
                         "more than {} rules (MAX_RULES): this file and any after it were not loaded",
                         limits.max_rules
                     ),
-                });
+                ));
                 break;
             }
             let FileOutcome {
@@ -205,22 +209,15 @@ pub fn build(
             notes.extend(n);
             errors.extend(e);
             for ast in asts {
+                let (line, col) = (ast.id_pos.line, ast.id_pos.col);
                 if let Some(prev) = seen.get(&ast.id) {
-                    errors.push(RuleError {
-                        file: file.clone(),
-                        line: ast.id_pos.line,
-                        col: ast.id_pos.col,
-                        message: format!("duplicate rule id `{}` (also in {prev})", ast.id),
-                    });
+                    let message = format!("duplicate rule id `{}` (also in {prev})", ast.id);
+                    errors.push(at(line, col, message));
                     continue;
                 }
                 if rules.len() >= limits.max_rules {
-                    errors.push(RuleError {
-                        file: file.clone(),
-                        line: ast.id_pos.line,
-                        col: ast.id_pos.col,
-                        message: format!("more than {} rules (MAX_RULES)", limits.max_rules),
-                    });
+                    let message = format!("more than {} rules (MAX_RULES)", limits.max_rules);
+                    errors.push(at(line, col, message));
                     break;
                 }
                 match compile(&ast.detection, limits.max_regex_bytes) {
@@ -228,12 +225,7 @@ pub fn build(
                         seen.insert(ast.id.clone(), file.clone());
                         rules.push(Rule::new(ast, Arc::new(det)));
                     }
-                    Err(errs) => errors.extend(errs.into_iter().map(|(p, m)| RuleError {
-                        file: file.clone(),
-                        line: p.line,
-                        col: p.col,
-                        message: m,
-                    })),
+                    Err(errs) => errors.extend(errs.into_iter().map(|(p, m)| at(p.line, p.col, m))),
                 }
             }
         }
