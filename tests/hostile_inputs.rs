@@ -123,24 +123,35 @@ impl Run {
     }
 }
 
-/// Scans `hostile` then `good.json.gz` in one run, with `limits`.
-async fn scan_with(hostile: Vec<u8>, limits: Limits) -> Run {
-    let store = Memory(HashMap::from([
-        ("hostile.json.gz".to_string(), hostile),
-        ("good.json.gz".to_string(), good()),
-    ]));
-    let alerts = Arc::new(Collect::default());
-    let pipeline = Pipeline::new(Arc::new(store), rules(), alerts.clone()).limits(limits);
-    let objects: Vec<ObjectRef> = ["hostile.json.gz", "good.json.gz"]
+/// Scans the named objects, in order, in one pipeline run with `limits`.
+async fn run_objects(objects: Vec<(&str, Vec<u8>)>, limits: Limits) -> Run {
+    let refs: Vec<ObjectRef> = objects
         .iter()
-        .map(|k| ObjectRef::S3 {
+        .map(|(k, _)| ObjectRef::S3 {
             bucket: "trail".into(),
             key: k.to_string(),
         })
         .collect();
+    let store = Memory(
+        objects
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    );
+    let alerts = Arc::new(Collect::default());
+    let pipeline = Pipeline::new(Arc::new(store), rules(), alerts.clone()).limits(limits);
     let mut summary = Summary::default();
-    pipeline.run(&objects, 2, &mut summary).await;
-    let run = Run { summary, alerts };
+    pipeline.run(&refs, 2, &mut summary).await;
+    Run { summary, alerts }
+}
+
+/// Scans `hostile` then `good.json.gz` in one run, with `limits`.
+async fn scan_with(hostile: Vec<u8>, limits: Limits) -> Run {
+    let run = run_objects(
+        vec![("hostile.json.gz", hostile), ("good.json.gz", good())],
+        limits,
+    )
+    .await;
     assert!(
         run.alerts.event_ids().contains(&"good".to_string()),
         "the good object was still scanned: {:?}",
@@ -344,28 +355,11 @@ async fn every_hostile_object_in_one_invocation_fails_alone() {
         ),
         ("good.json.gz", good()),
     ];
-    let keys: Vec<&str> = hostile.iter().map(|(k, _)| *k).collect();
-    let store = Memory(
-        hostile
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    );
-    let alerts = Arc::new(Collect::default());
     let limits = Limits {
         max_object_bytes: 4 << 20,
         ..Limits::default()
     };
-    let pipeline = Pipeline::new(Arc::new(store), rules(), alerts.clone()).limits(limits);
-    let objects: Vec<ObjectRef> = keys
-        .iter()
-        .map(|k| ObjectRef::S3 {
-            bucket: "trail".into(),
-            key: k.to_string(),
-        })
-        .collect();
-    let mut summary = Summary::default();
-    pipeline.run(&objects, 2, &mut summary).await;
+    let Run { summary, alerts } = run_objects(hostile, limits).await;
     assert_eq!(summary.objects, 5);
     assert_eq!(summary.failed.len(), 4, "{:?}", summary.failed);
     assert!(summary.failed.iter().all(|f| !f.retryable));
