@@ -144,26 +144,7 @@ async fn fifo_queue_by_dedup_id(aws: &Aws, topic: &str, name: &str) -> String {
         .queue_url()
         .unwrap()
         .to_string();
-    let arn = aws
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(Q::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .and_then(|a| a.get(&Q::QueueArn).cloned())
-        .unwrap();
-    aws.sns
-        .subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(arn)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .unwrap();
+    aws.subscribe_existing_queue(topic, &url, true, None).await;
     url
 }
 

@@ -247,10 +247,24 @@ impl Aws {
             .queue_url()
             .expect("queue URL")
             .to_string();
+        self.subscribe_existing_queue(topic_arn, &queue_url, raw, filter_policy)
+            .await;
+        queue_url
+    }
+
+    /// Subscribes the queue at `queue_url` to `topic_arn`, as [`Aws::subscribe_queue`] does
+    /// for the queues it creates.
+    pub async fn subscribe_existing_queue(
+        &self,
+        topic_arn: &str,
+        queue_url: &str,
+        raw: bool,
+        filter_policy: Option<&str>,
+    ) {
         let queue_arn = self
             .sqs
             .get_queue_attributes()
-            .queue_url(&queue_url)
+            .queue_url(queue_url)
             .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await
@@ -271,8 +285,7 @@ impl Aws {
         }
         sub.send()
             .await
-            .unwrap_or_else(|e| panic!("subscribe {queue_name} to {topic_arn}: {e:?}"));
-        queue_url
+            .unwrap_or_else(|e| panic!("subscribe {queue_url} to {topic_arn}: {e:?}"));
     }
 
     /// Everything waiting on the queue, deleted as it is read. Polls until a receive comes back
