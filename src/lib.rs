@@ -20,6 +20,7 @@
 //!
 //! [`pipeline`] wires the stages for a list of objects, and [`handler`] is the Lambda's entry
 //! point: the same pipeline with AWS seams. The `trailwatch` CLI runs it with local seams.
+//! [`state`] remembers delivered alerts and suppression counts (DynamoDB, or memory).
 
 pub mod aws;
 pub mod config;
@@ -34,6 +35,7 @@ pub mod publish;
 pub mod render;
 pub mod rules;
 pub mod rules_source;
+pub mod state;
 pub mod trigger;
 
 pub use fetch::ObjectRef;

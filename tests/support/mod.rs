@@ -115,7 +115,7 @@ impl Drop for Spawned {
     }
 }
 
-/// One `moto_server` serving S3, SNS and SQS on its own port; stopped on drop.
+/// One `moto_server` serving S3, SNS, SQS and DynamoDB on its own port; stopped on drop.
 pub struct Moto {
     pub port: u16,
     pub endpoint: String,
@@ -159,6 +159,56 @@ impl Moto {
             .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
             .load()
             .await
+    }
+}
+
+impl Moto {
+    /// A table shaped as template.yaml's `StateTable` (string `pk` and `sk`, on-demand, TTL on
+    /// `expires_at`), and a client for it.
+    pub async fn create_state_table(&self, table: &str) -> aws_sdk_dynamodb::Client {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+            TimeToLiveSpecification,
+        };
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute definition")
+        };
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .expect("key schema")
+        };
+        client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr("pk"))
+            .attribute_definitions(attr("sk"))
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create table {table}: {e:?}"));
+        let ttl = TimeToLiveSpecification::builder()
+            .enabled(true)
+            .attribute_name(trailwatch::state::dynamodb::TTL_ATTRIBUTE)
+            .build()
+            .expect("TTL specification");
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(ttl)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("TTL on {table}: {e:?}"));
+        client
     }
 }
 

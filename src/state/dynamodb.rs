@@ -1,0 +1,455 @@
+//! The state seam on one DynamoDB table: string partition key `pk`, string sort key `sk`, and
+//! `expires_at` (epoch seconds) as its TTL attribute on every item.
+//!
+//! | item | `pk` | `sk` | other attributes |
+//! |---|---|---|---|
+//! | an alert's claim | `alert#<rule id>` | eventID, or `digest#<object>` | `owner`, `state` (`claimed`/`delivered`), `lease_until` (ms) |
+//! | a suppression window | `suppress#<rule id>` | digest of the combination | `owner`, `window_floor`/`window_ends` (ms), `suppressed`, `suppressed_before`, `counted` (objects), `combination` |
+//!
+//! Requests per call, each one round trip, at most [`CONCURRENCY`] in flight:
+//! - `claim`: one conditional `PutItem` per key. The condition's failure returns the old item
+//!   (`ReturnValuesOnConditionCheckFailure`), which says delivered or held, and until when.
+//!   (A transaction would fail every claim when one is already delivered.)
+//! - `delivered`: one `BatchWriteItem` per 25 keys, unconditional: the alert was sent, whoever
+//!   held the claim by then.
+//! - `release`: one `DeleteItem` per key, conditional on still being this owner's claim.
+//! - `suppress`: one `UpdateItem` per sighting that opens a window; one more (`ADD` to the count)
+//!   when a window was already open.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, PutRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, WriteRequest,
+};
+use aws_sdk_dynamodb::Client;
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use super::{
+    epoch_ms, epoch_secs_ceil, from_epoch_ms, origin_tag, window_bounds, AlertKey, Claim, Sighting,
+    StateError, StateStore, Suppression, CONCURRENCY,
+};
+
+/// The TTL attribute every item carries (the table's `TimeToLiveSpecification`).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// Items per `BatchWriteItem`, DynamoDB's limit.
+const BATCH: usize = 25;
+/// A `combination` longer than this is left out of the item (it is only for people reading it).
+const COMBINATION_MAX: usize = 1024;
+/// Attempts at a suppression window that other writers keep changing under us.
+const SUPPRESS_ATTEMPTS: usize = 4;
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    retention: Duration,
+}
+
+impl DynamoStore {
+    /// `retention`: how long delivered identities and suppression counts are kept.
+    pub fn new(client: Client, table: impl Into<String>, retention: Duration) -> DynamoStore {
+        DynamoStore {
+            client,
+            table: table.into(),
+            retention,
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    async fn claim_one(
+        &self,
+        key: &AlertKey,
+        owner: &str,
+        now: SystemTime,
+        until: SystemTime,
+    ) -> Result<Claim, StateError> {
+        let mut item = alert_key(key);
+        item.insert("owner".into(), s(owner));
+        item.insert("state".into(), s("claimed"));
+        item.insert("lease_until".into(), n(epoch_ms(until)));
+        item.insert(TTL_ATTRIBUTE.into(), n(epoch_secs_ceil(until)));
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(pk) OR #exp <= :now_s \
+                 OR (#state = :claimed AND (#lease <= :now_ms OR #owner = :owner))",
+            )
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#lease", "lease_until")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":now_s", n(epoch_ms(now) / 1000))
+            .expression_attribute_values(":now_ms", n(epoch_ms(now)))
+            .expression_attribute_values(":claimed", s("claimed"))
+            .expression_attribute_values(":owner", s(owner))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(Claim::Won),
+            Err(SdkError::ServiceError(ctx)) => match ctx.err() {
+                PutItemError::ConditionalCheckFailedException(e) => {
+                    let old = e.item().ok_or_else(|| {
+                        StateError::Other("claim refused without the item that refused it".into())
+                    })?;
+                    Ok(match get_s(old, "state") {
+                        Some("delivered") => Claim::AlreadyDelivered,
+                        _ => Claim::HeldByOther {
+                            until: from_epoch_ms(get_n(old, "lease_until").unwrap_or(0)),
+                        },
+                    })
+                }
+                _ => Err(classify("PutItem", SdkError::ServiceError(ctx))),
+            },
+            Err(e) => Err(classify("PutItem", e)),
+        }
+    }
+
+    async fn write_batch(&self, mut requests: Vec<WriteRequest>) -> Result<(), StateError> {
+        // DynamoDB may leave items unprocessed under load; the SDK does not retry those.
+        for attempt in 0..5u32 {
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(|e| classify("BatchWriteItem", e))?;
+            requests = out
+                .unprocessed_items
+                .and_then(|mut m| m.remove(&self.table))
+                .unwrap_or_default();
+            if requests.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+        }
+        Err(StateError::Unavailable(format!(
+            "BatchWriteItem left {} item(s) unprocessed after 5 attempts",
+            requests.len()
+        )))
+    }
+
+    async fn release_one(&self, key: &AlertKey, owner: &str) -> Result<(), StateError> {
+        let sent = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(alert_key(key)))
+            .condition_expression("#owner = :owner AND #state = :claimed")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":claimed", s("claimed"))
+            .send()
+            .await;
+        match sent {
+            Err(SdkError::ServiceError(ctx))
+                if ctx.err().is_conditional_check_failed_exception() =>
+            {
+                Ok(()) // delivered, taken over, or gone: not ours to give back
+            }
+            Err(e) => Err(classify("DeleteItem", e)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    async fn suppress_one(
+        &self,
+        sg: &Sighting,
+        now: SystemTime,
+    ) -> Result<Suppression, StateError> {
+        let tag = origin_tag(&sg.origin);
+        for _ in 0..SUPPRESS_ATTEMPTS {
+            let old = match self.open_window(sg, &tag, now).await? {
+                Ok(before) => return Ok(Suppression::Deliver { suppressed: before }),
+                Err(old) => old,
+            };
+            if get_s(&old, "owner") == Some(tag.as_str()) {
+                let suppressed = get_n(&old, "suppressed_before").unwrap_or(0);
+                return Ok(Suppression::Deliver { suppressed });
+            }
+            if old
+                .get("counted")
+                .and_then(|c| c.as_ss().ok())
+                .is_some_and(|c| c.contains(&tag))
+            {
+                return Ok(Suppression::Suppressed);
+            }
+            if self.count_in(sg, &tag, &old).await? {
+                return Ok(Suppression::Suppressed);
+            }
+        }
+        Err(StateError::Other(format!(
+            "suppression window of rule {} changed under {SUPPRESS_ATTEMPTS} attempts",
+            sg.key.rule_id
+        )))
+    }
+
+    /// Opens a window unless one is open at the sighting's time: `Ok(count before)` when it
+    /// opened, `Err(the open window's item)` when not.
+    async fn open_window(
+        &self,
+        sg: &Sighting,
+        tag: &str,
+        now: SystemTime,
+    ) -> Result<Result<u64, Item>, StateError> {
+        let (floor, ends) = window_bounds(sg);
+        let expires = epoch_secs_ceil(from_epoch_ms(ends).max(now) + self.retention);
+        let combination = serde_json::to_string(&sg.key.values).unwrap_or_default();
+        let mut set = "SET #owner = :tag, window_floor = :floor, window_ends = :ends, \
+                       suppressed_before = if_not_exists(suppressed, :zero), suppressed = :rest, \
+                       counted = :tags, #exp = :exp"
+            .to_owned();
+        let mut req = self.client.update_item();
+        if combination.len() <= COMBINATION_MAX {
+            set.push_str(", combination = :combination");
+            req = req.expression_attribute_values(":combination", s(&combination));
+        }
+        let sent = req
+            .table_name(&self.table)
+            .set_key(Some(suppress_key(sg)))
+            .update_expression(set)
+            .condition_expression(
+                "attribute_not_exists(pk) OR #exp <= :now_s OR window_ends <= :at OR window_floor > :at",
+            )
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":tag", s(tag))
+            .expression_attribute_values(":floor", n(floor))
+            .expression_attribute_values(":ends", n(ends))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":rest", n(sg.repeats.saturating_sub(1)))
+            .expression_attribute_values(":tags", AttributeValue::Ss(vec![tag.to_owned()]))
+            .expression_attribute_values(":exp", n(expires))
+            .expression_attribute_values(":now_s", n(epoch_ms(now) / 1000))
+            .expression_attribute_values(":at", n(epoch_ms(sg.at)))
+            .return_values(ReturnValue::UpdatedNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match sent {
+            Ok(out) => {
+                let before = out
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| get_n(a, "suppressed_before"))
+                    .unwrap_or(0);
+                Ok(Ok(before))
+            }
+            Err(SdkError::ServiceError(ctx)) => match ctx.err() {
+                UpdateItemError::ConditionalCheckFailedException(e) => match e.item() {
+                    Some(old) => Ok(Err(old.clone())),
+                    None => Err(StateError::Other(
+                        "window refused without the item that refused it".into(),
+                    )),
+                },
+                _ => Err(classify("UpdateItem", SdkError::ServiceError(ctx))),
+            },
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+
+    /// Adds the sighting to the open window `old`; `false` when the window changed meanwhile.
+    async fn count_in(&self, sg: &Sighting, tag: &str, old: &Item) -> Result<bool, StateError> {
+        let (Some(owner), Some(ends)) = (get_s(old, "owner"), old.get("window_ends")) else {
+            return Err(StateError::Other(
+                "suppression item lacks owner or window".into(),
+            ));
+        };
+        let sent = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(suppress_key(sg)))
+            .update_expression("ADD suppressed :n, counted :tags")
+            .condition_expression(
+                "#owner = :owner AND window_ends = :ends AND NOT contains(counted, :tag)",
+            )
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":ends", ends.clone())
+            .expression_attribute_values(":tag", s(tag))
+            .expression_attribute_values(":n", n(sg.repeats))
+            .expression_attribute_values(":tags", AttributeValue::Ss(vec![tag.to_owned()]))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(ctx))
+                if ctx.err().is_conditional_check_failed_exception() =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+}
+
+#[async_trait]
+impl StateStore for DynamoStore {
+    async fn claim(
+        &self,
+        keys: &[AlertKey],
+        owner: &str,
+        now: SystemTime,
+        lease: Duration,
+    ) -> Result<Vec<Claim>, StateError> {
+        let until = now + lease;
+        let claims: Vec<_> = keys
+            .iter()
+            .map(|k| self.claim_one(k, owner, now, until))
+            .collect();
+        stream::iter(claims)
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    async fn delivered(
+        &self,
+        keys: &[AlertKey],
+        owner: &str,
+        now: SystemTime,
+    ) -> Result<(), StateError> {
+        let expires = n(epoch_secs_ceil(now + self.retention));
+        let mut unique: Vec<&AlertKey> = Vec::with_capacity(keys.len());
+        for k in keys {
+            // One BatchWriteItem refuses the same key twice.
+            if !unique.contains(&k) {
+                unique.push(k);
+            }
+        }
+        let requests: Vec<WriteRequest> = unique
+            .into_iter()
+            .map(|k| {
+                let mut item = alert_key(k);
+                item.insert("owner".into(), s(owner));
+                item.insert("state".into(), s("delivered"));
+                item.insert(TTL_ATTRIBUTE.into(), expires.clone());
+                let put = PutRequest::builder().set_item(Some(item)).build();
+                put.map(|p| WriteRequest::builder().put_request(p).build())
+                    .map_err(|e| StateError::Other(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        let batches: Vec<_> = requests
+            .chunks(BATCH)
+            .map(|c| self.write_batch(c.to_vec()))
+            .collect();
+        stream::iter(batches)
+            .buffer_unordered(CONCURRENCY)
+            .try_collect::<()>()
+            .await
+    }
+
+    async fn release(&self, keys: &[AlertKey], owner: &str) -> Result<(), StateError> {
+        let releases: Vec<_> = keys.iter().map(|k| self.release_one(k, owner)).collect();
+        stream::iter(releases)
+            .buffer_unordered(CONCURRENCY)
+            .try_collect::<()>()
+            .await
+    }
+
+    async fn suppress(
+        &self,
+        sightings: &[Sighting],
+        now: SystemTime,
+    ) -> Result<Vec<Suppression>, StateError> {
+        let decisions: Vec<_> = sightings
+            .iter()
+            .map(|sg| self.suppress_one(sg, now))
+            .collect();
+        stream::iter(decisions)
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await
+    }
+}
+
+/// Unavailable: what the SDK's retries could not get past (timeouts, connections, throttling,
+/// 5xx). Everything else (no table, no permission, a malformed request) is not.
+fn classify<E, R>(op: &str, err: SdkError<E, R>) -> StateError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + HasStatus,
+{
+    let message = format!("{op} failed: {}", DisplayErrorContext(&err));
+    let unavailable = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(ctx) => {
+            ctx.raw().status() >= 500
+                || matches!(
+                    ctx.err().code(),
+                    Some(
+                        "ThrottlingException"
+                            | "ProvisionedThroughputExceededException"
+                            | "RequestLimitExceeded"
+                            | "InternalServerError"
+                            | "ServiceUnavailable"
+                    )
+                )
+        }
+        _ => false,
+    };
+    if unavailable {
+        StateError::Unavailable(message)
+    } else {
+        StateError::Other(message)
+    }
+}
+
+/// The HTTP status of a raw response, so [`classify`] stays generic over operations.
+trait HasStatus {
+    fn status(&self) -> u16;
+}
+
+impl HasStatus for aws_sdk_dynamodb::config::http::HttpResponse {
+    fn status(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+fn alert_key(key: &AlertKey) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(&format!("alert#{}", key.rule_id))),
+        ("sk".to_owned(), s(&key.subject)),
+    ])
+}
+
+fn suppress_key(sg: &Sighting) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(&format!("suppress#{}", sg.key.rule_id))),
+        ("sk".to_owned(), s(&sg.key.digest())),
+    ])
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)?.as_s().ok().map(String::as_str)
+}
+
+fn get_n(item: &Item, name: &str) -> Option<u64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}

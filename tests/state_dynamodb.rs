@@ -1,0 +1,246 @@
+//! The state seam's protocol (src/state/mod.rs), each scenario run against the in-memory store
+//! and against the DynamoDB store on a moto server: claims, leases, release, concurrent claims,
+//! TTL on every item, and the suppression sequence of issue 14's acceptance (30 matches in one
+//! file, 5 more in a second inside the window, 1 after it: 2 alerts, the second saying 34).
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use trailwatch::state::dynamodb::TTL_ATTRIBUTE;
+use trailwatch::state::{
+    AlertKey, Claim, DynamoStore, MemoryStore, Sighting, StateError, StateStore, SuppressKey,
+    Suppression,
+};
+
+const TABLE: &str = "trailwatch-state";
+const LEASE: Duration = Duration::from_secs(60);
+const RETENTION: Duration = Duration::from_secs(7 * 86_400);
+
+fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_795_000_000)
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+fn key(n: usize) -> AlertKey {
+    AlertKey::alert("rule-a", format!("event-{n:04}"))
+}
+
+fn sighting(origin: &str, at: SystemTime, repeats: u64) -> Sighting {
+    Sighting {
+        key: SuppressKey {
+            rule_id: "rule-s".into(),
+            values: vec![Some("arn:aws:iam::123456789012:user/mallory".into()), None],
+        },
+        origin: origin.into(),
+        at,
+        window: secs(3600),
+        repeats,
+    }
+}
+
+/// One key's claim by `who`, `at` seconds after t0.
+async fn claim(store: &dyn StateStore, key: &AlertKey, who: &str, at: u64) -> Claim {
+    let got = store.claim(std::slice::from_ref(key), who, t0() + secs(at), LEASE);
+    got.await.unwrap()[0]
+}
+
+async fn claims_follow_the_protocol(store: &dyn StateStore) {
+    let (a, b) = ("invocation-a", "invocation-b");
+    let digest = AlertKey::digest("rule-a", "bucket/AWSLogs/x.json.gz");
+    let keys = [key(1), key(2), digest];
+    let all = store.claim(&keys, a, t0(), LEASE).await.unwrap();
+    assert_eq!(all, [Claim::Won; 3]);
+    // Another owner inside the lease is held off, and told until when.
+    let held = |from: u64| Claim::HeldByOther {
+        until: t0() + secs(from) + LEASE,
+    };
+    assert_eq!(claim(store, &keys[0], b, 10).await, held(0));
+    // Delivered: skipped by everyone from then on, before and after the lease.
+    store
+        .delivered(&keys[..1], a, t0() + secs(20))
+        .await
+        .unwrap();
+    for (who, at) in [(b, 30), (a, 30), (b, 3600)] {
+        let got = claim(store, &keys[0], who, at).await;
+        assert_eq!(got, Claim::AlreadyDelivered, "{who} at +{at}s");
+    }
+    // An expired lease that never delivered is taken over; the old owner is then held off.
+    assert_eq!(claim(store, &keys[1], b, 61).await, Claim::Won);
+    assert_eq!(claim(store, &keys[1], a, 62).await, held(61));
+    // Only the holder can give a claim back, and then anyone may claim it at once.
+    store.release(&keys[1..2], a).await.unwrap();
+    assert_eq!(claim(store, &keys[1], a, 63).await, held(61));
+    store.release(&keys[1..2], b).await.unwrap();
+    assert_eq!(claim(store, &keys[1], a, 64).await, Claim::Won);
+    // A delivered identity past its retention is forgotten (the TTL).
+    let forgotten = 20 + RETENTION.as_secs() + 1;
+    assert_eq!(claim(store, &keys[0], b, forgotten).await, Claim::Won);
+}
+
+async fn big_batches_keep_their_order(store: &dyn StateStore) {
+    let keys: Vec<AlertKey> = (0..60).map(key).collect();
+    store.delivered(&keys[..30], "a", t0()).await.unwrap();
+    // The same key twice in one call is fine too.
+    store.delivered(&keys[..2], "a", t0()).await.unwrap();
+    store.delivered(&[key(0), key(0)], "a", t0()).await.unwrap();
+    let got = store.claim(&keys, "b", t0(), LEASE).await.unwrap();
+    let want: Vec<Claim> = (0..60)
+        .map(|i| {
+            if i < 30 {
+                Claim::AlreadyDelivered
+            } else {
+                Claim::Won
+            }
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+async fn concurrent_claims_have_one_winner(store: Arc<dyn StateStore>) {
+    let keys: Vec<AlertKey> = (0..40)
+        .map(|n| AlertKey::alert("rule-c", format!("event-{n}")))
+        .collect();
+    let keys = Arc::new(keys);
+    let tasks: Vec<_> = ["a", "b"]
+        .into_iter()
+        .map(|owner| {
+            let (store, keys) = (store.clone(), keys.clone());
+            tokio::spawn(async move { store.claim(&keys, owner, t0(), LEASE).await.unwrap() })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.expect("task"));
+    }
+    for i in 0..keys.len() {
+        let won = results.iter().filter(|r| r[i] == Claim::Won).count();
+        assert_eq!(won, 1, "key {i}: {:?} / {:?}", results[0][i], results[1][i]);
+    }
+}
+
+async fn suppression_30_5_1(store: &dyn StateStore) {
+    let now = t0();
+    let first = sighting("bucket/file-1.json.gz", t0(), 30);
+    let second = sighting("bucket/file-2.json.gz", t0() + secs(600), 5);
+    let third = sighting("bucket/file-3.json.gz", t0() + secs(3601), 1);
+    let mut sent = Vec::new();
+    for s in [&first, &second] {
+        sent.extend(store.suppress(std::slice::from_ref(s), now).await.unwrap());
+        // A retried file changes nothing: same answer, nothing counted twice.
+        let again = store.suppress(std::slice::from_ref(s), now).await.unwrap();
+        assert_eq!(Some(&again[0]), sent.last(), "retry of {}", s.origin);
+    }
+    sent.extend(
+        store
+            .suppress(std::slice::from_ref(&third), now)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        sent,
+        [
+            Suppression::Deliver { suppressed: 0 },
+            Suppression::Suppressed,
+            Suppression::Deliver { suppressed: 34 },
+        ]
+    );
+    let delivered: Vec<_> = sent
+        .iter()
+        .filter(|s| matches!(s, Suppression::Deliver { .. }))
+        .collect();
+    assert_eq!(delivered.len(), 2);
+    // Another combination of the same rule has its own window.
+    let mut other = sighting("bucket/file-2.json.gz", t0() + secs(600), 1);
+    other.key.values[1] = Some("203.0.113.7".into());
+    let got = store.suppress(&[other], now).await.unwrap();
+    assert_eq!(got, [Suppression::Deliver { suppressed: 0 }]);
+}
+
+fn memory() -> MemoryStore {
+    MemoryStore::new(RETENTION)
+}
+
+#[tokio::test]
+async fn memory_claims_follow_the_protocol() {
+    claims_follow_the_protocol(&memory()).await;
+    big_batches_keep_their_order(&memory()).await;
+    concurrent_claims_have_one_winner(Arc::new(memory())).await;
+}
+
+#[tokio::test]
+async fn memory_suppression_sends_2_of_36_and_counts_34() {
+    suppression_30_5_1(&memory()).await;
+}
+
+async fn moto_store(moto: &support::Moto) -> (DynamoStore, aws_sdk_dynamodb::Client) {
+    let client = moto.create_state_table(TABLE).await;
+    (DynamoStore::new(client.clone(), TABLE, RETENTION), client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_store_keeps_the_protocol_and_a_ttl_on_every_item() {
+    let moto = support::Moto::start();
+    let (store, client) = moto_store(&moto).await;
+    claims_follow_the_protocol(&store).await;
+    big_batches_keep_their_order(&store).await;
+    suppression_30_5_1(&store).await;
+    let store: Arc<dyn StateStore> = Arc::new(store);
+    concurrent_claims_have_one_winner(store).await;
+
+    let items = client
+        .scan()
+        .table_name(TABLE)
+        .send()
+        .await
+        .expect("scan")
+        .items
+        .unwrap_or_default();
+    assert!(items.len() > 60, "{} items", items.len());
+    for item in &items {
+        let ttl = item.get(TTL_ATTRIBUTE).and_then(|v| v.as_n().ok());
+        let secs: u64 = ttl
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("item without a numeric {TTL_ATTRIBUTE}: {item:?}"));
+        assert!(secs > 1_795_000_000, "{item:?}");
+    }
+    let window = items
+        .iter()
+        .find(|i| i["sk"] == AttributeValue::S(sighting("", t0(), 1).key.digest()))
+        .expect("the suppression window item");
+    assert_eq!(window["suppressed"], AttributeValue::N("0".into()));
+    assert_eq!(window["suppressed_before"], AttributeValue::N("34".into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_table_is_an_error_but_not_unavailable() {
+    let moto = support::Moto::start();
+    let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+    let store = DynamoStore::new(client, "no-such-table", RETENTION);
+    let err = store.claim(&[key(1)], "a", t0(), LEASE).await.unwrap_err();
+    assert!(matches!(err, StateError::Other(_)), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_table_is_unavailable() {
+    let config = trailwatch::aws::loader()
+        .endpoint_url(format!("http://127.0.0.1:{}", support::free_port()))
+        .region(aws_config::Region::new(support::REGION))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), TABLE, RETENTION);
+    let err = store.claim(&[key(1)], "a", t0(), LEASE).await.unwrap_err();
+    assert!(err.is_unavailable(), "{err}");
+    let err = store
+        .suppress(&[sighting("o", t0(), 1)], t0())
+        .await
+        .unwrap_err();
+    assert!(err.is_unavailable(), "{err}");
+}
