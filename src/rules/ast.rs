@@ -23,6 +23,7 @@ pub struct RuleAst {
     pub falsepositives: Vec<String>,
     pub notify: Vec<String>,
     pub summary: Option<String>,
+    pub suppress: Option<super::suppress::Suppress>,
     pub detection: Detection,
     pub tests: Vec<TestCase>,
 }

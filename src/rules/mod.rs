@@ -33,6 +33,7 @@ pub mod parse;
 pub mod pattern;
 pub mod reference;
 mod strip;
+pub mod suppress;
 pub mod yaml;
 
 pub use ast::{Expect, TestCase};
@@ -104,6 +105,8 @@ pub struct Rule {
     pub source: String,
     pub notify: Vec<String>,
     pub summary: Option<String>,
+    /// `suppress:`: repeats of one combination of field values within a window are counted.
+    pub suppress: Option<suppress::Suppress>,
     detection: Arc<compile::CompiledDetection>,
     tests: Arc<Vec<TestCase>>,
 }
@@ -120,6 +123,7 @@ impl Rule {
             source: ast.source,
             notify: ast.notify,
             summary: ast.summary,
+            suppress: ast.suppress,
             detection,
             tests: Arc::new(ast.tests),
         }

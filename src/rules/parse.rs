@@ -184,6 +184,9 @@ fn parse_rule(
     let tags = str_list(ctx, doc, "tags");
     let falsepositives = str_list(ctx, doc, "falsepositives");
     let notify = str_list(ctx, doc, "notify");
+    let suppress = doc
+        .get("suppress")
+        .and_then(|n| super::suppress::parse(n, &mut |at, m| ctx.err(at, m)));
     let detection = match doc.get("detection") {
         None => {
             ctx.err(doc, "missing `detection`");
@@ -210,6 +213,7 @@ fn parse_rule(
         falsepositives,
         notify,
         summary,
+        suppress,
         detection: detection?,
         tests,
     })
