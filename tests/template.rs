@@ -1,7 +1,8 @@
 //! `template.yaml` against the code and the operator docs:
 //! - every environment variable the code reads is set on the function, or listed (with its
 //!   default) in docs/operations.md, and every variable the template sets is listed there too;
-//! - no policy statement grants S3 or SNS actions on `Resource: "*"` (or every bucket).
+//! - no policy statement grants S3, SNS or DynamoDB actions on `Resource: "*"` (or every
+//!   bucket), and the function's DynamoDB statement names the state table.
 //!
 //! The variable list is read from the source tree, so a new setting fails here until it is
 //! wired into the template or documented as deliberately defaulted.
@@ -168,7 +169,7 @@ fn statements<'a>(v: &'a Value, path: &str, out: &mut Vec<(String, &'a Value)>) 
 }
 
 /// Statements anywhere in the template (roles, bucket, queue and key policies) that allow or
-/// deny S3 or SNS actions on `*` or on every bucket.
+/// deny S3, SNS or DynamoDB actions on `*` or on every bucket.
 fn wildcard_problems(template: &Value) -> Vec<String> {
     let mut found = Vec::new();
     statements(template, "", &mut found);
@@ -178,7 +179,10 @@ fn wildcard_problems(template: &Value) -> Vec<String> {
         strings(&statement["Action"], &mut actions);
         let s3_or_sns = actions.iter().any(|a| {
             let a = a.to_ascii_lowercase();
-            a == "*" || a.starts_with("s3:") || a.starts_with("sns:")
+            a == "*"
+                || ["s3:", "sns:", "dynamodb:"]
+                    .iter()
+                    .any(|p| a.starts_with(p))
         });
         if !s3_or_sns {
             continue;
@@ -186,7 +190,9 @@ fn wildcard_problems(template: &Value) -> Vec<String> {
         let mut resources = Vec::new();
         strings(&statement["Resource"], &mut resources);
         if statement.get("Resource").is_none() {
-            problems.push(format!("{path}: S3/SNS statement without a Resource"));
+            problems.push(format!(
+                "{path}: S3/SNS/DynamoDB statement without a Resource"
+            ));
         }
         for r in resources {
             let all_buckets = r.contains(":s3:::*");
@@ -238,6 +244,59 @@ fn no_s3_or_sns_statement_has_a_wildcard_resource() {
         found.iter().any(|(_, s)| s["Sid"] == "PublishAlerts"),
         "the function role's statements were not found"
     );
+}
+
+/// The function role's DynamoDB statements: (actions, resources).
+fn dynamodb_grants(template: &Value) -> Vec<(Vec<String>, Vec<String>)> {
+    let role = &template["Resources"]["FunctionRole"];
+    let mut found = Vec::new();
+    statements(role, "", &mut found);
+    found
+        .into_iter()
+        .filter_map(|(_, s)| {
+            let mut actions = Vec::new();
+            strings(&s["Action"], &mut actions);
+            if !actions.iter().any(|a| a.starts_with("dynamodb:")) {
+                return None;
+            }
+            let mut resources = Vec::new();
+            strings(&s["Resource"], &mut resources);
+            Some((actions, resources))
+        })
+        .collect()
+}
+
+#[test]
+fn the_role_grants_the_state_table_by_its_arn_not_a_wildcard() {
+    let template = parse_template(&read("template.yaml"));
+    assert_eq!(
+        template["Resources"]["StateTable"]["Type"], "AWS::DynamoDB::Table",
+        "the state table resource"
+    );
+    let grants = dynamodb_grants(&template);
+    assert_eq!(grants.len(), 1, "{grants:?}");
+    let (actions, resources) = &grants[0];
+    // `!GetAtt StateTable.Arn` parses as its payload.
+    assert_eq!(resources, &["StateTable.Arn"], "{grants:?}");
+    // Only the calls src/state/dynamodb.rs makes.
+    let state_code = read("src/state/dynamodb.rs");
+    for action in actions {
+        let call = action.trim_start_matches("dynamodb:");
+        let snake: String = call
+            .chars()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                let sep = (i > 0 && c.is_ascii_uppercase()).then_some('_');
+                sep.into_iter()
+                    .chain(std::iter::once(c.to_ascii_lowercase()))
+            })
+            .collect();
+        assert!(
+            state_code.contains(&format!(".{snake}()")),
+            "{action} is granted but src/state/dynamodb.rs never calls {snake}"
+        );
+    }
+    assert!(!resources.iter().any(|r| r.trim() == "*"));
 }
 
 #[test]
