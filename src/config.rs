@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::publish::{Routes, UnknownAlias, DEFAULT_MAX_ALERTS_PER_RULE};
 use crate::rules::{RuleErrors, RuleSet};
 use crate::rules_source::{self, S3Uri};
+use crate::state::DynamoStore;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -34,6 +35,28 @@ pub struct Settings {
     pub limits: crate::decode::Limits,
     /// Longest one object may take (`OBJECT_TIMEOUT_SECONDS`, default 120).
     pub object_timeout: Duration,
+    /// The DynamoDB state table (`STATE_TABLE`). The function needs it
+    /// ([`Settings::require_state_table`]); the CLI keeps its state in memory.
+    pub state_table: Option<String>,
+    /// What to do when the state table cannot be reached (`STATE_UNAVAILABLE`, default deliver).
+    pub state_unavailable: StateUnavailable,
+    /// How long a claim holds before another invocation may take it over
+    /// (`STATE_LEASE_SECONDS`, default 60): longer than one batch takes to publish.
+    pub state_lease: Duration,
+    /// How long delivered identities and suppression counts are kept (`STATE_RETENTION_DAYS`,
+    /// default 30): past it a redelivered file alerts again.
+    pub state_retention: Duration,
+}
+
+/// `STATE_UNAVAILABLE`: when the state table cannot be reached after the SDK's retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StateUnavailable {
+    /// Send single-record alerts anyway (a duplicate beats a missed page) and fail the object
+    /// as retryable afterwards.
+    #[default]
+    Deliver,
+    /// Send nothing for the object and fail it as retryable.
+    Fail,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +77,11 @@ pub enum ConfigError {
     NoRules(String),
     #[error(transparent)]
     Notify(#[from] UnknownAlias),
+    #[error(
+        "environment variable STATE_TABLE is not set: set it to the name of the DynamoDB table \
+         that remembers delivered alerts (template.yaml creates it as StateTable and sets it)"
+    )]
+    NoStateTable,
 }
 
 impl Settings {
@@ -71,7 +99,23 @@ impl Settings {
             max_alerts_per_rule_per_object: DEFAULT_MAX_ALERTS_PER_RULE,
             limits: crate::decode::Limits::default(),
             object_timeout: crate::pipeline::DEFAULT_OBJECT_TIMEOUT,
+            state_table: None,
+            state_unavailable: StateUnavailable::Deliver,
+            state_lease: Duration::from_secs(60),
+            state_retention: crate::state::DEFAULT_RETENTION,
         }
+    }
+
+    /// The state table's name, or the error the function refuses to start with.
+    pub fn require_state_table(&self) -> Result<&str, ConfigError> {
+        self.state_table.as_deref().ok_or(ConfigError::NoStateTable)
+    }
+
+    /// The function's state store on [`Settings::require_state_table`]'s table.
+    pub fn state_store(&self, sdk: &aws_config::SdkConfig) -> Result<DynamoStore, ConfigError> {
+        let client = aws_sdk_dynamodb::Client::new(sdk);
+        let table = self.require_state_table()?;
+        Ok(DynamoStore::new(client, table, self.state_retention))
     }
 
     /// Reads the environment; rules come from `RULES_S3_URI`, `RULES_PATH`, or the bundled set.
@@ -136,7 +180,31 @@ impl Settings {
         if let Some(v) = var("OBJECT_TIMEOUT_SECONDS") {
             settings.object_timeout = Duration::from_secs(positive("OBJECT_TIMEOUT_SECONDS", v)?);
         }
+        settings.read_state_env()?;
         Ok(settings)
+    }
+}
+
+impl Settings {
+    /// The `STATE_*` settings. A missing `STATE_TABLE` is not an error here: the handler asks
+    /// [`Settings::require_state_table`], so tests and tools that never touch state need none.
+    fn read_state_env(&mut self) -> Result<(), ConfigError> {
+        self.state_table = var("STATE_TABLE");
+        if let Some(v) = var("STATE_UNAVAILABLE") {
+            self.state_unavailable = match v.trim().to_ascii_lowercase().as_str() {
+                "deliver" => StateUnavailable::Deliver,
+                "fail" => StateUnavailable::Fail,
+                _ => return Err(invalid("STATE_UNAVAILABLE", v, "expected deliver or fail")),
+            };
+        }
+        if let Some(v) = var("STATE_LEASE_SECONDS") {
+            self.state_lease = Duration::from_secs(positive("STATE_LEASE_SECONDS", v)?);
+        }
+        if let Some(v) = var("STATE_RETENTION_DAYS") {
+            let days = positive("STATE_RETENTION_DAYS", v)?;
+            self.state_retention = Duration::from_secs(days.saturating_mul(86_400));
+        }
+        Ok(())
     }
 }
 
@@ -159,5 +227,23 @@ fn invalid(name: &'static str, value: String, expected: &'static str) -> ConfigE
         name,
         value,
         expected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_function_is_told_what_to_set_without_a_state_table() {
+        let mut settings = Settings::new("arn:aws:sns:us-east-1:1:t", Arc::new(RuleSet::default()));
+        let err = settings.require_state_table().unwrap_err().to_string();
+        assert!(
+            err.contains("STATE_TABLE is not set") && err.contains("StateTable"),
+            "{err}"
+        );
+        settings.state_table = Some("trailwatch-state".into());
+        assert_eq!(settings.require_state_table().unwrap(), "trailwatch-state");
+        assert_eq!(settings.state_unavailable, StateUnavailable::Deliver);
     }
 }
