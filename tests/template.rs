@@ -278,8 +278,13 @@ fn the_role_grants_the_state_table_by_its_arn_not_a_wildcard() {
     let (actions, resources) = &grants[0];
     // `!GetAtt StateTable.Arn` parses as its payload.
     assert_eq!(resources, &["StateTable.Arn"], "{grants:?}");
-    // Only the calls src/state/dynamodb.rs makes.
-    let state_code = read("src/state/dynamodb.rs");
+    // Only the calls src/state/dynamodb.rs (and its submodules) make.
+    let mut files = Vec::new();
+    rust_files(&Path::new(ROOT).join("src/state/dynamodb"), &mut files);
+    let mut state_code = read("src/state/dynamodb.rs");
+    for f in files {
+        state_code.push_str(&std::fs::read_to_string(f).expect("source file"));
+    }
     for action in actions {
         let call = action.trim_start_matches("dynamodb:");
         let snake: String = call

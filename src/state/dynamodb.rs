@@ -16,22 +16,21 @@
 //! - `suppress`: one `UpdateItem` per sighting that opens a window; one more (`ADD` to the count)
 //!   when a window was already open.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, PutRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, WriteRequest,
+    AttributeValue, PutRequest, ReturnValuesOnConditionCheckFailure, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::{
-    epoch_ms, epoch_secs_ceil, from_epoch_ms, origin_tag, window_bounds, AlertKey, Claim, Sighting,
-    StateError, StateStore, Suppression, CONCURRENCY,
+    epoch_ms, epoch_secs_ceil, from_epoch_ms, AlertKey, Claim, Sighting, StateError, StateStore,
+    Suppression, CONCURRENCY,
 };
 
 /// The TTL attribute every item carries (the table's `TimeToLiveSpecification`).
@@ -44,6 +43,8 @@ const COMBINATION_MAX: usize = 1024;
 const SUPPRESS_ATTEMPTS: usize = 4;
 
 type Item = HashMap<String, AttributeValue>;
+
+mod window;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -166,137 +167,6 @@ impl DynamoStore {
             Ok(_) => Ok(()),
         }
     }
-
-    async fn suppress_one(
-        &self,
-        sg: &Sighting,
-        now: SystemTime,
-    ) -> Result<Suppression, StateError> {
-        let tag = origin_tag(&sg.origin);
-        for _ in 0..SUPPRESS_ATTEMPTS {
-            let old = match self.open_window(sg, &tag, now).await? {
-                Ok(before) => return Ok(Suppression::Deliver { suppressed: before }),
-                Err(old) => old,
-            };
-            if get_s(&old, "owner") == Some(tag.as_str()) {
-                let suppressed = get_n(&old, "suppressed_before").unwrap_or(0);
-                return Ok(Suppression::Deliver { suppressed });
-            }
-            if old
-                .get("counted")
-                .and_then(|c| c.as_ss().ok())
-                .is_some_and(|c| c.contains(&tag))
-            {
-                return Ok(Suppression::Suppressed);
-            }
-            if self.count_in(sg, &tag, &old).await? {
-                return Ok(Suppression::Suppressed);
-            }
-        }
-        Err(StateError::Other(format!(
-            "suppression window of rule {} changed under {SUPPRESS_ATTEMPTS} attempts",
-            sg.key.rule_id
-        )))
-    }
-
-    /// Opens a window unless one is open at the sighting's time: `Ok(count before)` when it
-    /// opened, `Err(the open window's item)` when not.
-    async fn open_window(
-        &self,
-        sg: &Sighting,
-        tag: &str,
-        now: SystemTime,
-    ) -> Result<Result<u64, Item>, StateError> {
-        let (floor, ends) = window_bounds(sg);
-        let expires = epoch_secs_ceil(from_epoch_ms(ends).max(now) + self.retention);
-        let combination = serde_json::to_string(&sg.key.values).unwrap_or_default();
-        let mut set = "SET #owner = :tag, window_floor = :floor, window_ends = :ends, \
-                       suppressed_before = if_not_exists(suppressed, :zero), suppressed = :rest, \
-                       counted = :tags, #exp = :exp"
-            .to_owned();
-        let mut req = self.client.update_item();
-        if combination.len() <= COMBINATION_MAX {
-            set.push_str(", combination = :combination");
-            req = req.expression_attribute_values(":combination", s(&combination));
-        }
-        let sent = req
-            .table_name(&self.table)
-            .set_key(Some(suppress_key(sg)))
-            .update_expression(set)
-            .condition_expression(
-                "attribute_not_exists(pk) OR #exp <= :now_s OR window_ends <= :at OR window_floor > :at",
-            )
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-            .expression_attribute_values(":tag", s(tag))
-            .expression_attribute_values(":floor", n(floor))
-            .expression_attribute_values(":ends", n(ends))
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":rest", n(sg.repeats.saturating_sub(1)))
-            .expression_attribute_values(":tags", AttributeValue::Ss(vec![tag.to_owned()]))
-            .expression_attribute_values(":exp", n(expires))
-            .expression_attribute_values(":now_s", n(epoch_ms(now) / 1000))
-            .expression_attribute_values(":at", n(epoch_ms(sg.at)))
-            .return_values(ReturnValue::UpdatedNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match sent {
-            Ok(out) => {
-                let before = out
-                    .attributes
-                    .as_ref()
-                    .and_then(|a| get_n(a, "suppressed_before"))
-                    .unwrap_or(0);
-                Ok(Ok(before))
-            }
-            Err(SdkError::ServiceError(ctx)) => match ctx.err() {
-                UpdateItemError::ConditionalCheckFailedException(e) => match e.item() {
-                    Some(old) => Ok(Err(old.clone())),
-                    None => Err(StateError::Other(
-                        "window refused without the item that refused it".into(),
-                    )),
-                },
-                _ => Err(classify("UpdateItem", SdkError::ServiceError(ctx))),
-            },
-            Err(e) => Err(classify("UpdateItem", e)),
-        }
-    }
-
-    /// Adds the sighting to the open window `old`; `false` when the window changed meanwhile.
-    async fn count_in(&self, sg: &Sighting, tag: &str, old: &Item) -> Result<bool, StateError> {
-        let (Some(owner), Some(ends)) = (get_s(old, "owner"), old.get("window_ends")) else {
-            return Err(StateError::Other(
-                "suppression item lacks owner or window".into(),
-            ));
-        };
-        let sent = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(suppress_key(sg)))
-            .update_expression("ADD suppressed :n, counted :tags")
-            .condition_expression(
-                "#owner = :owner AND window_ends = :ends AND NOT contains(counted, :tag)",
-            )
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":owner", s(owner))
-            .expression_attribute_values(":ends", ends.clone())
-            .expression_attribute_values(":tag", s(tag))
-            .expression_attribute_values(":n", n(sg.repeats))
-            .expression_attribute_values(":tags", AttributeValue::Ss(vec![tag.to_owned()]))
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(ctx))
-                if ctx.err().is_conditional_check_failed_exception() =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify("UpdateItem", e)),
-        }
-    }
 }
 
 #[async_trait]
@@ -326,15 +196,11 @@ impl StateStore for DynamoStore {
         now: SystemTime,
     ) -> Result<(), StateError> {
         let expires = n(epoch_secs_ceil(now + self.retention));
-        let mut unique: Vec<&AlertKey> = Vec::with_capacity(keys.len());
-        for k in keys {
-            // One BatchWriteItem refuses the same key twice.
-            if !unique.contains(&k) {
-                unique.push(k);
-            }
-        }
-        let requests: Vec<WriteRequest> = unique
-            .into_iter()
+        // One BatchWriteItem refuses the same key twice.
+        let mut seen = HashSet::new();
+        let requests: Vec<WriteRequest> = keys
+            .iter()
+            .filter(|k| seen.insert(*k))
             .map(|k| {
                 let mut item = alert_key(k);
                 item.insert("owner".into(), s(owner));
