@@ -1,7 +1,8 @@
 //! The state seam's protocol (src/state/mod.rs), each scenario run against the in-memory store
 //! and against the DynamoDB store on a moto server: claims, leases, release, concurrent claims,
-//! TTL on every item, and the suppression sequence of issue 14's acceptance (30 matches in one
-//! file, 5 more in a second inside the window, 1 after it: 2 alerts, the second saying 34).
+//! TTL on every item, which failures count as unavailable, and the suppression sequence of
+//! issue 14's acceptance (30 matches in one file, 5 more in a second inside the window, 1 after
+//! it: 2 alerts, the second saying 34).
 mod support;
 
 use std::sync::Arc;
@@ -225,22 +226,69 @@ async fn a_missing_table_is_an_error_but_not_unavailable() {
     assert!(matches!(err, StateError::Other(_)), "{err}");
 }
 
-#[tokio::test]
-async fn an_unreachable_table_is_unavailable() {
+/// A store whose endpoint is `127.0.0.1:port`, with test credentials and the SDK's standard
+/// retries, only with short waits between them.
+async fn store_at(port: u16) -> DynamoStore {
+    let retries = aws_config::retry::RetryConfig::standard()
+        .with_initial_backoff(Duration::from_millis(10))
+        .with_max_backoff(Duration::from_millis(50));
     let config = trailwatch::aws::loader()
-        .endpoint_url(format!("http://127.0.0.1:{}", support::free_port()))
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .retry_config(retries)
         .region(aws_config::Region::new(support::REGION))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "test", "test", None, None, "test",
         ))
         .load()
         .await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), TABLE, RETENTION);
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), TABLE, RETENTION)
+}
+
+/// A DynamoDB stand-in that answers every request with this status and error code.
+async fn failing_endpoint(status: u16, code: &'static str) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                while let Ok(Some(_)) = support::http::read_request(&mut conn).await {
+                    let body = format!(
+                        r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{code}","message":"injected"}}"#
+                    );
+                    let response = format!(
+                        "HTTP/1.1 {status} Injected\r\ncontent-type: application/x-amz-json-1.0\r\n\
+                         x-amzn-errortype: {code}\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if conn.write_all(response.as_bytes()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn throttling_5xx_and_no_connection_are_unavailable_access_denied_is_not() {
+    let store = store_at(support::free_port()).await;
     let err = store.claim(&[key(1)], "a", t0(), LEASE).await.unwrap_err();
     assert!(err.is_unavailable(), "{err}");
-    let err = store
-        .suppress(&[sighting("o", t0(), 1)], t0())
-        .await
-        .unwrap_err();
-    assert!(err.is_unavailable(), "{err}");
+    let err = store.suppress(&[sighting("o", t0(), 1)], t0()).await;
+    assert!(err.unwrap_err().is_unavailable());
+    for (status, code, unavailable) in [
+        (400, "ThrottlingException", true),
+        (400, "ProvisionedThroughputExceededException", true),
+        (500, "InternalServerError", true),
+        (503, "ServiceUnavailable", true),
+        (400, "AccessDeniedException", false),
+    ] {
+        let store = store_at(failing_endpoint(status, code).await).await;
+        let err = store.delivered(&[key(1)], "a", t0()).await.unwrap_err();
+        assert_eq!(err.is_unavailable(), unavailable, "{status} {code}: {err}");
+        let err = store.release(&[key(1)], "a").await.unwrap_err();
+        assert_eq!(err.is_unavailable(), unavailable, "{status} {code}: {err}");
+    }
 }
