@@ -7,10 +7,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::publish::{Routes, UnknownAlias, DEFAULT_MAX_ALERTS_PER_RULE};
+use crate::decode::Limits;
+use crate::pipeline;
+use crate::plan::{PlanSettings, Routes, UnknownAlias, DEFAULT_MAX_ALERTS_PER_RULE};
 use crate::rules::{RuleErrors, RuleSet};
 use crate::rules_source::{self, S3Uri};
 
+/// The function's settings, read and checked once at cold start.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Where alerts go (`ALERT_TOPIC_ARN`).
@@ -34,24 +37,77 @@ pub struct Settings {
     pub limits: crate::decode::Limits,
     /// Longest one object may take (`OBJECT_TIMEOUT_SECONDS`, default 120).
     pub object_timeout: Duration,
+    /// The function's name in metrics (`AWS_LAMBDA_FUNCTION_NAME`, set by Lambda).
+    pub function_name: String,
 }
 
+/// The settings the Lambda and the CLI share, read from the same variables by both.
+#[derive(Debug, Clone)]
+pub struct Common {
+    /// `MAX_OBJECT_BYTES`, `MAX_RECORD_BYTES`.
+    pub limits: Limits,
+    /// `OBJECT_TIMEOUT_SECONDS`.
+    pub object_timeout: Duration,
+    /// `MAX_ALERTS_PER_RULE_PER_OBJECT`.
+    pub max_alerts_per_rule: usize,
+    /// `MAX_CONCURRENCY`, when set.
+    pub max_concurrency: Option<usize>,
+}
+
+impl Common {
+    /// Reads the shared variables; unset ones take their defaults.
+    pub fn from_env() -> Result<Common, ConfigError> {
+        let mut common = Common {
+            limits: Limits::default(),
+            object_timeout: pipeline::DEFAULT_OBJECT_TIMEOUT,
+            max_alerts_per_rule: DEFAULT_MAX_ALERTS_PER_RULE,
+            max_concurrency: None,
+        };
+        if let Some(v) = var("MAX_CONCURRENCY") {
+            common.max_concurrency = Some(positive("MAX_CONCURRENCY", v)? as usize);
+        }
+        if let Some(v) = var("MAX_ALERTS_PER_RULE_PER_OBJECT") {
+            common.max_alerts_per_rule = positive("MAX_ALERTS_PER_RULE_PER_OBJECT", v)? as usize;
+        }
+        if let Some(v) = var("MAX_OBJECT_BYTES") {
+            common.limits.max_object_bytes = positive("MAX_OBJECT_BYTES", v)?;
+        }
+        if let Some(v) = var("MAX_RECORD_BYTES") {
+            common.limits.max_record_bytes = positive("MAX_RECORD_BYTES", v)?;
+        }
+        if let Some(v) = var("OBJECT_TIMEOUT_SECONDS") {
+            common.object_timeout = Duration::from_secs(positive("OBJECT_TIMEOUT_SECONDS", v)?);
+        }
+        Ok(common)
+    }
+}
+
+/// A setting that stops the function from starting, named so it can be fixed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A required variable is not set.
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
+    /// A variable's value does not parse.
     #[error("environment variable {name} is {value:?}: {expected}")]
     Invalid {
+        /// The variable.
         name: &'static str,
+        /// Its value.
         value: String,
+        /// What it should look like.
         expected: &'static str,
     },
+    /// Some rule file has errors.
     #[error("rules failed to load:\n{0}")]
     Rules(#[from] RuleErrors),
+    /// `RULES_S3_URI` could not be read.
     #[error(transparent)]
     RulesS3(#[from] rules_source::SourceError),
+    /// The rules loaded to nothing.
     #[error("no rules loaded from {0}: refusing to run with zero rules")]
     NoRules(String),
+    /// A rule's `notify:` alias has no topic.
     #[error(transparent)]
     Notify(#[from] UnknownAlias),
 }
@@ -69,8 +125,23 @@ impl Settings {
             key_prefix: None,
             max_concurrency: 4,
             max_alerts_per_rule_per_object: DEFAULT_MAX_ALERTS_PER_RULE,
-            limits: crate::decode::Limits::default(),
-            object_timeout: crate::pipeline::DEFAULT_OBJECT_TIMEOUT,
+            limits: Limits::default(),
+            object_timeout: pipeline::DEFAULT_OBJECT_TIMEOUT,
+            function_name: "trailwatch".into(),
+        }
+    }
+
+    /// The pipeline's settings: SNS messages, routed by `notify:`, with storm control.
+    pub fn pipeline(&self) -> pipeline::Settings {
+        pipeline::Settings {
+            limits: self.limits,
+            object_timeout: Some(self.object_timeout),
+            concurrency: self.max_concurrency,
+            plan: PlanSettings {
+                max_alerts_per_rule: self.max_alerts_per_rule_per_object,
+                routes: self.routes.clone(),
+                ..PlanSettings::default()
+            },
         }
     }
 
@@ -112,29 +183,13 @@ impl Settings {
                 .map_err(|_| invalid("RULES_REFRESH_SECONDS", v, "expected seconds"))?;
             settings.rules_refresh = Duration::from_secs(secs);
         }
-        if let Some(v) = var("MAX_CONCURRENCY") {
-            settings.max_concurrency = v.parse().ok().filter(|n| *n > 0).ok_or(invalid(
-                "MAX_CONCURRENCY",
-                v,
-                "expected a whole number above 0",
-            ))?;
-        }
-        if let Some(v) = var("MAX_ALERTS_PER_RULE_PER_OBJECT") {
-            settings.max_alerts_per_rule_per_object =
-                v.parse().ok().filter(|n| *n > 0).ok_or(invalid(
-                    "MAX_ALERTS_PER_RULE_PER_OBJECT",
-                    v,
-                    "expected a whole number above 0",
-                ))?;
-        }
-        if let Some(v) = var("MAX_OBJECT_BYTES") {
-            settings.limits.max_object_bytes = positive("MAX_OBJECT_BYTES", v)?;
-        }
-        if let Some(v) = var("MAX_RECORD_BYTES") {
-            settings.limits.max_record_bytes = positive("MAX_RECORD_BYTES", v)?;
-        }
-        if let Some(v) = var("OBJECT_TIMEOUT_SECONDS") {
-            settings.object_timeout = Duration::from_secs(positive("OBJECT_TIMEOUT_SECONDS", v)?);
+        let common = Common::from_env()?;
+        settings.max_concurrency = common.max_concurrency.unwrap_or(settings.max_concurrency);
+        settings.max_alerts_per_rule_per_object = common.max_alerts_per_rule;
+        settings.limits = common.limits;
+        settings.object_timeout = common.object_timeout;
+        if let Some(name) = var("AWS_LAMBDA_FUNCTION_NAME") {
+            settings.function_name = name;
         }
         Ok(settings)
     }

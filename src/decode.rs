@@ -32,6 +32,7 @@ const CHUNK: usize = 256 * 1024;
 /// Chunks in flight between the two threads; with the one being walked, memory stays ~1 MiB.
 const IN_FLIGHT: usize = 2;
 
+/// Why an object's records could not all be read.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     /// The bytes could not be read or inflated: corrupt or truncated gzip, or a failed read.
@@ -56,7 +57,9 @@ pub struct Limits {
     pub max_record_bytes: u64,
 }
 
+/// Default for `MAX_OBJECT_BYTES`: 4 GiB.
 pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// Default for `MAX_RECORD_BYTES`: 16 MiB.
 pub const DEFAULT_MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
 
 impl Default for Limits {
@@ -68,12 +71,21 @@ impl Default for Limits {
     }
 }
 
+/// Which bound an object went past.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitExceeded {
+    /// The object, decompressed, is larger than `MAX_OBJECT_BYTES`.
     #[error("content is over the {limit} byte limit once decompressed (MAX_OBJECT_BYTES)")]
-    Object { limit: u64 },
+    Object {
+        /// `MAX_OBJECT_BYTES`.
+        limit: u64,
+    },
+    /// One record is larger than `MAX_RECORD_BYTES`.
     #[error("a record is over the {limit} byte limit (MAX_RECORD_BYTES)")]
-    Record { limit: u64 },
+    Record {
+        /// `MAX_RECORD_BYTES`.
+        limit: u64,
+    },
 }
 
 impl DecodeError {

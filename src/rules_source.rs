@@ -13,11 +13,14 @@ use crate::rules::{RuleErrors, RuleSet};
 /// `s3://bucket/prefix/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Uri {
+    /// The bucket.
     pub bucket: String,
+    /// The key prefix (may be empty).
     pub prefix: String,
 }
 
 impl S3Uri {
+    /// Parses `s3://bucket/prefix/`; `None` for anything else.
     pub fn parse(text: &str) -> Option<S3Uri> {
         let rest = text.strip_prefix("s3://")?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -34,12 +37,25 @@ impl fmt::Display for S3Uri {
     }
 }
 
+/// Why rules could not be read from S3.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("reading rules from {uri}: {message}")]
-    S3 { uri: String, message: String },
+    /// Listing or reading the prefix failed.
+    S3 {
+        /// The prefix.
+        uri: String,
+        /// What S3 said.
+        message: String,
+    },
     #[error("rules under {uri} failed validation:\n{errors}")]
-    Invalid { uri: String, errors: RuleErrors },
+    /// The files were read but do not validate.
+    Invalid {
+        /// The prefix.
+        uri: String,
+        /// Every error, `file:line:col`.
+        errors: RuleErrors,
+    },
 }
 
 /// The (key, ETag) pairs of a rules prefix: equal fingerprints mean nothing changed.

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 use trailwatch::fetch::ObjectRef;
-use trailwatch::publish::message::{Outgoing, SNS_MESSAGE_MAX};
-use trailwatch::publish::{batches, storm};
-use trailwatch::render::{self, attributes, chatbot, summary_template, text, Alert, RuleRef};
+use trailwatch::plan::message::{Form, Kind, Message, SNS_MESSAGE_MAX};
+use trailwatch::plan::{Batch, PlanSettings, PlanStats, Planner};
+use trailwatch::render::{
+    self, attributes, chatbot, summary_template, text, Alert, Facts, RuleRef,
+};
 use trailwatch::rules::Level;
 
 fn source() -> ObjectRef {
@@ -151,14 +153,38 @@ fn check_golden(name: &str, actual: &str) {
     );
 }
 
+fn email(alert: &Alert) -> String {
+    text::text(alert, &Facts::of(alert))
+}
+
+fn card(alert: &Alert) -> Value {
+    chatbot::chatbot(alert, &Facts::of(alert))
+}
+
+/// Plans `alerts` as one object's matches with a storm limit of 20.
+fn plan(alerts: &[Alert], every_match: bool) -> (Vec<Batch>, PlanStats) {
+    let settings = PlanSettings {
+        every_match,
+        ..PlanSettings::default()
+    };
+    let mut planner = Planner::new(&settings, source());
+    let mut out = Vec::new();
+    for a in alerts {
+        planner.add_alert(a.clone(), &mut out);
+    }
+    let stats = planner.finish(&mut out);
+    (out, stats)
+}
+
 fn golden(name: &str, alert: &Alert) {
     let email = format!(
         "Subject: {}\n\n{}",
-        render::subject(alert),
-        text::text(alert)
+        render::subject(alert, &Facts::of(alert)),
+        text::text(alert, &Facts::of(alert))
     );
     check_golden(&format!("{name}.txt"), &email);
-    let card = serde_json::to_string_pretty(&chatbot::chatbot(alert)).unwrap() + "\n";
+    let card =
+        serde_json::to_string_pretty(&chatbot::chatbot(alert, &Facts::of(alert))).unwrap() + "\n";
     check_golden(&format!("{name}.json"), &card);
 }
 
@@ -179,7 +205,7 @@ fn golden_bucket_access_denied() {
 
 #[test]
 fn links_go_to_the_event_and_the_lightsail_resource() {
-    let body = text::text(&root_reboot());
+    let body = email(&root_reboot());
     assert!(body.contains("https://eu-west-2.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-2#/events/b0070000-0000-4000-8000-000000000007"), "{body}");
     assert!(
         body.contains(
@@ -187,23 +213,24 @@ fn links_go_to_the_event_and_the_lightsail_resource() {
         ),
         "{body}"
     );
-    assert!(text::text(&database_password())
-        .contains("/ls/webapp/us-east-1/databases/orders-db/connect"));
-    assert!(text::text(&bucket_access_denied())
+    assert!(
+        email(&database_password()).contains("/ls/webapp/us-east-1/databases/orders-db/connect")
+    );
+    assert!(email(&bucket_access_denied())
         .contains("/ls/webapp/ap-southeast-2/buckets/media-assets/objects"));
 }
 
 #[test]
 fn summary_template_fills_the_title_line() {
-    let body = text::text(&root_reboot());
+    let body = email(&root_reboot());
     assert!(body.starts_with("[HIGH] Root user rebooted a Lightsail instance: arn:aws:iam::123456789012:root rebooted web-1\n"), "{body}");
 }
 
 #[test]
 fn every_protocol_gets_its_form() {
     let a = root_reboot();
-    let out = Outgoing::alert(&a);
-    let doc: Value = serde_json::from_str(&out.message).unwrap();
+    let out = Message::alert(&a, Form::Sns);
+    let doc: Value = serde_json::from_str(&out.body).unwrap();
     assert_eq!(doc["default"], doc["email"]);
     assert!(doc["email"].as_str().unwrap().contains("Who\n"));
     let card: Value = serde_json::from_str(doc["https"].as_str().unwrap()).unwrap();
@@ -231,9 +258,9 @@ fn every_protocol_gets_its_form() {
 
 #[test]
 fn chatbot_threads_by_rule_and_account() {
-    let a = chatbot::chatbot(&root_reboot());
-    let b = chatbot::chatbot(&root_reboot());
-    let c = chatbot::chatbot(&database_password());
+    let a = card(&root_reboot());
+    let b = card(&root_reboot());
+    let c = card(&database_password());
     assert_eq!(a["metadata"]["threadId"], b["metadata"]["threadId"]);
     assert_ne!(a["metadata"]["threadId"], c["metadata"]["threadId"]);
 }
@@ -264,7 +291,7 @@ fn hostile() -> Alert {
 #[test]
 fn hostile_values_are_inert_and_bounded() {
     let a = hostile();
-    let out = Outgoing::alert(&a);
+    let out = Message::alert(&a, Form::Sns);
     assert!(
         out.size() < SNS_MESSAGE_MAX,
         "message is {} bytes",
@@ -282,7 +309,7 @@ fn hostile_values_are_inert_and_bounded() {
         assert!(attr.value.len() <= 4 * 300 + 64, "{attr:?}");
     }
 
-    let doc: Value = serde_json::from_str(&out.message).expect("message structure parses");
+    let doc: Value = serde_json::from_str(&out.body).expect("message structure parses");
     let email = doc["email"].as_str().unwrap();
     assert!(
         email.chars().all(|c| c == '\n' || !c.is_control()),
@@ -343,7 +370,7 @@ fn text_and_json_forms_strip_or_escape_control_characters() {
     let a = hostile();
     let line = render::text_line(&a);
     assert!(line.chars().all(|c| !c.is_control()));
-    let attrs = attributes::attributes(&a);
+    let attrs = attributes::attributes(&a, &Facts::of(&a));
     assert!(attrs
         .iter()
         .all(|a| a.value.chars().all(|c| !c.is_control())));
@@ -369,27 +396,37 @@ fn storm_control_sends_max_alerts_then_one_digest() {
     let mut alerts = burst("storm", 100);
     alerts.extend(burst("calm", 3));
     alerts.push(alerts[0].clone()); // CloudTrail delivered an event twice
-    let plan = storm::plan(&alerts, 20);
-    assert_eq!(plan.duplicates, 1);
-    assert_eq!(plan.alerts.len(), 23);
-    assert_eq!(plan.digests.len(), 1);
-    let d = &plan.digests[0];
-    assert_eq!(
-        (d.rule.id.as_str(), d.matches, d.alerted, d.count),
-        ("storm", 100, 20, 80)
-    );
-    assert_eq!(d.first_event_time.as_deref(), Some("2026-11-25T03:00:20Z"));
-    assert_eq!(d.last_event_time.as_deref(), Some("2026-11-25T03:01:39Z"));
-    assert_eq!(d.principals.items.len(), 2);
-    assert_eq!(d.source_ips.items, vec!["10.0.0.0", "10.0.0.1", "10.0.0.2"]);
-    assert_eq!(d.event_ids.items.len(), 50);
-    assert_eq!(d.event_ids.omitted, 30);
-    assert_eq!(d.event_ids.items[0], "ev-storm-020");
-
-    let out = Outgoing::digest(d);
-    let doc: Value = serde_json::from_str(&out.message).unwrap();
+    let (batches, stats) = plan(&alerts, false);
+    assert_eq!(stats.duplicates, 1);
+    assert_eq!((stats.alerts, stats.digests), (23, 1));
+    let out = batches
+        .iter()
+        .flat_map(|b| &b.messages)
+        .find(|m| m.kind == Kind::Digest)
+        .expect("one digest");
+    assert_eq!(out.rule_id, "storm");
+    let doc: Value = serde_json::from_str(&out.body).unwrap();
     let json: Value = serde_json::from_str(doc["sqs"].as_str().unwrap()).unwrap();
-    assert_eq!(json["digest"]["count"], 80);
+    let d = &json["digest"];
+    assert_eq!(
+        (d["matches"].as_u64(), d["alerted"].as_u64()),
+        (Some(100), Some(20))
+    );
+    assert_eq!(d["count"], 80);
+    assert_eq!(d["first_event_time"], "2026-11-25T03:00:20Z");
+    assert_eq!(d["last_event_time"], "2026-11-25T03:01:39Z");
+    assert_eq!(d["principals"]["items"].as_array().map(Vec::len), Some(2));
+    let ips: Vec<(&str, u64)> = d["source_ips"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["value"].as_str().unwrap(), i["count"].as_u64().unwrap()))
+        .collect();
+    // Most frequent first, ties by value.
+    assert_eq!(ips, [("10.0.0.0", 27), ("10.0.0.2", 27), ("10.0.0.1", 26)]);
+    assert_eq!(d["event_ids"]["items"].as_array().map(Vec::len), Some(50));
+    assert_eq!(d["event_ids"]["omitted"], 30);
+    assert_eq!(d["event_ids"]["items"][0], "ev-storm-020");
     let email = doc["email"].as_str().unwrap();
     assert!(email.contains("80 more matches"), "{email}");
     assert!(email.contains("(and 30 more)"), "{email}");
@@ -407,36 +444,45 @@ fn storm_control_sends_max_alerts_then_one_digest() {
 #[test]
 fn batches_hold_ten_entries_and_256_kb() {
     let alerts = burst("b", 25);
-    let small: Vec<Outgoing> = alerts.iter().map(Outgoing::alert).collect();
-    let sizes: Vec<usize> = batches(&small).iter().map(|b| b.len()).collect();
+    let sizes: Vec<usize> = plan(&alerts, true)
+        .0
+        .iter()
+        .map(|b| b.messages.len())
+        .collect();
     assert_eq!(sizes, vec![10, 10, 5]);
 
-    let big: Vec<Outgoing> = alerts[..4]
+    let big: Vec<Alert> = alerts[..4]
         .iter()
         .map(|a| {
             let mut a = a.clone();
             for i in 0..15 {
                 a.event["requestParameters"][format!("f{i}")] = Value::String("x".repeat(4000));
             }
-            Outgoing::alert(&a)
+            a
         })
         .collect();
+    let batches = plan(&big, true).0;
+    let messages: Vec<&Message> = batches.iter().flat_map(|b| &b.messages).collect();
     assert!(
-        big.iter().all(|m| m.size() > 90 * 1024),
+        messages.iter().all(|m| m.size() > 90 * 1024),
         "{:?}",
-        big.iter().map(Outgoing::size).collect::<Vec<_>>()
+        messages.iter().map(|m| m.size()).collect::<Vec<_>>()
     );
-    for batch in batches(&big) {
-        assert!(batch.iter().map(Outgoing::size).sum::<usize>() <= SNS_MESSAGE_MAX);
+    assert!(
+        batches.len() >= 2,
+        "four ~100 KB messages need two batches at least"
+    );
+    for batch in &batches {
+        assert!(batch.size() <= SNS_MESSAGE_MAX);
     }
 }
 
 #[test]
 fn entry_ids_and_dedup_ids_are_deterministic() {
-    let a = Outgoing::alert(&root_reboot());
-    let b = Outgoing::alert(&root_reboot());
+    let a = Message::alert(&root_reboot(), Form::Sns);
+    let b = Message::alert(&root_reboot(), Form::Sns);
     assert_eq!(a.entry_id(), b.entry_id());
     assert_eq!(a.key, b.key);
     assert!(a.entry_id().len() <= 80 && a.entry_id().chars().all(|c| c.is_ascii_alphanumeric()));
-    assert_ne!(a.key, Outgoing::alert(&database_password()).key);
+    assert_ne!(a.key, Message::alert(&database_password(), Form::Sns).key);
 }

@@ -17,9 +17,10 @@ use support::{string_attributes, Aws, Moto};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use trailwatch::config::Settings;
+use trailwatch::deliver::{Deliver, RetryPolicy, SnsDeliver};
 use trailwatch::fetch::ObjectRef;
 use trailwatch::handler::Handler;
-use trailwatch::publish::{Publish, RetryPolicy, Routes, SnsPublisher};
+use trailwatch::plan::{PlanSettings, Planner, Routes};
 use trailwatch::render::{Alert, RuleRef};
 use trailwatch::rules::{Level, RuleSet};
 
@@ -119,6 +120,39 @@ async fn sdk_via(moto: &Moto, endpoint: &str) -> SdkConfig {
         .build()
 }
 
+/// Plans `alerts` as one object's matches (storm limit `max`) and delivers every batch, as the
+/// pipeline does. Returns the messages not delivered and the messages sent, when any failed.
+async fn publish(
+    deliver: &SnsDeliver,
+    topic: &str,
+    alerts: &[Alert],
+    max: usize,
+) -> Result<(), (usize, usize)> {
+    let settings = PlanSettings {
+        max_alerts_per_rule: max,
+        routes: Routes::single(topic),
+        ..PlanSettings::default()
+    };
+    let mut planner = Planner::new(&settings, alerts[0].source.clone());
+    let mut batches = Vec::new();
+    for a in alerts {
+        planner.add_alert(a.clone(), &mut batches);
+    }
+    planner.finish(&mut batches);
+    let total: usize = batches.iter().map(|b| b.messages.len()).sum();
+    let mut failed = 0;
+    for batch in &batches {
+        if let Err(e) = deliver.send(batch).await {
+            failed += e.failed;
+        }
+    }
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err((failed, total))
+    }
+}
+
 fn fast_retry() -> RetryPolicy {
     RetryPolicy {
         attempts: 2,
@@ -215,13 +249,15 @@ async fn sqs_subscribers_get_the_alert_json_and_filters_select_by_level() {
     let critical = aws
         .subscribe_queue(&topic, "critical", true, Some(r#"{"level":["critical"]}"#))
         .await;
-    let publisher = SnsPublisher::new(aws.sns.clone(), Routes::single(&topic));
+    let publisher = SnsDeliver::new(aws.sns.clone());
     let sent = vec![
         alert("r-high", Level::High, 1),
         alert("r-crit", Level::Critical, 2),
         alert("r-med", Level::Medium, 3),
     ];
-    publisher.publish(&sent).await.expect("published");
+    publish(&publisher, &topic, &sent, 20)
+        .await
+        .expect("published");
 
     let raw_msgs = aws.receive_all(&raw, Duration::from_secs(5)).await;
     assert_eq!(raw_msgs.len(), 3);
@@ -277,9 +313,8 @@ async fn twenty_five_alerts_go_out_in_three_publish_batch_calls() {
     let topic = aws.create_topic("alerts", false).await;
     let queue = aws.subscribe_queue(&topic, "all", true, None).await;
     let sns = aws_sdk_sns::Client::new(&sdk_via(&moto, &proxy.endpoint).await);
-    let publisher = SnsPublisher::new(sns, Routes::single(&topic)).max_alerts_per_rule(100);
-    publisher
-        .publish(&alerts("r1", 25))
+    let publisher = SnsDeliver::new(sns);
+    publish(&publisher, &topic, &alerts("r1", 25), 100)
         .await
         .expect("published");
     assert_eq!(proxy.count(), 3, "PublishBatch calls seen on the wire");
@@ -302,9 +337,8 @@ async fn storm_control_sends_the_limit_then_one_digest() {
     let aws = Aws::new(&moto.sdk_config().await);
     let topic = aws.create_topic("alerts", false).await;
     let queue = aws.subscribe_queue(&topic, "all", true, None).await;
-    let publisher = SnsPublisher::new(aws.sns.clone(), Routes::single(&topic));
-    publisher
-        .publish(&alerts("noisy", 30))
+    let publisher = SnsDeliver::new(aws.sns.clone());
+    publish(&publisher, &topic, &alerts("noisy", 30), 20)
         .await
         .expect("published");
     let got = aws.receive_json(&queue).await;
@@ -324,10 +358,14 @@ async fn fifo_topic_delivers_once_when_an_object_is_processed_twice() {
     let aws = Aws::new(&moto.sdk_config().await);
     let topic = aws.create_topic("alerts", true).await;
     let queue = fifo_queue_by_dedup_id(&aws, &topic, "all").await;
-    let publisher = SnsPublisher::new(aws.sns.clone(), Routes::single(&topic));
+    let publisher = SnsDeliver::new(aws.sns.clone());
     let batch = alerts("r1", 12);
-    publisher.publish(&batch).await.expect("first run");
-    publisher.publish(&batch).await.expect("second run");
+    publish(&publisher, &topic, &batch, 20)
+        .await
+        .expect("first run");
+    publish(&publisher, &topic, &batch, 20)
+        .await
+        .expect("second run");
     let got = aws.receive_json(&queue).await;
     assert_eq!(got.len(), 12, "each alert once");
 }
@@ -340,14 +378,14 @@ async fn failed_publish_is_an_error_and_the_retry_does_not_redeliver_to_fifo() {
     let topic = aws.create_topic("alerts", true).await;
     let queue = fifo_queue_by_dedup_id(&aws, &topic, "all").await;
     let sns = aws_sdk_sns::Client::new(&sdk_via(&moto, &proxy.endpoint).await);
-    let publisher = SnsPublisher::new(sns, Routes::single(&topic))
-        .max_alerts_per_rule(100)
-        .retry(fast_retry());
+    let publisher = SnsDeliver::new(sns).retry(fast_retry());
     let batch = alerts("r1", 25);
 
     proxy.fail_after(1);
-    let err = publisher.publish(&batch).await.expect_err("SNS failed");
-    assert_eq!((err.failed, err.total), (15, 25), "{err}");
+    let err = publish(&publisher, &topic, &batch, 100)
+        .await
+        .expect_err("SNS failed");
+    assert_eq!(err, (15, 25));
     assert_eq!(
         waiting(&aws, &queue).await,
         10,
@@ -355,7 +393,9 @@ async fn failed_publish_is_an_error_and_the_retry_does_not_redeliver_to_fifo() {
     );
 
     proxy.heal();
-    publisher.publish(&batch).await.expect("retry succeeds");
+    publish(&publisher, &topic, &batch, 100)
+        .await
+        .expect("retry succeeds");
     assert_eq!(
         proxy.count(),
         3 + 2 + 3,
@@ -412,7 +452,7 @@ detection:
 
     let mut settings = Settings::new(topic.clone(), Arc::new(rules));
     settings.max_alerts_per_rule_per_object = 100;
-    let handler = Handler::new(&sdk_via(&moto, &proxy.endpoint).await, settings);
+    let handler = Handler::aws(&sdk_via(&moto, &proxy.endpoint).await, settings);
     let payload = json!({"Records": [{"eventSource": "aws:s3", "awsRegion": "us-east-1",
         "eventName": "ObjectCreated:Put", "eventTime": "2026-11-25T03:10:00.000Z",
         "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]});

@@ -242,7 +242,7 @@ async fn world(objects: &[(&str, usize)], object_timeout: Duration) -> World {
     let mut settings = Settings::new(topic.clone(), Arc::new(rules));
     settings.max_alerts_per_rule_per_object = 100;
     settings.object_timeout = object_timeout;
-    let handler = Handler::new(&sdk_via(&moto, &proxy.endpoint).await, settings);
+    let handler = Handler::aws(&sdk_via(&moto, &proxy.endpoint).await, settings);
     World {
         _moto: moto,
         aws,

@@ -80,7 +80,7 @@ async fn edited_rules_take_effect_after_the_window_and_broken_ones_never_do() {
     let mut settings = Settings::new(topic, Arc::new(rules));
     settings.rules_s3 = Some(uri);
     settings.rules_refresh = Duration::from_millis(300);
-    let handler = Handler::new(&sdk, settings);
+    let handler = Handler::aws(&sdk, settings);
 
     assert_eq!(
         alerted_event_ids(&handler, &aws, &queue).await,

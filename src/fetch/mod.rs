@@ -6,6 +6,7 @@
 
 mod cancel;
 mod local;
+mod memory;
 mod routed;
 mod s3;
 
@@ -18,6 +19,7 @@ use tokio::io::AsyncRead;
 
 pub use cancel::Cancellable;
 pub use local::{expand_paths, LocalFetch};
+pub use memory::{MemoryFetch, Stored};
 pub use routed::RoutedFetch;
 pub use s3::{list_keys, S3Fetch};
 
@@ -25,8 +27,18 @@ pub use s3::{list_keys, S3Fetch};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum ObjectRef {
-    S3 { bucket: String, key: String },
-    Path { path: PathBuf },
+    /// An S3 object.
+    S3 {
+        /// Its bucket.
+        bucket: String,
+        /// Its key, decoded.
+        key: String,
+    },
+    /// A local file.
+    Path {
+        /// Its path.
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for ObjectRef {
@@ -59,20 +71,35 @@ impl ObjectRef {
 /// An object's bytes, as they arrive.
 pub type ObjectReader = Box<dyn AsyncRead + Send + Unpin>;
 
+/// Why an object could not be opened, and whether trying again could help.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The object is gone or never existed; retrying will not help.
     #[error("{object}: no such object")]
-    NotFound { object: String },
+    NotFound {
+        /// The object.
+        object: String,
+    },
     /// The store refused for a reason that will not pass (access denied, wrong kind of object).
     #[error("{object}: {message}")]
-    Permanent { object: String, message: String },
+    Permanent {
+        /// The object.
+        object: String,
+        /// What the store said.
+        message: String,
+    },
     /// Throttling, a 5xx, a timeout or a dropped connection: worth another try.
     #[error("{object}: {message} (retryable)")]
-    Retryable { object: String, message: String },
+    Retryable {
+        /// The object.
+        object: String,
+        /// What the store said.
+        message: String,
+    },
 }
 
 impl FetchError {
+    /// Whether a retry could succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, FetchError::Retryable { .. })
     }
@@ -81,5 +108,6 @@ impl FetchError {
 /// Opens objects for reading.
 #[async_trait]
 pub trait Fetch: Send + Sync {
+    /// Opens `object` for reading, from its first byte.
     async fn open(&self, object: &ObjectRef) -> Result<ObjectReader, FetchError>;
 }

@@ -7,7 +7,9 @@ use super::{Fetch, FetchError, LocalFetch, ObjectReader, ObjectRef, S3Fetch};
 /// Sends each object to the seam that can read it.
 #[derive(Debug, Default)]
 pub struct RoutedFetch {
+    /// Reads local paths.
     pub local: LocalFetch,
+    /// Reads `s3://` objects, when the run names any.
     pub s3: Option<S3Fetch>,
 }
 

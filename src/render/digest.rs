@@ -2,7 +2,7 @@
 //! rebooting every instance, a misconfigured job), people get the first alerts and then one
 //! digest of the rest instead of hundreds of messages.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -10,38 +10,26 @@ use serde_json::{json, Value};
 
 use super::attributes::Attribute;
 use super::chatbot::{emoji, md_text, thread_id};
-use super::facts::Facts;
-use super::{level_upper, sanitize, subject, Alert, RuleRef};
+use super::{level_upper, lookup, sanitize, subject, RuleRef};
 use crate::fetch::ObjectRef;
 
-/// How many eventIDs, principals or IPs a digest lists before saying how many more.
+/// How many eventIDs a digest lists, and distinct principals, IPs or regions it names, before
+/// saying how many more.
 pub const LIST_MAX: usize = 50;
+/// Distinct values counted per kind while an object is read; later new values are only counted
+/// as "others", so a digest's memory does not grow with the number of matches.
+pub const DISTINCT_MAX: usize = 1000;
 
 /// A list capped at [`LIST_MAX`], with the count of what was left out.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Capped {
+    /// The first values, in the order they were seen.
     pub items: Vec<String>,
+    /// How many more there were.
     pub omitted: usize,
 }
 
 impl Capped {
-    fn of(values: impl IntoIterator<Item = String>, distinct: bool) -> Capped {
-        let all: Vec<String> = if distinct {
-            values
-                .into_iter()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect()
-        } else {
-            values.into_iter().collect()
-        };
-        let omitted = all.len().saturating_sub(LIST_MAX);
-        Capped {
-            items: all.into_iter().take(LIST_MAX).collect(),
-            omitted,
-        }
-    }
-
     fn line(&self) -> String {
         let mut s = self.items.join(", ");
         if self.omitted > 0 {
@@ -51,10 +39,100 @@ impl Capped {
     }
 }
 
+/// One value and how many matches carried it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Count {
+    /// The cleaned value.
+    pub value: String,
+    /// Matches that carried it.
+    pub count: u64,
+}
+
+/// The most frequent distinct values (most first, then by value), with how many distinct values
+/// were left out of the list.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counted {
+    /// Up to [`LIST_MAX`] values.
+    pub items: Vec<Count>,
+    /// Distinct values not listed (including those past [`DISTINCT_MAX`], counted once each
+    /// only while they fit; see `others`).
+    pub omitted: usize,
+    /// Matches whose value was not tracked because [`DISTINCT_MAX`] was reached.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub others: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Counted {
+    /// The values alone, for subjects and attributes.
+    pub fn values(&self) -> Vec<String> {
+        self.items.iter().map(|c| c.value.clone()).collect()
+    }
+
+    fn line(&self, n: usize) -> String {
+        let mut s = self
+            .items
+            .iter()
+            .take(n)
+            .map(|c| format!("{} ({})", c.value, c.count))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = self.omitted + self.items.len().saturating_sub(n);
+        if more > 0 {
+            let _ = write!(s, " (and {more} more)");
+        }
+        s
+    }
+}
+
+/// Bounded counts of distinct values.
+#[derive(Debug, Default)]
+struct Tally {
+    counts: HashMap<String, u64>,
+    others: u64,
+}
+
+impl Tally {
+    fn add(&mut self, value: Option<String>) {
+        let Some(value) = value else { return };
+        if let Some(n) = self.counts.get_mut(&value) {
+            *n += 1;
+        } else if self.counts.len() < DISTINCT_MAX {
+            self.counts.insert(value, 1);
+        } else {
+            self.others += 1;
+        }
+    }
+
+    fn top(&self, n: usize) -> Counted {
+        let mut all: Vec<Count> = self
+            .counts
+            .iter()
+            .map(|(value, count)| Count {
+                value: value.clone(),
+                count: *count,
+            })
+            .collect();
+        all.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        let omitted = all.len().saturating_sub(n);
+        all.truncate(n);
+        Counted {
+            items: all,
+            omitted,
+            others: self.others,
+        }
+    }
+}
+
 /// The matches of one rule in one object that were not sent one by one.
 #[derive(Debug, Clone, Serialize)]
 pub struct Digest {
+    /// The rule that matched.
     pub rule: RuleRef,
+    /// The object the matches were read from.
     pub source: ObjectRef,
     /// Matches of this rule in the object, alerts sent included.
     pub matches: usize,
@@ -62,46 +140,121 @@ pub struct Digest {
     pub alerted: usize,
     /// Summarised here.
     pub count: usize,
+    /// The earliest `eventTime` among the summarised matches.
     pub first_event_time: Option<String>,
+    /// The latest `eventTime` among them.
     pub last_event_time: Option<String>,
-    pub principals: Capped,
-    pub source_ips: Capped,
+    /// Who made the calls: ARN, else user name.
+    pub principals: Counted,
+    /// Where the calls came from.
+    pub source_ips: Counted,
+    /// Regions the calls were made in.
+    pub regions: Counted,
+    /// A sample of the summarised eventIDs, in the order read.
     pub event_ids: Capped,
+    /// Accounts (up to 10).
     pub account_ids: Vec<String>,
-    pub regions: Vec<String>,
+    /// Event names (up to 10).
     pub event_names: Vec<String>,
 }
 
-impl Digest {
-    /// Summarises `rest`, the matches after the `alerted` ones; `None` when there are none.
-    pub fn of(alerted: usize, rest: &[&Alert]) -> Option<Digest> {
-        let first = rest.first()?;
-        let facts: Vec<Facts> = rest.iter().map(|a| Facts::of(a)).collect();
-        let times: BTreeSet<String> = facts.iter().filter_map(|f| f.event_time.clone()).collect();
-        let few = |pick: fn(&Facts) -> Option<String>| -> Vec<String> {
-            Capped::of(facts.iter().filter_map(pick), true)
-                .items
-                .into_iter()
-                .take(10)
-                .collect()
-        };
-        Some(Digest {
-            rule: first.rule.clone(),
-            source: first.source.clone(),
-            matches: alerted + rest.len(),
+/// Builds a [`Digest`] one match at a time in memory that does not grow with the matches.
+#[derive(Debug)]
+pub struct DigestBuilder {
+    rule: RuleRef,
+    source: ObjectRef,
+    alerted: usize,
+    count: usize,
+    first: Option<String>,
+    last: Option<String>,
+    principals: Tally,
+    source_ips: Tally,
+    regions: Tally,
+    event_ids: Vec<String>,
+    accounts: Tally,
+    event_names: Tally,
+}
+
+impl DigestBuilder {
+    /// A digest of `rule`'s matches in `source` after the first `alerted`, which were sent.
+    pub fn new(rule: RuleRef, source: ObjectRef, alerted: usize) -> Self {
+        DigestBuilder {
+            rule,
+            source,
             alerted,
-            count: rest.len(),
-            first_event_time: times.first().cloned(),
-            last_event_time: times.last().cloned(),
-            principals: Capped::of(facts.iter().filter_map(|f| f.principal.clone()), true),
-            source_ips: Capped::of(facts.iter().filter_map(|f| f.source_ip.clone()), true),
-            event_ids: Capped::of(facts.iter().filter_map(|f| f.event_id.clone()), false),
-            account_ids: few(|f| f.account.clone()),
-            regions: few(|f| f.region.clone()),
-            event_names: few(|f| f.event_name.clone()),
-        })
+            count: 0,
+            first: None,
+            last: None,
+            principals: Tally::default(),
+            source_ips: Tally::default(),
+            regions: Tally::default(),
+            event_ids: Vec::new(),
+            accounts: Tally::default(),
+            event_names: Tally::default(),
+        }
     }
 
+    /// Counts one more match.
+    pub fn add(&mut self, event: &Value) {
+        let text = |path: &str| {
+            let s = match lookup(event, path)? {
+                Value::String(s) => s.as_str(),
+                _ => return None,
+            };
+            let s = sanitize::clean(s, sanitize::FIELD_MAX);
+            (!s.is_empty()).then_some(s)
+        };
+        self.count += 1;
+        if let Some(t) = text("eventTime") {
+            if self.first.as_ref().is_none_or(|f| t < *f) {
+                self.first = Some(t.clone());
+            }
+            if self.last.as_ref().is_none_or(|l| t > *l) {
+                self.last = Some(t);
+            }
+        }
+        self.principals
+            .add(text("userIdentity.arn").or_else(|| text("userIdentity.userName")));
+        self.source_ips.add(text("sourceIPAddress"));
+        self.regions.add(text("awsRegion"));
+        self.accounts
+            .add(text("recipientAccountId").or_else(|| text("userIdentity.accountId")));
+        self.event_names.add(text("eventName"));
+        if self.event_ids.len() < LIST_MAX {
+            if let Some(id) = text("eventID") {
+                self.event_ids.push(id);
+            }
+        }
+    }
+
+    /// The digest of what was added; `None` when nothing was.
+    pub fn finish(&self) -> Option<Digest> {
+        if self.count == 0 {
+            return None;
+        }
+        let few = |t: &Tally| t.top(10).values();
+        Some(Digest {
+            rule: self.rule.clone(),
+            source: self.source.clone(),
+            matches: self.alerted + self.count,
+            alerted: self.alerted,
+            count: self.count,
+            first_event_time: self.first.clone(),
+            last_event_time: self.last.clone(),
+            principals: self.principals.top(LIST_MAX),
+            source_ips: self.source_ips.top(LIST_MAX),
+            regions: self.regions.top(LIST_MAX),
+            event_ids: Capped {
+                items: self.event_ids.clone(),
+                omitted: self.count - self.event_ids.len(),
+            },
+            account_ids: few(&self.accounts),
+            event_names: few(&self.event_names),
+        })
+    }
+}
+
+impl Digest {
     /// The same digest listing at most `n` of each kind, for when the full one is too big.
     pub fn shrunk(&self, n: usize) -> Digest {
         let cut = |c: &Capped| Capped {
@@ -113,9 +266,23 @@ impl Digest {
                 .collect(),
             omitted: c.omitted + c.items.len().saturating_sub(n),
         };
+        let cut_counted = |c: &Counted| Counted {
+            items: c
+                .items
+                .iter()
+                .take(n)
+                .map(|i| Count {
+                    value: sanitize::truncate(&i.value, 128),
+                    count: i.count,
+                })
+                .collect(),
+            omitted: c.omitted + c.items.len().saturating_sub(n),
+            others: c.others,
+        };
         Digest {
-            principals: cut(&self.principals),
-            source_ips: cut(&self.source_ips),
+            principals: cut_counted(&self.principals),
+            source_ips: cut_counted(&self.source_ips),
+            regions: cut_counted(&self.regions),
             event_ids: cut(&self.event_ids),
             ..self.clone()
         }
@@ -126,15 +293,10 @@ impl Digest {
         serde_json::to_string(&json!({ "digest": self })).unwrap_or_default()
     }
 
-    /// Stable for the same object and rule, so a re-run's digest dedupes on FIFO topics.
+    /// (rule, object): one digest per rule per object, so a re-run's digest dedupes on FIFO
+    /// topics and claims the same identity in the state table.
     pub fn identity(&self) -> String {
-        format!(
-            "digest\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
-            self.rule.id,
-            self.source,
-            self.count,
-            self.event_ids.items.first().map_or("", String::as_str)
-        )
+        format!("digest\u{0}{}\u{0}{}", self.rule.id, self.source)
     }
 
     fn tail(&self) -> String {
@@ -143,9 +305,23 @@ impl Digest {
             [] => "?".into(),
             _ => "several".into(),
         };
-        format!("{}/{}", one(&self.account_ids), one(&self.regions))
+        format!("{}/{}", one(&self.account_ids), one(&self.regions.values()))
     }
 
+    /// One readable line for terminals, like [`super::text_line`] for an alert.
+    pub fn line(&self) -> String {
+        format!(
+            "{level:<8} {title}: {count} more matches (digest) | {span} | by {who} | {source}",
+            level = level_upper(self.rule.level),
+            title = sanitize::clean(&self.rule.title, sanitize::FIELD_MAX),
+            count = self.count,
+            span = self.span(),
+            who = self.principals.line(3),
+            source = self.source,
+        )
+    }
+
+    /// `[LEVEL] N more: title - account/region`.
     pub fn subject(&self) -> String {
         subject::compose(
             &level_upper(self.rule.level),
@@ -162,6 +338,7 @@ impl Digest {
         )
     }
 
+    /// The email body of the digest.
     pub fn text(&self) -> String {
         let title = sanitize::clean(&self.rule.title, sanitize::FIELD_MAX);
         let mut s = String::new();
@@ -180,10 +357,10 @@ impl Digest {
         );
         let _ = writeln!(s, "  Events:        {}", self.event_names.join(", "));
         let _ = writeln!(s, "  Time span:     {}", self.span());
-        let _ = writeln!(s, "  Principals:    {}", self.principals.line());
-        let _ = writeln!(s, "  Source IPs:    {}", self.source_ips.line());
+        let _ = writeln!(s, "  Principals:    {}", self.principals.line(LIST_MAX));
+        let _ = writeln!(s, "  Source IPs:    {}", self.source_ips.line(LIST_MAX));
         let _ = writeln!(s, "  Accounts:      {}", self.account_ids.join(", "));
-        let _ = writeln!(s, "  Regions:       {}", self.regions.join(", "));
+        let _ = writeln!(s, "  Regions:       {}", self.regions.line(LIST_MAX));
         let _ = writeln!(s, "  Event IDs:     {}", self.event_ids.line());
         s.push('\n');
         let _ = writeln!(s, "Rule {}", sanitize::clean(&self.rule.id, 128));
@@ -195,6 +372,7 @@ impl Digest {
         s
     }
 
+    /// The Chatbot card of the digest.
     pub fn chatbot(&self) -> Value {
         let level = level_upper(self.rule.level);
         let md_list = |c: &Capped| {
@@ -210,14 +388,27 @@ impl Digest {
             }
             items.join(", ")
         };
+        let md_counted = |c: &Counted| {
+            let mut items: Vec<String> = c
+                .items
+                .iter()
+                .take(10)
+                .map(|i| format!("{} ({})", sanitize::md_code(&i.value), i.count))
+                .collect();
+            let more = c.omitted + c.items.len().saturating_sub(10);
+            if more > 0 {
+                items.push(format!("and {more} more"));
+            }
+            items.join(", ")
+        };
         let description = [
             format!(
                 "This rule matched {} records in one CloudTrail file; {} were sent as alerts, {} are summarised here.",
                 self.matches, self.alerted, self.count
             ),
             format!("*When:* {}", sanitize::md_code(&self.span())),
-            format!("*Who:* {}", md_list(&self.principals)),
-            format!("*From:* {}", md_list(&self.source_ips)),
+            format!("*Who:* {}", md_counted(&self.principals)),
+            format!("*From:* {}", md_counted(&self.source_ips)),
             format!("*Event IDs:* {}", md_list(&self.event_ids)),
         ]
         .join("\n");
@@ -242,6 +433,7 @@ impl Digest {
         })
     }
 
+    /// SNS message attributes: `kind` digest, level, rule, and single-valued event fields.
     pub fn attributes(&self) -> Vec<Attribute> {
         let level = serde_json::to_value(self.rule.level)
             .ok()
@@ -257,7 +449,7 @@ impl Digest {
             Attribute::string("rule_id", &self.rule.id),
             single("event_name", &self.event_names),
             single("account_id", &self.account_ids),
-            single("region", &self.regions),
+            single("region", &self.regions.values()),
             Attribute::array("tags", &self.rule.tags),
         ]
         .into_iter()
