@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 
 use crate::render::attributes::{self, Attribute};
-use crate::render::{self, chatbot, csv, sanitize, text, Alert, Digest, Facts};
+use crate::render::{self, chatbot, csv, sanitize, text, Alert, Digest, Facts, RuleRef};
 use crate::rules::Level;
 
 /// SNS's limit for one message: the whole `MessageStructure=json` payload plus attributes.
@@ -79,23 +79,30 @@ impl Message {
         format!("m{}", &self.key[..40.min(self.key.len())])
     }
 
+    /// A message with no body yet, for `rule`'s alert or digest known by `identity`.
+    fn new(kind: Kind, rule: &RuleRef, identity: String, subject: String) -> Message {
+        Message {
+            kind,
+            rule_id: rule.id.clone(),
+            level: rule.level,
+            key: hash(&identity),
+            identity,
+            group: group_id(&rule.id),
+            subject,
+            body: String::new(),
+            attributes: Vec::new(),
+            event_id: None,
+            event_time: None,
+        }
+    }
+
     /// Renders one alert; its facts are read once for every form.
     pub fn alert(alert: &Alert, form: Form) -> Message {
         let facts = Facts::of(alert);
-        let identity = alert.identity();
-        let mut out = Message {
-            kind: Kind::Alert,
-            rule_id: alert.rule.id.clone(),
-            level: alert.rule.level,
-            key: hash(&identity),
-            identity,
-            group: group_id(&alert.rule.id),
-            subject: render::subject(alert, &facts),
-            body: String::new(),
-            attributes: Vec::new(),
-            event_id: alert.field("eventID").map(str::to_string),
-            event_time: facts.event_time.clone(),
-        };
+        let subject = render::subject(alert, &facts);
+        let mut out = Message::new(Kind::Alert, &alert.rule, alert.identity(), subject);
+        out.event_id = alert.field("eventID").map(str::to_string);
+        out.event_time.clone_from(&facts.event_time);
         out.body = match form {
             Form::Json => alert.to_json(),
             Form::Text => render::text_line(alert),
@@ -111,20 +118,9 @@ impl Message {
 
     /// Renders one digest.
     pub fn digest(digest: &Digest, form: Form) -> Message {
-        let identity = digest.identity();
-        let mut out = Message {
-            kind: Kind::Digest,
-            rule_id: digest.rule.id.clone(),
-            level: digest.rule.level,
-            key: hash(&identity),
-            identity,
-            group: group_id(&digest.rule.id),
-            subject: digest.subject(),
-            body: String::new(),
-            attributes: Vec::new(),
-            event_id: None,
-            event_time: digest.first_event_time.clone(),
-        };
+        let subject = digest.subject();
+        let mut out = Message::new(Kind::Digest, &digest.rule, digest.identity(), subject);
+        out.event_time.clone_from(&digest.first_event_time);
         out.body = match form {
             Form::Json => digest.to_json(),
             Form::Text => digest.line(),
