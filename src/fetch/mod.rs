@@ -5,6 +5,7 @@
 //! depends on it: a missing object stays missing, a throttled one may not.
 
 mod cancel;
+mod event;
 mod local;
 mod memory;
 mod routed;
@@ -12,12 +13,14 @@ mod s3;
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::Serialize;
 use tokio::io::AsyncRead;
 
 pub use cancel::Cancellable;
+pub use event::WithEvents;
 pub use local::{expand_paths, LocalFetch};
 pub use memory::{MemoryFetch, Stored};
 pub use routed::RoutedFetch;
@@ -39,6 +42,17 @@ pub enum ObjectRef {
         /// Its path.
         path: PathBuf,
     },
+    /// One CloudTrail record that arrived in an EventBridge event, read from the event itself.
+    Event {
+        /// The EventBridge event's `id`.
+        id: String,
+        /// Its `detail-type`, e.g. `AWS API Call via CloudTrail`.
+        #[serde(rename = "detail-type")]
+        detail_type: String,
+        /// The record (`detail`) as JSON text; not part of an alert's `source`.
+        #[serde(skip)]
+        detail: Arc<str>,
+    },
 }
 
 impl fmt::Display for ObjectRef {
@@ -46,6 +60,7 @@ impl fmt::Display for ObjectRef {
         match self {
             ObjectRef::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
             ObjectRef::Path { path } => write!(f, "{}", path.display()),
+            ObjectRef::Event { id, .. } => write!(f, "eventbridge:{id}"),
         }
     }
 }
@@ -55,7 +70,7 @@ impl ObjectRef {
     pub fn bucket(&self) -> &str {
         match self {
             ObjectRef::S3 { bucket, .. } => bucket,
-            ObjectRef::Path { .. } => "",
+            ObjectRef::Path { .. } | ObjectRef::Event { .. } => "",
         }
     }
 
@@ -64,6 +79,7 @@ impl ObjectRef {
         match self {
             ObjectRef::S3 { key, .. } => key.into(),
             ObjectRef::Path { path } => path.to_string_lossy(),
+            ObjectRef::Event { id, .. } => id.into(),
         }
     }
 }
@@ -102,6 +118,14 @@ impl FetchError {
     /// Whether a retry could succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, FetchError::Retryable { .. })
+    }
+}
+
+/// A shared seam is a seam, so wrappers such as [`WithEvents`] take `Arc<dyn Fetch>`.
+#[async_trait]
+impl<T: Fetch + ?Sized> Fetch for Arc<T> {
+    async fn open(&self, object: &ObjectRef) -> Result<ObjectReader, FetchError> {
+        (**self).open(object).await
     }
 }
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Fetch, FetchError, LocalFetch, ObjectReader, ObjectRef, S3Fetch};
+use super::{Fetch, FetchError, LocalFetch, ObjectReader, ObjectRef, S3Fetch, WithEvents};
 
 /// Sends each object to the seam that can read it.
 #[derive(Debug, Default)]
@@ -23,6 +23,7 @@ impl Fetch for RoutedFetch {
                 message: "no S3 client configured".into(),
             }),
             (ObjectRef::Path { .. }, _) => self.local.open(object).await,
+            (ObjectRef::Event { .. }, _) => WithEvents(LocalFetch).open(object).await,
         }
     }
 }

@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use crate::config::{ConfigError, Settings};
 use crate::deliver::{Deliver, SnsDeliver};
-use crate::fetch::{Fetch, S3Fetch};
+use crate::fetch::{Fetch, S3Fetch, WithEvents};
 use crate::pipeline::{self, Pipeline, Summary};
 use crate::rules_source::RuleStore;
 use crate::trigger::{self, Options, TriggerError};
@@ -86,7 +86,8 @@ impl Handler {
         settings: &Settings,
     ) -> Handler {
         Handler {
-            fetch,
+            // Records that came inside their trigger (EventBridge) are read from it.
+            fetch: Arc::new(WithEvents(fetch)),
             deliver,
             rules,
             options: Options {

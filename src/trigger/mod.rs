@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::fetch::ObjectRef;
 
 pub use keys::{decode_key, key_time_bound, skip_reason, TrailKey};
+pub use shapes::CLOUDTRAIL_DETAIL_TYPES;
 
 /// How the payload arrived, which decides the shape of the response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +113,7 @@ impl Item {
                     }),
                     None => item.objects.push(ObjectRef::Path { path }),
                 },
+                event @ ObjectRef::Event { .. } => item.objects.push(event),
             }
         }
         item
