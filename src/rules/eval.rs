@@ -73,6 +73,16 @@ pub fn with_text(v: &Value, f: &mut dyn FnMut(&str) -> bool) -> bool {
     }
 }
 
+/// [`with_text`], except that an object met by a searching pattern (`contains`, `startswith`,
+/// `endswith`, wildcards, `re`) is matched as its compact JSON text: Sigma rules written for
+/// backends that store `requestParameters` as text search it that way.
+pub fn with_search_text(v: &Value, search: bool, f: &mut dyn FnMut(&str) -> bool) -> bool {
+    match v {
+        Value::Object(_) if search => serde_json::to_string(v).is_ok_and(|t| f(&t)),
+        _ => with_text(v, f),
+    }
+}
+
 /// A JSON number, or a string holding one.
 pub fn as_number(v: &Value) -> Option<f64> {
     match v {
@@ -137,13 +147,15 @@ impl CValue {
                 hit || !seen
             }
             CValue::Exists(want) => any_leaf(record, path, &mut |l| !l.is_null()) == *want,
-            CValue::Str(p) => any_leaf(record, path, &mut |l| with_text(l, &mut |t| p.is_match(t))),
+            CValue::Str(p) => any_leaf(record, path, &mut |l| {
+                with_search_text(l, p.exact().is_none(), &mut |t| p.is_match(t))
+            }),
             CValue::NotStr(p) => {
                 any_leaf(record, path, &mut |l| with_text(l, &mut |t| !p.is_match(t)))
             }
-            CValue::Regex(re) => {
-                any_leaf(record, path, &mut |l| with_text(l, &mut |t| re.is_match(t)))
-            }
+            CValue::Regex(re) => any_leaf(record, path, &mut |l| {
+                with_search_text(l, true, &mut |t| re.is_match(t))
+            }),
             CValue::Cidr(net) => any_leaf(record, path, &mut |l| {
                 l.as_str()
                     .and_then(|s| s.trim().parse::<IpAddr>().ok())
@@ -163,6 +175,7 @@ impl CValue {
                     })
                 })
             }),
+            CValue::Element(det) => any_leaf(record, path, &mut |l| det.matches(l)),
         }
     }
 

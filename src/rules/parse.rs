@@ -1,34 +1,55 @@
 //! YAML nodes → [`RuleAst`], with every problem reported at its `file:line:col`.
 use super::ast::{
-    Anchor, Detection, Expect, FieldSpec, MatchKind, Pos, RuleAst, Selection, TestCase, Value,
+    Anchor, Cond, Detection, FieldSpec, FilterAst, MatchKind, Pos, RuleAst, Selection, Value,
 };
+use super::cases::parse_tests;
 use super::modifiers::{self, Placeholders};
 use super::yaml::{self, Node, NodeKind};
-use super::{condition, Level, RuleError};
+use super::{condition, logsource, Level, RuleError};
 
-/// What one rule file yields: rules, notes on skipped documents, and errors.
+/// What one rule file yields: rules, filters, skipped documents, warnings and errors.
 #[derive(Debug, Default)]
 pub struct FileOutcome {
     pub rules: Vec<RuleAst>,
-    pub notes: Vec<String>,
+    pub filters: Vec<FilterAst>,
+    /// Documents left out (another log source, deprecated, correlation...), with the reason.
+    pub skipped: Vec<RuleError>,
+    pub warnings: Vec<RuleError>,
     pub errors: Vec<RuleError>,
 }
 
 /// Collects errors for one file so parsing can continue past the first problem.
-struct Ctx<'a> {
-    file: &'a str,
-    errors: Vec<RuleError>,
+pub(super) struct Ctx<'a> {
+    pub file: &'a str,
+    pub errors: Vec<RuleError>,
+    pub skipped: Vec<RuleError>,
+    pub warnings: Vec<RuleError>,
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, at: impl Into<Pos>, message: impl Into<String>) {
+    fn at(&self, at: impl Into<Pos>, message: impl Into<String>) -> RuleError {
         let p = at.into();
-        self.errors.push(RuleError {
+        RuleError {
             file: self.file.to_owned(),
             line: p.line,
             col: p.col,
             message: message.into(),
-        });
+        }
+    }
+
+    pub fn err(&mut self, at: impl Into<Pos>, message: impl Into<String>) {
+        let e = self.at(at, message);
+        self.errors.push(e);
+    }
+
+    pub fn warn(&mut self, at: impl Into<Pos>, message: impl Into<String>) {
+        let e = self.at(at, message);
+        self.warnings.push(e);
+    }
+
+    fn skip(&mut self, at: impl Into<Pos>, message: impl Into<String>) {
+        let e = self.at(at, message);
+        self.skipped.push(e);
     }
 }
 
@@ -60,6 +81,8 @@ pub fn parse_source(file: &str, text: &str, placeholders: &Placeholders) -> File
     let mut ctx = Ctx {
         file,
         errors: Vec::new(),
+        skipped: Vec::new(),
+        warnings: Vec::new(),
     };
     if docs.is_empty() {
         ctx.err(Pos { line: 1, col: 1 }, "empty rule file");
@@ -88,11 +111,16 @@ pub fn parse_source(file: &str, text: &str, placeholders: &Placeholders) -> File
             Some(g) => merge(g, &doc),
             None => doc,
         };
-        if let Some(rule) = parse_rule(&mut ctx, &mut out.notes, &doc, placeholders) {
+        if doc.get("filter").is_some() && doc.get("detection").is_none() {
+            out.filters
+                .extend(super::filter::parse_filter(&mut ctx, &doc, placeholders));
+        } else if let Some(rule) = parse_rule(&mut ctx, &doc, placeholders) {
             out.rules.push(rule);
         }
     }
     out.errors = ctx.errors;
+    out.skipped = ctx.skipped;
+    out.warnings = ctx.warnings;
     out
 }
 
@@ -123,12 +151,7 @@ fn merge(base: &Node, over: &Node) -> Node {
     }
 }
 
-fn parse_rule(
-    ctx: &mut Ctx<'_>,
-    notes: &mut Vec<String>,
-    doc: &Node,
-    placeholders: &Placeholders,
-) -> Option<RuleAst> {
+fn parse_rule(ctx: &mut Ctx<'_>, doc: &Node, placeholders: &Placeholders) -> Option<RuleAst> {
     if !matches!(doc.kind, NodeKind::Map(_)) {
         ctx.err(doc, format!("a rule must be a map, found {}", doc.shape()));
         return None;
@@ -136,33 +159,52 @@ fn parse_rule(
     let label = doc
         .get("title")
         .and_then(Node::as_str)
-        .map(|t| format!("{}: `{t}`", ctx.file))
-        .unwrap_or_else(|| ctx.file.to_owned());
+        .map(|t| format!("`{t}`: "))
+        .unwrap_or_default();
     if doc.get("correlation").is_some() {
-        notes.push(format!(
-            "{label}: correlation rules are not supported yet; skipped"
-        ));
+        ctx.skip(
+            doc,
+            format!("{label}correlation rules are not supported yet; skipped"),
+        );
         return None;
     }
     let status = doc.get("status").and_then(Node::as_str).map(str::to_owned);
     if let Some(s @ ("deprecated" | "unsupported")) = status.as_deref() {
-        notes.push(format!("{label}: status {s}; skipped"));
+        ctx.skip(doc, format!("{label}status {s}; skipped"));
         return None;
     }
-    if !is_cloudtrail(doc) {
-        notes.push(format!("{label}: logsource is not AWS CloudTrail; skipped"));
-        return None;
-    }
+    let logsource = logsource::read(doc);
+    let scope = match logsource::scope(logsource.as_ref()) {
+        Ok(scope) => scope,
+        Err(why) => {
+            ctx.skip(doc, format!("{label}{why}; skipped"));
+            return None;
+        }
+    };
     if has_aggregation(doc) {
-        notes.push(format!(
-            "{label}: aggregation condition (`| count() ...`) is Sigma 1 syntax, not supported yet \
-             (a correlation rule expresses it); skipped"
-        ));
+        ctx.skip(
+            doc,
+            format!(
+                "{label}aggregation condition (`| count() ...`) is Sigma 1 syntax, not supported \
+                 yet (a correlation rule expresses it); skipped"
+            ),
+        );
         return None;
     }
     let before = ctx.errors.len();
     let title = required_str(ctx, doc, "title");
     let id = required_str(ctx, doc, "id");
+    if let (Some(id), Some(at)) = (&id, doc.get("id")) {
+        if !is_uuid(id) {
+            ctx.warn(
+                at,
+                format!(
+                    "`id` `{id}` is not a UUID (Sigma rule ids are UUIDs; use a fresh UUID v4)"
+                ),
+            );
+        }
+    }
+    let name = optional_str(ctx, doc, "name");
     let level = match doc.get("level") {
         None => {
             ctx.err(doc, "missing `level`");
@@ -189,7 +231,7 @@ fn parse_rule(
             ctx.err(doc, "missing `detection`");
             None
         }
-        Some(d) => parse_detection(ctx, d, placeholders),
+        Some(d) => parse_detection(ctx, d, placeholders, &[]),
     };
     let tests = doc
         .get("tests")
@@ -202,6 +244,7 @@ fn parse_rule(
         source: ctx.file.to_owned(),
         id: id?,
         id_pos: doc.get("id").map(Pos::from).unwrap_or_default(),
+        name,
         title: title?,
         level: level?,
         status,
@@ -210,24 +253,23 @@ fn parse_rule(
         falsepositives,
         notify,
         summary,
+        logsource: logsource.unwrap_or_default(),
+        scope,
         detection: detection?,
         tests,
     })
 }
 
-fn is_cloudtrail(doc: &Node) -> bool {
-    let Some(ls) = doc.get("logsource") else {
-        return false;
-    };
-    let is = |key: &str, want: &str| {
-        ls.get(key)
-            .and_then(Node::as_str)
-            .is_some_and(|v| v.eq_ignore_ascii_case(want))
-    };
-    is("product", "aws") && is("service", "cloudtrail")
+/// `8-4-4-4-12` hexadecimal digits, as Sigma writes rule ids.
+pub fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
-fn required_str(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Option<String> {
+pub(super) fn required_str(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Option<String> {
     match doc.get(key) {
         None => {
             ctx.err(doc, format!("missing `{key}`"));
@@ -243,7 +285,7 @@ fn required_str(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Option<String> {
     }
 }
 
-fn optional_str(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Option<String> {
+pub(super) fn optional_str(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Option<String> {
     let n = doc.get(key)?;
     match &n.kind {
         NodeKind::Null => None,
@@ -279,7 +321,13 @@ fn str_list(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Vec<String> {
     }
 }
 
-fn parse_detection(ctx: &mut Ctx<'_>, det: &Node, ph: &Placeholders) -> Option<Detection> {
+/// Selections and condition of a `detection` map; keys in `skip` are neither (a filter's `rules`).
+pub(super) fn parse_detection(
+    ctx: &mut Ctx<'_>,
+    det: &Node,
+    ph: &Placeholders,
+    skip: &[&str],
+) -> Option<Detection> {
     let NodeKind::Map(entries) = &det.kind else {
         ctx.err(
             det,
@@ -294,6 +342,7 @@ fn parse_detection(ctx: &mut Ctx<'_>, det: &Node, ph: &Placeholders) -> Option<D
         match k.as_str() {
             Some("condition") => condition_node = Some(v),
             Some("timeframe") => {}
+            Some(k) if skip.contains(&k) => {}
             Some(name) => {
                 if let Some(groups) = parse_selection(ctx, v, ph) {
                     selections.push(Selection {
@@ -398,6 +447,7 @@ fn keywords(at: &Node, items: &[Node]) -> FieldSpec {
             ..Default::default()
         },
         values: items.iter().map(to_value).collect(),
+        element: None,
         pos: at.into(),
     }
 }
@@ -441,6 +491,9 @@ fn parse_field(ctx: &mut Ctx<'_>, k: &Node, v: &Node, ph: &Placeholders) -> Opti
             return None;
         }
     };
+    if mods.kind == MatchKind::Element {
+        return parse_element(ctx, k, v, ph, key, field, mods);
+    }
     let nodes: Vec<&Node> = match &v.kind {
         NodeKind::Seq(items) if items.is_empty() => {
             ctx.err(v, format!("`{key}` has an empty list of values"));
@@ -455,7 +508,11 @@ fn parse_field(ctx: &mut Ctx<'_>, k: &Node, v: &Node, ph: &Placeholders) -> Opti
     {
         ctx.err(
             *bad,
-            format!("`{key}` values must be scalars, found {}", bad.shape()),
+            format!(
+                "`{key}` values must be scalars, found {} (to match several fields of one list \
+                 element, write `{field}|element:`)",
+                bad.shape()
+            ),
         );
         return None;
     }
@@ -504,6 +561,58 @@ fn parse_field(ctx: &mut Ctx<'_>, k: &Node, v: &Node, ph: &Placeholders) -> Opti
         field,
         mods,
         values,
+        element: None,
+        pos: k.into(),
+    })
+}
+
+/// `field|element:` a selection map, a list of maps (any of them), or a map of selections with
+/// its own `condition`, evaluated against each element of the list at `field`.
+fn parse_element(
+    ctx: &mut Ctx<'_>,
+    k: &Node,
+    v: &Node,
+    ph: &Placeholders,
+    key: String,
+    field: String,
+    mods: super::ast::Mods,
+) -> Option<FieldSpec> {
+    if field.is_empty() {
+        ctx.err(
+            k,
+            "`element` needs a field: the list whose elements are matched",
+        );
+        return None;
+    }
+    let detection = match &v.kind {
+        NodeKind::Map(_) if v.get("condition").is_some() => parse_detection(ctx, v, ph, &[])?,
+        NodeKind::Map(_) | NodeKind::Seq(_) => Detection {
+            selections: vec![Selection {
+                name: "element".to_owned(),
+                pos: v.into(),
+                groups: parse_selection(ctx, v, ph)?,
+            }],
+            condition_text: vec!["element".to_owned()],
+            condition: Cond::Sel(0),
+        },
+        _ => {
+            ctx.err(
+                v,
+                format!(
+                    "`{key}` takes a selection map (or a map of selections with a `condition`), \
+                     found {}",
+                    v.shape()
+                ),
+            );
+            return None;
+        }
+    };
+    Some(FieldSpec {
+        key,
+        field,
+        mods,
+        values: Vec::new(),
+        element: Some(Box::new(detection)),
         pos: k.into(),
     })
 }
@@ -533,75 +642,11 @@ fn check_value(mods: &super::ast::Mods, v: &Value) -> Option<String> {
             Value::Str(s) if s.trim().parse::<f64>().is_ok() => None,
             _ => Some("numeric comparison needs a number".to_owned()),
         },
+        MatchKind::Element => None,
         MatchKind::FieldRef => match v {
             Value::Str(s) if !s.is_empty() => None,
             _ => Some("`fieldref` needs a non-empty field name".to_owned()),
         },
-    }
-}
-
-fn parse_tests(ctx: &mut Ctx<'_>, t: &Node) -> Vec<TestCase> {
-    let NodeKind::Seq(items) = &t.kind else {
-        ctx.err(t, "`tests` must be a list of cases");
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let name = item
-            .get("name")
-            .and_then(Node::scalar_text)
-            .unwrap_or_else(|| format!("case {}", i + 1));
-        let expect = match item.get("expect").and_then(Node::as_str) {
-            Some("match") => Expect::Match,
-            Some("no-match" | "no_match" | "nomatch") => Expect::NoMatch,
-            _ => {
-                ctx.err(
-                    item,
-                    "test case needs `expect: match` or `expect: no-match`",
-                );
-                continue;
-            }
-        };
-        let event = match item.get("event") {
-            Some(e) if matches!(e.kind, NodeKind::Map(_)) => to_json(e),
-            Some(e) => {
-                ctx.err(e, "test `event` must be a map (a CloudTrail record)");
-                continue;
-            }
-            None => {
-                ctx.err(item, "test case needs an `event`");
-                continue;
-            }
-        };
-        out.push(TestCase {
-            name,
-            expect,
-            event,
-        });
-    }
-    out
-}
-
-/// A YAML node as the JSON record CloudTrail would have delivered.
-pub fn to_json(n: &Node) -> serde_json::Value {
-    use serde_json::Value as J;
-    match &n.kind {
-        NodeKind::Null => J::Null,
-        NodeKind::Bool(b) => J::Bool(*b),
-        NodeKind::Int(i) => i64::try_from(*i)
-            .map(J::from)
-            .unwrap_or_else(|_| J::String(i.to_string())),
-        NodeKind::Float(f) => serde_json::Number::from_f64(*f)
-            .map(J::Number)
-            .unwrap_or(J::Null),
-        NodeKind::Str(s) => J::String(s.clone()),
-        NodeKind::Seq(items) => J::Array(items.iter().map(to_json).collect()),
-        NodeKind::Map(entries) => J::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.scalar_text().unwrap_or_default(), to_json(v)))
-                .collect(),
-        ),
     }
 }
 

@@ -10,7 +10,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use trailwatch::fetch::{expand_paths, list_keys, RoutedFetch, S3Fetch};
 use trailwatch::pipeline::{Pipeline, Summary};
 use trailwatch::publish::{Format, StdoutPublisher};
-use trailwatch::rules::RuleSet;
 use trailwatch::rules_source::S3Uri;
 use trailwatch::trigger::{key_time_bound, skip_reason, TrailKey};
 use trailwatch::ObjectRef;
@@ -38,11 +37,7 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let rules = if args.rules.is_empty() {
-        RuleSet::bundled()?
-    } else {
-        RuleSet::load_paths(&args.rules)?
-    };
+    let rules = trailwatch::config::scan_rules(&args.rules)?;
     let bound = |t: &Option<String>, name| {
         t.as_deref()
             .map(|t| {
