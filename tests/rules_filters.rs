@@ -61,6 +61,12 @@ fn filter(rules: &str, service: &str, condition: &str) -> String {
     )
 }
 
+/// `rule_a` as a source.
+fn rule_a() -> (String, String) {
+    let id = "a0000000-0000-4000-8000-000000000001";
+    ("r.yml".into(), rule(id, "rule_a", "cloudtrail"))
+}
+
 /// Which of the rules `a` (cloudtrail), `b` (cloudtrail) and `c` (iam) a filter applies to.
 fn targets(filter_doc: &str) -> Vec<String> {
     let set = RuleSet::from_sources(&[
@@ -123,14 +129,7 @@ fn rules_takes_ids_names_any_or_an_empty_list_within_the_filters_logsource() {
 fn the_condition_is_anded_as_written() {
     let set = |cond: &str| {
         RuleSet::from_sources(&[
-            (
-                "r.yml".into(),
-                rule(
-                    "a0000000-0000-4000-8000-000000000001",
-                    "rule_a",
-                    "cloudtrail",
-                ),
-            ),
+            rule_a(),
             ("f.yml".into(), filter("any", "cloudtrail", cond)),
         ])
         .unwrap_or_else(|e| panic!("{e}"))
@@ -160,14 +159,7 @@ fn the_condition_is_anded_as_written() {
 #[test]
 fn a_filter_naming_no_loaded_rule_is_a_warning_at_its_reference() {
     let set = RuleSet::from_sources(&[
-        (
-            "r.yml".into(),
-            rule(
-                "a0000000-0000-4000-8000-000000000001",
-                "rule_a",
-                "cloudtrail",
-            ),
-        ),
+        rule_a(),
         (
             "f.yml".into(),
             filter("[rule_a, no_such_rule]", "cloudtrail", "not selection"),
@@ -194,18 +186,8 @@ fn filter_tests_pass_when_a_target_fires_or_none_does() {
          - name: wrongly expected\n  expect: no-match\n  event: {{eventName: DeleteBucket, userIdentity: {{userName: bob}}}}\n",
         filter("any", "cloudtrail", "not selection")
     );
-    let set = RuleSet::from_sources(&[
-        (
-            "r.yml".into(),
-            rule(
-                "a0000000-0000-4000-8000-000000000001",
-                "rule_a",
-                "cloudtrail",
-            ),
-        ),
-        ("f.yml".into(), with_tests),
-    ])
-    .unwrap_or_else(|e| panic!("{e}"));
+    let set = RuleSet::from_sources(&[rule_a(), ("f.yml".into(), with_tests)])
+        .unwrap_or_else(|e| panic!("{e}"));
     let cases = set.run_filter_tests(&set.filters()[0]);
     assert_eq!(cases.len(), 2);
     assert!(cases[0].passed && cases[0].fired.is_empty());
@@ -217,19 +199,9 @@ fn filter_tests_pass_when_a_target_fires_or_none_does() {
 #[test]
 fn broken_filters_are_errors_in_their_own_file() {
     let err = |doc: &str| {
-        RuleSet::from_sources(&[
-            (
-                "r.yml".into(),
-                rule(
-                    "a0000000-0000-4000-8000-000000000001",
-                    "rule_a",
-                    "cloudtrail",
-                ),
-            ),
-            ("f.yml".into(), doc.to_owned()),
-        ])
-        .expect_err("must fail")
-        .to_string()
+        RuleSet::from_sources(&[rule_a(), ("f.yml".into(), doc.to_owned())])
+            .expect_err("must fail")
+            .to_string()
     };
     let no_rules =
         "title: t\nlogsource: {product: aws}\nfilter:\n  s: {a: b}\n  condition: not s\n";

@@ -4,7 +4,14 @@ use super::ast::{Expect, TestCase};
 use super::parse::Ctx;
 use super::yaml::{Node, NodeKind};
 
-pub(super) fn parse_tests(ctx: &mut Ctx<'_>, t: &Node) -> Vec<TestCase> {
+/// The `tests:` cases of a rule or filter document (none when it has no `tests:`).
+pub(super) fn doc_tests(ctx: &mut Ctx<'_>, doc: &Node) -> Vec<TestCase> {
+    doc.get("tests")
+        .map(|t| parse_tests(ctx, t))
+        .unwrap_or_default()
+}
+
+fn parse_tests(ctx: &mut Ctx<'_>, t: &Node) -> Vec<TestCase> {
     let NodeKind::Seq(items) = &t.kind else {
         ctx.err(t, "`tests` must be a list of cases");
         return Vec::new();

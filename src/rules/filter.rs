@@ -4,7 +4,7 @@
 //! detection: both are conditions the rule did not write, ANDed in the same way.
 use super::ast::{Cond, Detection, FieldSpec, FilterAst, FilterTargets, Mods, Pos, RuleAst};
 use super::ast::{Selection, Value};
-use super::cases::parse_tests;
+use super::cases::doc_tests;
 use super::modifiers::Placeholders;
 use super::parse::{optional_str, parse_detection, required_str, Ctx};
 use super::yaml::{Node, NodeKind};
@@ -43,10 +43,7 @@ pub(super) fn parse_filter(ctx: &mut Ctx<'_>, doc: &Node, ph: &Placeholders) -> 
         }
     }
     let detection = parse_detection(ctx, body, ph, &["rules"]);
-    let tests = doc
-        .get("tests")
-        .map(|t| parse_tests(ctx, t))
-        .unwrap_or_default();
+    let tests = doc_tests(ctx, doc);
     if ctx.errors.len() > before {
         return None;
     }

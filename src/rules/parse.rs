@@ -2,7 +2,7 @@
 use super::ast::{
     Anchor, Cond, Detection, FieldSpec, FilterAst, MatchKind, Pos, RuleAst, Selection, Value,
 };
-use super::cases::parse_tests;
+use super::cases::doc_tests;
 use super::modifiers::{self, Placeholders};
 use super::yaml::{self, Node, NodeKind};
 use super::{condition, logsource, Level, RuleError};
@@ -233,10 +233,7 @@ fn parse_rule(ctx: &mut Ctx<'_>, doc: &Node, placeholders: &Placeholders) -> Opt
         }
         Some(d) => parse_detection(ctx, d, placeholders, &[]),
     };
-    let tests = doc
-        .get("tests")
-        .map(|t| parse_tests(ctx, t))
-        .unwrap_or_default();
+    let tests = doc_tests(ctx, doc);
     if ctx.errors.len() > before {
         return None;
     }

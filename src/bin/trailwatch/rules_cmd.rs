@@ -123,6 +123,25 @@ fn print_trace(explanation: &Explanation) {
     }
 }
 
+/// Counts one case and prints its PASS line (stdout) or FAIL line (stderr); returns `passed`.
+fn tally(
+    (passed, failed): &mut (usize, usize),
+    ok: bool,
+    who: &str,
+    source: &str,
+    case: &str,
+    why: &str,
+) -> bool {
+    if ok {
+        *passed += 1;
+        println!("PASS {who} ({source}): {case}");
+    } else {
+        *failed += 1;
+        eprintln!("FAIL {who} ({source}): {case}: {why}");
+    }
+    ok
+}
+
 fn expect_text(e: Expect) -> &'static str {
     match e {
         Expect::Match => "match",
@@ -138,42 +157,42 @@ fn test(paths: &[PathBuf]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (mut passed, mut failed) = (0usize, 0usize);
+    let mut counts = (0usize, 0usize);
     for rule in set.rules() {
         for case in rule.run_tests() {
-            let want = expect_text(case.expect);
-            if case.passed {
-                passed += 1;
-                println!("PASS {} ({}): {}", rule.id, rule.source, case.name);
-                continue;
+            let failed = format!("expected {}", expect_text(case.expect));
+            if !tally(
+                &mut counts,
+                case.passed,
+                &rule.id,
+                &rule.source,
+                &case.name,
+                &failed,
+            ) {
+                print_trace(&case.explanation);
             }
-            failed += 1;
-            eprintln!(
-                "FAIL {} ({}): {}: expected {want}",
-                rule.id, rule.source, case.name
-            );
-            print_trace(&case.explanation);
         }
     }
     for filter in set.filters() {
         for case in set.run_filter_tests(filter) {
-            let want = expect_text(case.expect);
-            if case.passed {
-                passed += 1;
-                println!("PASS {} ({}): {}", filter.label, filter.source, case.name);
-                continue;
-            }
-            failed += 1;
-            eprintln!(
-                "FAIL {} ({}): {}: expected {want}; rules that fired: [{}]",
-                filter.label,
-                filter.source,
-                case.name,
+            let failed = format!(
+                "expected {}; rules that fired: [{}]",
+                expect_text(case.expect),
                 case.fired.join(", ")
             );
-            case.explanations.iter().for_each(print_trace);
+            if !tally(
+                &mut counts,
+                case.passed,
+                &filter.label,
+                &filter.source,
+                &case.name,
+                &failed,
+            ) {
+                case.explanations.iter().for_each(print_trace);
+            }
         }
     }
+    let (passed, failed) = counts;
     println!("{passed} passed, {failed} failed");
     if failed > 0 {
         ExitCode::from(1)
