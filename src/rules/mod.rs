@@ -2,13 +2,19 @@
 //!
 //! A rule goes through three stages, each its own module:
 //!
-//! - **parse** ([`yaml`], [`parse`], [`modifiers`], [`condition`]): YAML → [`ast::RuleAst`].
-//!   Every YAML node keeps its position, so each problem is reported as `file:line:col`.
+//! - **parse** ([`yaml`], [`parse`], `detection`, [`modifiers`], [`condition`], [`logsource`],
+//!   `cases`): YAML → [`ast::RuleAst`] and [`ast::FilterAst`]. Every YAML node keeps its
+//!   position, so each problem is reported as `file:line:col`.
+//! - **assemble** ([`filter`]): a rule's logsource scope and the filters that apply to it are
+//!   ANDed into its detection, once every file is read.
 //! - **compile** ([`compile`], [`pattern`]): the AST → matchers built once at load:
 //!   lowercased needles, regexes, CIDRs. Rules are then indexed ([`index`]) by the
 //!   `eventName`/`eventSource` values their conditions require.
 //! - **evaluate** ([`eval`]): a record is checked only against the rules its
 //!   `eventName`/`eventSource` can reach, comparing without allocating in the common case.
+//!
+//! A set is built by [`RuleSetBuilder`], which takes its [`RuleLimits`] as a parameter: the
+//! library never reads the environment (`config` does, for the Lambda and the CLI).
 //!
 //! [`explain`] traces one evaluation for `trailwatch rules explain` and for the `tests:`
 //! cases rule files carry; [`reference`] is a slow, direct interpreter of the AST that
@@ -25,6 +31,7 @@ mod builder;
 mod cases;
 pub mod compile;
 pub mod condition;
+mod detection;
 pub mod eval;
 pub mod explain;
 pub mod filter;
