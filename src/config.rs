@@ -101,6 +101,9 @@ impl Settings {
             ),
         };
         let rules = require_rules(rules, &origin)?;
+        for w in rules.skipped().iter().chain(rules.warnings()) {
+            tracing::warn!(warning = %w, "rule loaded with a warning or skipped");
+        }
         tracing::info!(rules = rules.len(), from = %origin, "rules loaded");
         let routes = Routes::from_vars(topic.clone(), std::env::vars());
         routes.check(&rules)?;

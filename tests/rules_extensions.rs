@@ -142,6 +142,10 @@ fn string_modifiers_search_an_objects_compact_json_text() {
         "requestParameters|re: '\"Status\":\"(Suspended|Enabled)\"'"
     ));
     assert!(t("requestParameters|contains|all: [bucketName, Suspended]"));
+    // Strings inside are written as they are: quotes in a string of JSON are not escaped.
+    let doc = json!({"policyDocument": "{\"Effect\": \"Allow\"}", "n": 1.5, "ok": true, "x": null});
+    let s = set("  sel:\n    requestParameters|contains: '\"policyDocument\":\"{\"Effect\": \"Allow\"}\",\"n\":1.5,\"ok\":true,\"x\":null'\n  condition: sel\n");
+    assert!(hit(&s, &versioning(doc)));
     // Equality keeps scalar semantics: an object equals no value, and `neq` needs a scalar.
     assert!(!t("requestParameters: '{\"bucketName\":\"b\",\"VersioningConfiguration\":{\"Status\":\"Suspended\"}}'"));
     assert!(!t("requestParameters|neq: x"));

@@ -64,11 +64,16 @@ fn requestparameters_contains_searches_the_objects_text() {
     assert!(fired(&set, &versioning("Suspended")).contains(&id));
     assert!(!fired(&set, &versioning("Enabled")).contains(&id));
 
+    // CloudTrail holds an inline policy as a string of JSON: its quotes are searched as written.
     let policy = |resource: &str| {
-        json!({"eventSource": "s3.amazonaws.com", "eventName": "PutBucketPolicy",
+        let document = format!(
+            "{{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{{\"Effect\": \"Allow\", \
+             \"Action\": [\"s3:GetObject\"], \"Resource\": [\"{resource}\"]}}]\n}}"
+        );
+        json!({"eventSource": "iam.amazonaws.com", "eventName": "PutUserPolicy",
             "userAgent": "[S3 Browser 11.5.7 https://s3browser.com]",
-            "requestParameters": {"bucketPolicy": {"Statement": [{"Effect": "Allow",
-                "Action": "s3:GetObject", "Resource": resource}]}}})
+            "requestParameters": {"userName": "s3-browser", "policyName": "s3-access",
+                "policyDocument": document}})
     };
     let browser = "5a1a0a3e-0000-4000-8000-000000000106".to_owned();
     // `contains|all` with quoted JSON strings: every piece occurs in the object's text.

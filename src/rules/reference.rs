@@ -81,10 +81,10 @@ fn text(v: &J) -> Option<String> {
     }
 }
 
-/// A scalar's text; an object's compact JSON text too when `search` (a non-exact pattern).
+/// A scalar's text; an object's text too when `search` (a non-exact pattern).
 fn search_text(v: &J, search: bool) -> Option<String> {
     match v {
-        J::Object(_) if search => serde_json::to_string(v).ok(),
+        J::Object(_) if search => Some(super::eval::object_text(v)),
         _ => text(v),
     }
 }
