@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::decode::Limits;
 use crate::pipeline;
 use crate::plan::{PlanSettings, Routes, UnknownAlias, DEFAULT_MAX_ALERTS_PER_RULE};
-use crate::rules::{RuleErrors, RuleSet};
+use crate::rules::{RuleErrors, RuleLimits, RuleSet};
 use crate::rules_source::{self, S3Uri};
 
 /// The function's settings, read and checked once at cold start.
@@ -105,8 +105,13 @@ pub enum ConfigError {
     #[error(transparent)]
     RulesS3(#[from] rules_source::SourceError),
     /// The rules loaded to nothing.
-    #[error("no rules loaded from {0}: refusing to run with zero rules")]
-    NoRules(String),
+    #[error("no rules loaded from {origin}: refusing to run with zero rules ({why})")]
+    NoRules {
+        /// Where they were loaded from.
+        origin: String,
+        /// Why each was skipped.
+        why: String,
+    },
     /// A rule's `notify:` alias has no topic.
     #[error(transparent)]
     Notify(#[from] UnknownAlias),
@@ -153,22 +158,27 @@ impl Settings {
                 S3Uri::parse(&v).ok_or(invalid("RULES_S3_URI", v, "expected s3://bucket/prefix/"))
             })
             .transpose()?;
+        let limits = rule_limits()?;
         let (rules, origin) = match (&rules_s3, var("RULES_PATH")) {
             (Some(uri), _) => {
                 let client = aws_sdk_s3::Client::new(sdk);
                 (
-                    rules_source::load_s3(&client, uri).await?.0,
+                    rules_source::load_s3(&client, uri, &limits).await?.0,
                     uri.to_string(),
                 )
             }
             (None, Some(path)) => (
-                RuleSet::load_paths_for_matching(&[PathBuf::from(&path)])?,
+                matching(&limits).paths(&[PathBuf::from(&path)]).build()?,
                 path,
             ),
-            (None, None) => (RuleSet::bundled()?, "the bundled rules".to_string()),
+            (None, None) => (
+                matching(&limits).bundled().build()?,
+                "the bundled rules".to_string(),
+            ),
         };
-        if rules.is_empty() {
-            return Err(ConfigError::NoRules(origin));
+        let rules = require_rules(rules, &origin)?;
+        for w in rules.skipped().iter().chain(rules.warnings()) {
+            tracing::warn!(warning = %w, "rule loaded with a warning or skipped");
         }
         tracing::info!(rules = rules.len(), from = %origin, "rules loaded");
         let routes = Routes::from_vars(topic.clone(), std::env::vars());
@@ -193,6 +203,76 @@ impl Settings {
         }
         Ok(settings)
     }
+}
+
+/// A builder for a set that only matches (no `tests:`), held to `limits`.
+fn matching(limits: &RuleLimits) -> crate::rules::RuleSetBuilder {
+    RuleSet::builder().limits(*limits).tests(false)
+}
+
+/// `MAX_RULE_FILE_BYTES`, `MAX_RULES` and `MAX_REGEX_BYTES`, each defaulting when unset or empty;
+/// a value that is not a whole number above 0 is an error, not a silent default.
+pub fn rule_limits() -> Result<RuleLimits, ConfigError> {
+    let mut limits = RuleLimits::default();
+    for (name, slot) in [
+        ("MAX_RULE_FILE_BYTES", &mut limits.max_file_bytes),
+        ("MAX_RULES", &mut limits.max_rules),
+        ("MAX_REGEX_BYTES", &mut limits.max_regex_bytes),
+    ] {
+        if let Some(v) = var(name) {
+            *slot = usize::try_from(positive(name, v.clone())?)
+                .map_err(|_| invalid(name, v, "expected a whole number above 0"))?;
+        }
+    }
+    Ok(limits)
+}
+
+/// Rules for the CLI from `paths` (the bundled ones when empty), with the environment's limits.
+pub fn local_rules(paths: &[PathBuf], tests: bool) -> Result<RuleSet, ConfigError> {
+    let builder = RuleSet::builder().limits(rule_limits()?).tests(tests);
+    let builder = if paths.is_empty() {
+        builder.bundled()
+    } else {
+        builder.paths(paths)
+    };
+    Ok(builder.build()?)
+}
+
+/// [`local_rules`] for `trailwatch scan`, which refuses to run (exit 2) with no rule at all.
+pub fn scan_rules(paths: &[PathBuf]) -> Result<RuleSet, ConfigError> {
+    let origin = if paths.is_empty() {
+        "the bundled rules".to_owned()
+    } else {
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    require_rules(local_rules(paths, false)?, &origin)
+}
+
+/// `rules` unless it is empty; the error says why nothing loaded.
+pub fn require_rules(rules: RuleSet, origin: &str) -> Result<RuleSet, ConfigError> {
+    if !rules.is_empty() {
+        return Ok(rules);
+    }
+    let why = match rules.skipped() {
+        [] => "no rule files found".to_owned(),
+        skipped => format!(
+            "{} skipped: {}",
+            skipped.len(),
+            skipped
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    Err(ConfigError::NoRules {
+        origin: origin.to_owned(),
+        why,
+    })
 }
 
 /// A whole number above 0, or the error naming the variable.

@@ -15,6 +15,8 @@ pub struct RuleAst {
     pub source: String,
     pub id: String,
     pub id_pos: Pos,
+    /// Sigma 2's optional `name`, which filters may refer to instead of the id.
+    pub name: Option<String>,
     pub title: String,
     pub level: Level,
     pub status: Option<String>,
@@ -23,8 +25,42 @@ pub struct RuleAst {
     pub falsepositives: Vec<String>,
     pub notify: Vec<String>,
     pub summary: Option<String>,
+    pub logsource: LogSource,
+    /// `eventSource` values the logsource limits the rule to (an implied condition ANDed with
+    /// the detection); empty for every record.
+    pub scope: Vec<String>,
     pub detection: Detection,
     pub tests: Vec<TestCase>,
+}
+
+/// A `logsource` as written, lowercased; absent keys are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogSource {
+    pub product: Option<String>,
+    pub service: Option<String>,
+    pub category: Option<String>,
+}
+
+/// A Sigma filter document: selections and a condition ANDed into the rules it names.
+#[derive(Debug, Clone)]
+pub struct FilterAst {
+    pub source: String,
+    pub id: Option<String>,
+    pub title: String,
+    pub pos: Pos,
+    pub logsource: LogSource,
+    pub rules: FilterTargets,
+    pub detection: Detection,
+    pub tests: Vec<TestCase>,
+}
+
+/// The rules a filter names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilterTargets {
+    /// `any`, `all` or an empty list: every rule whose logsource falls within the filter's.
+    Any,
+    /// Rule ids or names, each with its position for warnings.
+    Listed(Vec<(String, Pos)>),
 }
 
 /// Named selections and the condition over them.
@@ -54,6 +90,8 @@ pub struct FieldSpec {
     pub field: String,
     pub mods: Mods,
     pub values: Vec<Value>,
+    /// `field|element`: the detection one element of the list at `field` must satisfy.
+    pub element: Option<Box<Detection>>,
     pub pos: Pos,
 }
 
@@ -112,6 +150,8 @@ pub enum MatchKind {
     Exists,
     Cmp(CmpOp),
     FieldRef,
+    /// Our extension: the value is a detection over one element of the list.
+    Element,
 }
 
 /// The modifier chain of a field spec, validated.

@@ -184,3 +184,33 @@ pub fn run_case(det: &CompiledDetection, rule: &Rule, case: &TestCase) -> CaseOu
         explanation,
     }
 }
+
+/// The outcome of one `tests:` case of a filter: the record is run through every rule the
+/// filter applies to (with all their filters). `match` passes when one of them fires,
+/// `no-match` when none does.
+#[derive(Debug, Clone)]
+pub struct FilterCaseOutcome {
+    pub name: String,
+    pub expect: Expect,
+    pub passed: bool,
+    /// Ids of the target rules that fired.
+    pub fired: Vec<String>,
+    /// One evaluation tree per target rule.
+    pub explanations: Vec<Explanation>,
+}
+
+pub fn run_filter_case(targets: &[&Rule], case: &TestCase) -> FilterCaseOutcome {
+    let explanations: Vec<Explanation> = targets.iter().map(|r| r.explain(&case.event)).collect();
+    let fired: Vec<String> = explanations
+        .iter()
+        .filter(|e| e.matched)
+        .map(|e| e.rule_id.clone())
+        .collect();
+    FilterCaseOutcome {
+        name: case.name.clone(),
+        expect: case.expect,
+        passed: fired.is_empty() == (case.expect == Expect::NoMatch),
+        fired,
+        explanations,
+    }
+}

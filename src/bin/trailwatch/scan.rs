@@ -11,7 +11,7 @@ use trailwatch::deliver::StdoutDeliver;
 use trailwatch::fetch::{expand_paths, list_keys, RoutedFetch, S3Fetch};
 use trailwatch::pipeline::{self, Pipeline, Summary};
 use trailwatch::plan::{Form, PlanSettings};
-use trailwatch::rules::{Level, RuleSet};
+use trailwatch::rules::Level;
 use trailwatch::rules_source::S3Uri;
 use trailwatch::trigger::{key_time_bound, Item, Options, TrailKey};
 use trailwatch::ObjectRef;
@@ -66,11 +66,7 @@ fn parse_level(s: &str) -> Result<Level, String> {
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let common = Common::from_env()?;
-    let rules = if args.rules.is_empty() {
-        RuleSet::bundled()?
-    } else {
-        RuleSet::load_paths(&args.rules)?
-    };
+    let rules = trailwatch::config::scan_rules(&args.rules)?;
     let bound = |t: &Option<String>, name| {
         t.as_deref()
             .map(|t| {
