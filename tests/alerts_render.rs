@@ -2,131 +2,14 @@
 //! card for representative alerts (`UPDATE_GOLDEN=1 cargo test --test alerts_render` rewrites
 //! them), and hostile field values must come out inert and within SNS's limits.
 
+mod support;
+
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
-use trailwatch::fetch::ObjectRef;
-use trailwatch::plan::message::{Form, Kind, Message, SNS_MESSAGE_MAX};
-use trailwatch::plan::{Batch, PlanSettings, PlanStats, Planner};
-use trailwatch::render::{
-    self, attributes, chatbot, summary_template, text, Alert, Facts, RuleRef,
-};
-use trailwatch::rules::Level;
-
-fn source() -> ObjectRef {
-    ObjectRef::S3 {
-        bucket: "org-trail".into(),
-        key: "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/trail.json.gz".into(),
-    }
-}
-
-fn rule(id: &str, title: &str, level: Level) -> RuleRef {
-    RuleRef {
-        id: id.into(),
-        title: title.into(),
-        level,
-        tags: vec!["attack.impact".into(), "attack.t1529".into()],
-        description: Some(format!("Detects: {title}.")),
-        falsepositives: vec!["Planned maintenance by the account owner".into()],
-        notify: vec![],
-    }
-}
-
-fn alert(rule: RuleRef, event: Value, summary: Option<&str>) -> Alert {
-    let summary = summary.map(|t| summary_template::render(t, &event));
-    Alert {
-        rule,
-        event,
-        source: source(),
-        summary,
-    }
-}
-
-fn root_reboot() -> Alert {
-    alert(
-        rule(
-            "5f0c9a52-1d7e-4a55-9a51-6d3f0b7a7a01",
-            "Root user rebooted a Lightsail instance",
-            Level::High,
-        ),
-        json!({
-            "eventVersion": "1.08",
-            "userIdentity": {"type": "Root", "principalId": "123456789012",
-                "arn": "arn:aws:iam::123456789012:root", "accountId": "123456789012",
-                "accessKeyId": "ASIAEXAMPLEROOT00001",
-                "sessionContext": {"attributes": {"creationDate": "2026-11-25T03:10:00Z",
-                    "mfaAuthenticated": "false"}}},
-            "eventTime": "2026-11-25T03:12:45Z",
-            "eventSource": "lightsail.amazonaws.com",
-            "eventName": "RebootInstance",
-            "awsRegion": "eu-west-2",
-            "sourceIPAddress": "203.0.113.7",
-            "userAgent": "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64",
-            "requestParameters": {"instanceName": "web-1"},
-            "responseElements": null,
-            "eventID": "b0070000-0000-4000-8000-000000000007",
-            "readOnly": false,
-            "eventType": "AwsApiCall",
-            "recipientAccountId": "123456789012"
-        }),
-        Some("{userIdentity.arn} rebooted {requestParameters.instanceName}"),
-    )
-}
-
-fn database_password() -> Alert {
-    alert(
-        rule(
-            "8a1e2f33-7b6c-4d2e-9f10-0c1d2e3f4a02",
-            "Lightsail database master password read",
-            Level::Critical,
-        ),
-        json!({
-            "userIdentity": {"type": "AssumedRole",
-                "arn": "arn:aws:sts::123456789012:assumed-role/Admin/alice",
-                "accountId": "123456789012", "accessKeyId": "ASIAEXAMPLEALICE0002",
-                "sessionContext": {"attributes": {"mfaAuthenticated": "true"}}},
-            "eventTime": "2026-11-25T03:20:01Z",
-            "eventSource": "lightsail.amazonaws.com",
-            "eventName": "GetRelationalDatabaseMasterUserPassword",
-            "awsRegion": "us-east-1",
-            "sourceIPAddress": "198.51.100.23",
-            "userAgent": "Mozilla/5.0 (Macintosh) console.lightsail.aws",
-            "requestParameters": {"relationalDatabaseName": "orders-db", "passwordVersion": "CURRENT"},
-            "eventID": "c1a00000-0000-4000-8000-000000000042",
-            "recipientAccountId": "123456789012"
-        }),
-        None,
-    )
-}
-
-fn bucket_access_denied() -> Alert {
-    alert(
-        rule(
-            "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f03",
-            "Lightsail bucket made public",
-            Level::Medium,
-        ),
-        json!({
-            "userIdentity": {"type": "IAMUser",
-                "arn": "arn:aws:iam::123456789012:user/deploy",
-                "userName": "deploy", "accountId": "123456789012",
-                "accessKeyId": "AKIAEXAMPLEDEPLOY003"},
-            "eventTime": "2026-11-25T03:31:59Z",
-            "eventSource": "lightsail.amazonaws.com",
-            "eventName": "UpdateBucket",
-            "awsRegion": "ap-southeast-2",
-            "sourceIPAddress": "192.0.2.99",
-            "userAgent": "Boto3/1.34.0 Python/3.12.0",
-            "errorCode": "AccessDeniedException",
-            "errorMessage": "User is not authorized to perform lightsail:UpdateBucket",
-            "requestParameters": {"bucketName": "media-assets",
-                "accessRules": {"getObject": "public", "allowPublicOverrides": true}},
-            "eventID": "d2b00000-0000-4000-8000-000000000099",
-            "recipientAccountId": "123456789012"
-        }),
-        None,
-    )
-}
+use support::alerts::{bucket_access_denied, database_password, root_reboot};
+use trailwatch::plan::message::{Form, Message, SNS_MESSAGE_MAX};
+use trailwatch::render::{self, attributes, chatbot, summary_template, text, Alert, Facts};
 
 fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -159,21 +42,6 @@ fn email(alert: &Alert) -> String {
 
 fn card(alert: &Alert) -> Value {
     chatbot::chatbot(alert, &Facts::of(alert))
-}
-
-/// Plans `alerts` as one object's matches with a storm limit of 20.
-fn plan(alerts: &[Alert], every_match: bool) -> (Vec<Batch>, PlanStats) {
-    let settings = PlanSettings {
-        every_match,
-        ..PlanSettings::default()
-    };
-    let mut planner = Planner::new(&settings, source());
-    let mut out = Vec::new();
-    for a in alerts {
-        planner.add_alert(a.clone(), &mut out);
-    }
-    let stats = planner.finish(&mut out);
-    (out, stats)
 }
 
 fn golden(name: &str, alert: &Alert) {
@@ -374,107 +242,6 @@ fn text_and_json_forms_strip_or_escape_control_characters() {
     assert!(attrs
         .iter()
         .all(|a| a.value.chars().all(|c| !c.is_control())));
-}
-
-fn burst(rule_id: &str, n: usize) -> Vec<Alert> {
-    (0..n)
-        .map(|i| {
-            let mut a = root_reboot();
-            a.rule.id = rule_id.into();
-            a.event["eventID"] = format!("ev-{rule_id}-{i:03}").into();
-            a.event["eventTime"] = format!("2026-11-25T03:{:02}:{:02}Z", i / 60, i % 60).into();
-            a.event["sourceIPAddress"] = format!("10.0.0.{}", i % 3).into();
-            a.event["userIdentity"]["arn"] =
-                format!("arn:aws:iam::123456789012:user/u{}", i % 2).into();
-            a
-        })
-        .collect()
-}
-
-#[test]
-fn storm_control_sends_max_alerts_then_one_digest() {
-    let mut alerts = burst("storm", 100);
-    alerts.extend(burst("calm", 3));
-    alerts.push(alerts[0].clone()); // CloudTrail delivered an event twice
-    let (batches, stats) = plan(&alerts, false);
-    assert_eq!(stats.duplicates, 1);
-    assert_eq!((stats.alerts, stats.digests), (23, 1));
-    let out = batches
-        .iter()
-        .flat_map(|b| &b.messages)
-        .find(|m| m.kind == Kind::Digest)
-        .expect("one digest");
-    assert_eq!(out.rule_id, "storm");
-    let doc: Value = serde_json::from_str(&out.body).unwrap();
-    let json: Value = serde_json::from_str(doc["sqs"].as_str().unwrap()).unwrap();
-    let d = &json["digest"];
-    assert_eq!(
-        (d["matches"].as_u64(), d["alerted"].as_u64()),
-        (Some(100), Some(20))
-    );
-    assert_eq!(d["count"], 80);
-    assert_eq!(d["first_event_time"], "2026-11-25T03:00:20Z");
-    assert_eq!(d["last_event_time"], "2026-11-25T03:01:39Z");
-    assert_eq!(d["principals"]["items"].as_array().map(Vec::len), Some(2));
-    let ips: Vec<(&str, u64)> = d["source_ips"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| (i["value"].as_str().unwrap(), i["count"].as_u64().unwrap()))
-        .collect();
-    // Most frequent first, ties by value.
-    assert_eq!(ips, [("10.0.0.0", 27), ("10.0.0.2", 27), ("10.0.0.1", 26)]);
-    assert_eq!(d["event_ids"]["items"].as_array().map(Vec::len), Some(50));
-    assert_eq!(d["event_ids"]["omitted"], 30);
-    assert_eq!(d["event_ids"]["items"][0], "ev-storm-020");
-    let email = doc["email"].as_str().unwrap();
-    assert!(email.contains("80 more matches"), "{email}");
-    assert!(email.contains("(and 30 more)"), "{email}");
-    assert!(
-        out.subject.starts_with("[HIGH] 80 more: "),
-        "{}",
-        out.subject
-    );
-    assert!(out
-        .attributes
-        .iter()
-        .any(|a| a.name == "kind" && a.value == "digest"));
-}
-
-#[test]
-fn batches_hold_ten_entries_and_256_kb() {
-    let alerts = burst("b", 25);
-    let sizes: Vec<usize> = plan(&alerts, true)
-        .0
-        .iter()
-        .map(|b| b.messages.len())
-        .collect();
-    assert_eq!(sizes, vec![10, 10, 5]);
-
-    let big: Vec<Alert> = alerts[..4]
-        .iter()
-        .map(|a| {
-            let mut a = a.clone();
-            for i in 0..15 {
-                a.event["requestParameters"][format!("f{i}")] = Value::String("x".repeat(4000));
-            }
-            a
-        })
-        .collect();
-    let batches = plan(&big, true).0;
-    let messages: Vec<&Message> = batches.iter().flat_map(|b| &b.messages).collect();
-    assert!(
-        messages.iter().all(|m| m.size() > 90 * 1024),
-        "{:?}",
-        messages.iter().map(|m| m.size()).collect::<Vec<_>>()
-    );
-    assert!(
-        batches.len() >= 2,
-        "four ~100 KB messages need two batches at least"
-    );
-    for batch in &batches {
-        assert!(batch.size() <= SNS_MESSAGE_MAX);
-    }
 }
 
 #[test]

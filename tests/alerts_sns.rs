@@ -3,19 +3,17 @@
 //!
 //! `PublishBatch` calls are counted by a small HTTP proxy between the SDK and moto, which can
 //! also fail them on demand, so the counts come from the wire and not from trailwatch.
+//! The proxy is `support::fault_proxy`, shared with the fault tests.
 
 mod support;
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
 use serde_json::{json, Value};
-use support::{string_attributes, Aws, Moto};
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use support::fault_proxy::{sdk_via, PublishBatchProxy as Proxy};
+use support::{fifo_queue_by_dedup_id, string_attributes, waiting, Aws, Moto};
 use trailwatch::config::Settings;
 use trailwatch::deliver::{Deliver, RetryPolicy, SnsDeliver};
 use trailwatch::fetch::ObjectRef;
@@ -23,102 +21,6 @@ use trailwatch::handler::Handler;
 use trailwatch::plan::{PlanSettings, Planner, Routes};
 use trailwatch::render::{Alert, RuleRef};
 use trailwatch::rules::{Level, RuleSet};
-
-/// Counts `PublishBatch` requests on their way to moto; fails them while `fail` is set.
-struct Proxy {
-    endpoint: String,
-    publish_batches: Arc<AtomicUsize>,
-    /// `PublishBatch` calls let through before failing (while `fail` is set).
-    pass_before_fail: Arc<AtomicUsize>,
-    fail: Arc<AtomicBool>,
-}
-
-impl Proxy {
-    async fn start(upstream: u16) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let proxy = Proxy {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            publish_batches: Arc::default(),
-            pass_before_fail: Arc::default(),
-            fail: Arc::default(),
-        };
-        let (count, pass, fail) = (
-            proxy.publish_batches.clone(),
-            proxy.pass_before_fail.clone(),
-            proxy.fail.clone(),
-        );
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let (count, pass, fail) = (count.clone(), pass.clone(), fail.clone());
-                tokio::spawn(async move {
-                    let _ = serve(client, upstream, count, pass, fail).await;
-                });
-            }
-        });
-        proxy
-    }
-
-    fn count(&self) -> usize {
-        self.publish_batches.load(Ordering::SeqCst)
-    }
-
-    /// Lets `pass` more `PublishBatch` calls through, then fails every later one.
-    fn fail_after(&self, pass: usize) {
-        self.pass_before_fail.store(pass, Ordering::SeqCst);
-        self.fail.store(true, Ordering::SeqCst);
-    }
-
-    fn heal(&self) {
-        self.fail.store(false, Ordering::SeqCst);
-    }
-}
-
-/// One request at a time: read it whole, forward it on a fresh connection that the upstream
-/// closes, relay the response.
-async fn serve(
-    mut client: TcpStream,
-    upstream: u16,
-    count: Arc<AtomicUsize>,
-    pass: Arc<AtomicUsize>,
-    fail: Arc<AtomicBool>,
-) -> std::io::Result<()> {
-    loop {
-        let Some(request) = support::http::read_request(&mut client).await? else {
-            return Ok(());
-        };
-        if String::from_utf8_lossy(&request.body).contains("Action=PublishBatch") {
-            count.fetch_add(1, Ordering::SeqCst);
-            let failing = fail.load(Ordering::SeqCst)
-                && pass
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |p| p.checked_sub(1))
-                    .is_err();
-            if failing {
-                let xml = "<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code>\
-                           <Message>forced failure</Message></Error><RequestId>x</RequestId></ErrorResponse>";
-                let resp = format!(
-                    "HTTP/1.1 403 Forbidden\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{xml}",
-                    xml.len()
-                );
-                client.write_all(resp.as_bytes()).await?;
-                continue;
-            }
-        }
-        // Forwarded with `Connection: close`, so the response ends at EOF.
-        let response = support::http::forward(upstream, &request).await?;
-        client.write_all(&response).await?;
-        // The upstream said `connection: close`; so does the relayed response.
-        return Ok(());
-    }
-}
-
-async fn sdk_via(moto: &Moto, endpoint: &str) -> SdkConfig {
-    moto.sdk_config()
-        .await
-        .into_builder()
-        .endpoint_url(endpoint)
-        .build()
-}
 
 /// Plans `alerts` as one object's matches (storm limit `max`) and delivers every batch, as the
 /// pipeline does. Returns the messages not delivered and the messages sent, when any failed.
@@ -158,43 +60,6 @@ fn fast_retry() -> RetryPolicy {
         attempts: 2,
         first_delay: Duration::from_millis(10),
     }
-}
-
-/// A FIFO queue subscribed (raw) to a FIFO topic, deduplicating only on the
-/// `MessageDeduplicationId` SNS passes on: content-based deduplication is off, so a duplicate
-/// can only be caught by the id trailwatch set. (moto does not dedupe in SNS itself; its SQS
-/// FIFO queue dedupes ids among undeleted messages, so tests count before consuming.)
-async fn fifo_queue_by_dedup_id(aws: &Aws, topic: &str, name: &str) -> String {
-    use aws_sdk_sqs::types::QueueAttributeName as Q;
-    let url = aws
-        .sqs
-        .create_queue()
-        .queue_name(format!("{name}.fifo"))
-        .attributes(Q::FifoQueue, "true")
-        .attributes(Q::ContentBasedDeduplication, "false")
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    aws.subscribe_existing_queue(topic, &url, true, None).await;
-    url
-}
-
-/// Messages waiting on a queue, without consuming them.
-async fn waiting(aws: &Aws, queue: &str) -> usize {
-    use aws_sdk_sqs::types::QueueAttributeName as Q;
-    aws.sqs
-        .get_queue_attributes()
-        .queue_url(queue)
-        .attribute_names(Q::ApproximateNumberOfMessages)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .and_then(|a| a.get(&Q::ApproximateNumberOfMessages)?.parse().ok())
-        .unwrap_or(0)
 }
 
 fn alert(rule_id: &str, level: Level, i: usize) -> Alert {
