@@ -37,7 +37,6 @@ pub mod metrics;
 pub mod pipeline;
 pub mod plan;
 pub mod render;
-#[allow(missing_docs)] // documented once the rule-language work lands
 pub mod rules;
 pub mod rules_source;
 pub mod trigger;

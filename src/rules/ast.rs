@@ -19,7 +19,6 @@ pub struct RuleAst {
     pub name: Option<String>,
     pub title: String,
     pub level: Level,
-    pub status: Option<String>,
     pub description: Option<String>,
     pub tags: Vec<String>,
     pub falsepositives: Vec<String>,
@@ -78,6 +77,8 @@ pub struct Detection {
 #[derive(Debug, Clone)]
 pub struct Selection {
     pub name: String,
+    // Where the selection is written; read only by tests with the `testing` feature.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub pos: Pos,
     pub groups: Vec<Vec<FieldSpec>>,
 }
@@ -178,14 +179,19 @@ pub enum Cond {
 /// Whether a test case expects the rule to fire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expect {
+    /// The rule must fire on the event.
     Match,
+    /// The rule must not fire on the event.
     NoMatch,
 }
 
 /// A `tests:` entry of a rule file.
 #[derive(Debug, Clone)]
 pub struct TestCase {
+    /// The case's `name`.
     pub name: String,
+    /// `match` or `no-match`.
     pub expect: Expect,
+    /// The record the case runs the rule on.
     pub event: serde_json::Value,
 }

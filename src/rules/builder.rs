@@ -34,6 +34,7 @@ impl Default for RuleSetBuilder {
 }
 
 impl RuleSetBuilder {
+    /// Sets the bounds on what the files may load (default: [`RuleLimits::default`]).
     pub fn limits(mut self, limits: RuleLimits) -> Self {
         self.limits = limits;
         self

@@ -14,10 +14,15 @@ pub const DEFAULT_MAX_RULES: usize = 10_000;
 /// default is 10 MiB per regex; a rule set has many).
 pub const DEFAULT_MAX_REGEX_BYTES: usize = 2 * 1024 * 1024;
 
+/// Bounds on what rule files may load, so a hostile or broken rule source ends in an error
+/// naming the bound instead of exhausting memory at cold start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleLimits {
+    /// Bytes per rule file (`MAX_RULE_FILE_BYTES`).
     pub max_file_bytes: usize,
+    /// Rules in one set (`MAX_RULES`).
     pub max_rules: usize,
+    /// Bytes of one compiled regex (`MAX_REGEX_BYTES`).
     pub max_regex_bytes: usize,
 }
 

@@ -1,24 +1,25 @@
 //! The rule language: Sigma YAML rules over CloudTrail records.
 //!
-//! A rule goes through three stages, each its own module:
+//! A rule goes through these stages, each its own (private) module:
 //!
-//! - **parse** ([`yaml`], [`parse`], `detection`, [`modifiers`], [`condition`], [`logsource`],
-//!   `cases`): YAML → [`ast::RuleAst`] and [`ast::FilterAst`]. Every YAML node keeps its
-//!   position, so each problem is reported as `file:line:col`.
-//! - **assemble** ([`filter`]): a rule's logsource scope and the filters that apply to it are
+//! - **parse** (`yaml`, `parse`, `detection`, `modifiers`, `condition`, `logsource`, `cases`):
+//!   YAML → a rule or filter AST. Every YAML node keeps its position, so each problem is
+//!   reported as `file:line:col`.
+//! - **assemble** (`filter`): a rule's logsource scope and the filters that apply to it are
 //!   ANDed into its detection, once every file is read.
-//! - **compile** ([`compile`], [`pattern`]): the AST → matchers built once at load:
-//!   lowercased needles, regexes, CIDRs. Rules are then indexed ([`index`]) by the
-//!   `eventName`/`eventSource` values their conditions require.
-//! - **evaluate** ([`eval`]): a record is checked only against the rules its
+//! - **compile** (`compile`, `pattern`): the AST → matchers built once at load: lowercased
+//!   needles, regexes, CIDRs. Rules are then indexed (`index`) by the `eventName`/`eventSource`
+//!   values their conditions require.
+//! - **evaluate** (`eval`): a record is checked only against the rules its
 //!   `eventName`/`eventSource` can reach, comparing without allocating in the common case.
 //!
 //! A set is built by [`RuleSetBuilder`], which takes its [`RuleLimits`] as a parameter: the
 //! library never reads the environment (`config` does, for the Lambda and the CLI).
 //!
-//! [`explain`] traces one evaluation for `trailwatch rules explain` and for the `tests:`
-//! cases rule files carry; [`reference`] is a slow, direct interpreter of the AST that
-//! property tests hold the compiled evaluator to. `RULES.md` is the rule author's reference.
+//! `explain` traces one evaluation for `trailwatch rules explain` and for the `tests:` cases
+//! rule files carry ([`Explanation`], [`CaseOutcome`]); `reference`, compiled only with the
+//! `testing` feature, is a slow, direct interpreter of the AST that property tests hold the
+//! compiled evaluator to. `RULES.md` is the rule author's reference.
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
@@ -26,25 +27,46 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+// The parser's AST, its placeholders and the reference interpreter are public only with the
+// `testing` feature, for the property test that holds the compiled evaluator to the reference;
+// the Lambda and the CLI are built without them.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod ast;
+#[cfg(not(feature = "testing"))]
+mod ast;
 mod builder;
 mod cases;
-pub mod compile;
-pub mod condition;
+mod compile;
+mod condition;
 mod detection;
-pub mod eval;
-pub mod explain;
-pub mod filter;
-pub mod index;
-pub mod limits;
+mod eval;
+mod explain;
+mod filter;
+mod index;
+mod limits;
 mod load;
-pub mod logsource;
+mod logsource;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod modifiers;
+#[cfg(not(feature = "testing"))]
+mod modifiers;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod parse;
-pub mod pattern;
+#[cfg(not(feature = "testing"))]
+mod parse;
+mod pattern;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod reference;
 mod strip;
-pub mod yaml;
+mod yaml;
 
 pub use ast::{Expect, TestCase};
 pub use builder::RuleSetBuilder;
@@ -59,14 +81,20 @@ mod bundled {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    /// `informational`.
     Informational,
+    /// `low`.
     Low,
+    /// `medium`.
     Medium,
+    /// `high`.
     High,
+    /// `critical`.
     Critical,
 }
 
 impl Level {
+    /// The level as Sigma spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Informational => "informational",
@@ -106,15 +134,23 @@ impl FromStr for Level {
 /// One compiled rule with the metadata alerts carry.
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// The rule's `id`.
     pub id: String,
+    /// The rule's `title`.
     pub title: String,
+    /// The rule's `level`.
     pub level: Level,
+    /// The rule's `tags`.
     pub tags: Vec<String>,
+    /// The rule's `description`.
     pub description: Option<String>,
+    /// The rule's `falsepositives`.
     pub falsepositives: Vec<String>,
     /// The file path (or bundled name) the rule came from.
     pub source: String,
+    /// Aliases of the topics its alerts go to (`notify:`); empty means the default topic.
     pub notify: Vec<String>,
+    /// The `summary:` template alerts fill with event values.
     pub summary: Option<String>,
     /// Labels of the filters ANDed into this rule (`filter "title"`), in load order.
     pub filters: Vec<String>,
@@ -173,22 +209,30 @@ impl Rule {
 #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
 pub struct RuleErrors(pub Vec<RuleError>);
 
+/// One problem in a rule file, at its position.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{file}:{line}:{col}: {message}")]
 pub struct RuleError {
+    /// The file (or bundled name).
     pub file: String,
+    /// 1-based line.
     pub line: u64,
+    /// 1-based column.
     pub col: u64,
+    /// What is wrong.
     pub message: String,
 }
 
 /// A filter as loaded: its `tests:` cases and the rules it applies to.
 #[derive(Debug, Clone)]
 pub struct LoadedFilter {
+    /// The filter's `title` (or id) as messages name it.
     pub label: String,
+    /// The file it came from.
     pub source: String,
     /// Indices into [`RuleSet::rules`].
     pub targets: Vec<usize>,
+    /// Its own `tests:` cases.
     pub tests: Vec<TestCase>,
 }
 
@@ -242,7 +286,7 @@ impl RuleSet {
         &self.filters
     }
 
-    /// Runs a loaded filter's own `tests:` cases ([`explain::run_filter_case`]).
+    /// Runs a loaded filter's own `tests:` cases.
     pub fn run_filter_tests(&self, filter: &LoadedFilter) -> Vec<FilterCaseOutcome> {
         let targets: Vec<&Rule> = filter
             .targets
@@ -256,14 +300,17 @@ impl RuleSet {
             .collect()
     }
 
+    /// Rules in the set.
     pub fn len(&self) -> usize {
         self.rules.len()
     }
 
+    /// Whether the set has no rule.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
 
+    /// Every rule, in load order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }

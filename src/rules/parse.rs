@@ -243,7 +243,6 @@ fn parse_rule(ctx: &mut Ctx<'_>, doc: &Node, placeholders: &Placeholders) -> Opt
         name,
         title: title?,
         level: level?,
-        status,
         description,
         tags,
         falsepositives,

@@ -64,7 +64,7 @@ impl Digest {
         format!("{}/{}", one(&self.account_ids), one(&self.regions.values()))
     }
 
-    /// One readable line for terminals, like [`super::text_line`] for an alert.
+    /// One readable line for terminals, like [`crate::render::text_line`] for an alert.
     pub fn line(&self) -> String {
         format!(
             "{level:<8} {title}: {count} more matches (digest) | {span} | by {who} | {source}",
