@@ -115,6 +115,42 @@ def scan_cmd(path, rules):
     return args + [path]
 
 
+EVERY_RULE = """title: Every record (bench)
+id: 00000000-0000-4000-8000-00000000e7e7
+status: test
+level: low
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection:
+    eventTime|startswith: '20'
+  condition: selection
+"""
+
+
+def every_rule():
+    """One rule that matches every generated record, as a noisy org-trail rule would."""
+    path = os.path.join(WORK, "rules", "every")
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "every.yml"), "w") as f:
+        f.write(EVERY_RULE)
+    return [path]
+
+
+def first_line_and_end(cmd):
+    """Seconds from start to the first line on stdout, and to the process's end."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    first = None
+    for _ in proc.stdout:
+        if first is None:
+            first = time.perf_counter() - start
+    proc.wait()
+    end = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode})")
+    return first, end
+
+
 def cold_start(runs=7):
     """Process start → first `GET /runtime/invocation/next`, median of `runs` starts."""
     arrived = {}
@@ -219,6 +255,27 @@ def main():
         f"{ratio:.2f}x",
         "<= 1.3x",
         ratio <= 1.3,
+    )
+
+    every = every_rule()
+    r = best(1, {"zcat": ["zcat", large],
+                 "default": scan_cmd(large, every),
+                 "every": [TRAILWATCH, "scan", "--every-match", "--format", "json", "--rules", every[0], large]})
+    for name, label in (("default", "default scan"), ("every", "--every-match to /dev/null")):
+        row(
+            f"every-record-matches, {LARGE_MB} MB, {label}: peak RSS",
+            f"{r[name][1] / 1024:.1f} MB in {r[name][0]:.2f}s (zcat {r['zcat'][0]:.2f}s, {r['zcat'][1] / 1024:.1f} MB)",
+            f"{r['zcat'][0] / r[name][0]:.2f}x",
+            "<= 64 MB",
+            r[name][1] <= 64 * 1024,
+        )
+    first, end = first_line_and_end(scan_cmd(large, every))
+    row(
+        f"first alert before end of file, {LARGE_MB} MB, every record matches",
+        f"first alert at {first:.2f}s, scan ended at {end:.2f}s" if first is not None else "no alert",
+        f"{first / end:.3f}" if first is not None else "-",
+        "< 0.1 of the scan",
+        first is not None and first < 0.1 * end,
     )
 
     cold, why = cold_start()

@@ -9,7 +9,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use flate2::write::GzEncoder;
 use serde_json::value::RawValue;
 use trailwatch::decode;
-use trailwatch::matching::{Matcher, Observed};
+use trailwatch::matching::{Checked, Matcher, Observed};
+use trailwatch::plan::{Form, Message};
 use trailwatch::render::Alert;
 use trailwatch::rules::RuleSet;
 use trailwatch::ObjectRef;
@@ -101,7 +102,12 @@ fn bench_match(c: &mut Criterion) {
         g.bench_function(*name, |b| {
             let mut hits = Vec::new();
             let mut seen = Observed::default();
-            b.iter(|| matcher.check(raw, &mut hits, &mut seen).is_some())
+            b.iter(|| {
+                matches!(
+                    matcher.check(raw, &mut hits, &mut seen),
+                    Checked::Matched(_)
+                )
+            })
         });
     }
     g.finish();
@@ -118,13 +124,10 @@ fn bench_render(c: &mut Criterion) {
         key: "AWSLogs/123456789012/CloudTrail/us-east-1/x.json.gz".into(),
     };
     let mut g = c.benchmark_group("render");
-    g.bench_function("alert_text_and_json", |b| {
+    g.bench_function("alert_sns_message", |b| {
         b.iter(|| {
             let alert = Alert::new(rule, event.clone(), source.clone());
-            (
-                trailwatch::render::text::text(&alert).len(),
-                alert.to_json().len(),
-            )
+            Message::alert(&alert, Form::Sns).size()
         })
     });
     g.finish();

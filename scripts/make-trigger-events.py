@@ -92,6 +92,62 @@ def batch(version):
 
 CLOUDTRAIL_SNS = {"s3Bucket": BUCKET, "s3ObjectKey": [GOOD]}
 
+# The demo delivery's records (scripts/make-fixtures.py); the root reboot is the one that alerts.
+DEMO = json.loads((OUT / "trail" / "demo-trail.json").read_text())["Records"]
+ROOT_REBOOT = next(r for r in DEMO if r["eventID"] == "b0070000-0000-4000-8000-000000000007")
+
+
+def cloudtrail_record(name, source, event_type, event_id, extra=None):
+    """A CloudTrail record of `eventType` (AwsApiCall, AwsConsoleSignIn, ...), made up."""
+    record = {
+        "eventVersion": "1.09", "eventTime": "2026-11-25T10:04:10Z", "eventSource": source,
+        "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.77",
+        "userAgent": "Mozilla/5.0", "eventID": event_id, "eventType": event_type,
+        "recipientAccountId": ACCOUNT, "readOnly": False, "managementEvent": True,
+        "eventCategory": "Management",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLEALICE0001",
+                         "arn": f"arn:aws:iam::{ACCOUNT}:user/ops-alice", "accountId": ACCOUNT,
+                         "userName": "ops-alice"},
+    }
+    record.update(extra or {})
+    return record
+
+
+def cloudtrail_event(detail_type, detail, n=1):
+    """A CloudTrail record as EventBridge carries it on the default bus."""
+    return {"version": "0", "id": f"c1a0d7e2-0000-4000-8000-{n:012d}", "detail-type": detail_type,
+            "source": "aws." + detail["eventSource"].split(".")[0], "account": ACCOUNT,
+            "time": detail["eventTime"], "region": detail["awsRegion"], "resources": [],
+            "detail": detail}
+
+
+SIGN_IN = cloudtrail_record("ConsoleLogin", "signin.amazonaws.com", "AwsConsoleSignIn",
+                            "c0501000-0000-4000-8000-000000000001",
+                            {"userIdentity": {"type": "Root", "principalId": ACCOUNT,
+                                              "arn": f"arn:aws:iam::{ACCOUNT}:root", "accountId": ACCOUNT},
+                             "responseElements": {"ConsoleLogin": "Success"},
+                             "additionalEventData": {"MFAUsed": "No", "MobileVersion": "No"}})
+CONSOLE_ACTION = cloudtrail_record("ListInstances", "lightsail.amazonaws.com", "AwsConsoleAction",
+                                   "c0a50000-0000-4000-8000-000000000001")
+SERVICE_EVENT = cloudtrail_record("InstanceStateChanged", "lightsail.amazonaws.com", "AwsServiceEvent",
+                                  "c05e0000-0000-4000-8000-000000000001",
+                                  {"userIdentity": {"type": "AWSService", "invokedBy": "lightsail.amazonaws.com"}})
+INSIGHT = cloudtrail_record("RebootInstance", "lightsail.amazonaws.com", "AwsCloudTrailInsight",
+                            "c0100000-0000-4000-8000-000000000001",
+                            {"insightDetails": {"state": "Start", "eventSource": "lightsail.amazonaws.com",
+                                                "eventName": "RebootInstance", "insightType": "ApiCallRateInsight"}})
+# Ten events for one SQS batch: the root reboot, the others, and one whose detail is no record.
+BATCH_EVENTS = [cloudtrail_event("AWS API Call via CloudTrail", ROOT_REBOOT, 1)]
+BATCH_EVENTS += [cloudtrail_event("AWS API Call via CloudTrail", r, i + 2) for i, r in enumerate(
+    r for r in DEMO if r is not ROOT_REBOOT)]
+BATCH_EVENTS += [cloudtrail_event("AWS Console Sign In via CloudTrail", SIGN_IN, 6),
+                 cloudtrail_event("AWS Console Action via CloudTrail", CONSOLE_ACTION, 7),
+                 cloudtrail_event("AWS Service Event via CloudTrail", SERVICE_EVENT, 8),
+                 cloudtrail_event("AWS Insight via CloudTrail", INSIGHT, 9)]
+MALFORMED = cloudtrail_event("AWS API Call via CloudTrail", dict(ROOT_REBOOT), 10)
+MALFORMED["detail"] = {"note": "not a CloudTrail record"}
+BATCH_EVENTS.append(MALFORMED)
+
 EVENTS = {
     "s3-test-event.json": {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-25T10:00:00.000Z",
                            "Bucket": BUCKET, "RequestId": "5582815E1AEA5ADF", "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"},
@@ -106,6 +162,12 @@ EVENTS = {
     "eventbridge-object-created.json": eventbridge(GOOD),
     "batch-1.0.json": batch("1.0"),
     "batch-2.0.json": batch("2.0"),
+    "eventbridge-cloudtrail-api-call.json": cloudtrail_event("AWS API Call via CloudTrail", ROOT_REBOOT),
+    "eventbridge-cloudtrail-console-sign-in.json": cloudtrail_event("AWS Console Sign In via CloudTrail", SIGN_IN),
+    "eventbridge-cloudtrail-console-action.json": cloudtrail_event("AWS Console Action via CloudTrail", CONSOLE_ACTION),
+    "eventbridge-cloudtrail-service-event.json": cloudtrail_event("AWS Service Event via CloudTrail", SERVICE_EVENT),
+    "eventbridge-cloudtrail-insight.json": cloudtrail_event("AWS Insight via CloudTrail", INSIGHT),
+    "sqs-eventbridge-cloudtrail.json": {"Records": [sqs_message(n % 10, e) for n, e in enumerate(BATCH_EVENTS, 1)]},
 }
 
 for name, payload in EVENTS.items():

@@ -7,11 +7,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::publish::{Routes, UnknownAlias, DEFAULT_MAX_ALERTS_PER_RULE};
-use crate::rules::{RuleErrors, RuleSet};
+use crate::decode::Limits;
+use crate::pipeline;
+use crate::plan::{PlanSettings, Routes, UnknownAlias, DEFAULT_MAX_ALERTS_PER_RULE};
+use crate::rules::{RuleErrors, RuleLimits, RuleSet};
 use crate::rules_source::{self, S3Uri};
 use crate::state::DynamoStore;
 
+/// The function's settings, read and checked once at cold start.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Where alerts go (`ALERT_TOPIC_ARN`).
@@ -35,6 +38,8 @@ pub struct Settings {
     pub limits: crate::decode::Limits,
     /// Longest one object may take (`OBJECT_TIMEOUT_SECONDS`, default 120).
     pub object_timeout: Duration,
+    /// The function's name in metrics (`AWS_LAMBDA_FUNCTION_NAME`, set by Lambda).
+    pub function_name: String,
     /// The DynamoDB state table (`STATE_TABLE`). The function needs it
     /// ([`Settings::require_state_table`]); the CLI keeps its state in memory.
     pub state_table: Option<String>,
@@ -59,24 +64,81 @@ pub enum StateUnavailable {
     Fail,
 }
 
+/// The settings the Lambda and the CLI share, read from the same variables by both.
+#[derive(Debug, Clone)]
+pub struct Common {
+    /// `MAX_OBJECT_BYTES`, `MAX_RECORD_BYTES`.
+    pub limits: Limits,
+    /// `OBJECT_TIMEOUT_SECONDS`.
+    pub object_timeout: Duration,
+    /// `MAX_ALERTS_PER_RULE_PER_OBJECT`.
+    pub max_alerts_per_rule: usize,
+    /// `MAX_CONCURRENCY`, when set.
+    pub max_concurrency: Option<usize>,
+}
+
+impl Common {
+    /// Reads the shared variables; unset ones take their defaults.
+    pub fn from_env() -> Result<Common, ConfigError> {
+        let mut common = Common {
+            limits: Limits::default(),
+            object_timeout: pipeline::DEFAULT_OBJECT_TIMEOUT,
+            max_alerts_per_rule: DEFAULT_MAX_ALERTS_PER_RULE,
+            max_concurrency: None,
+        };
+        if let Some(v) = var("MAX_CONCURRENCY") {
+            common.max_concurrency = Some(positive("MAX_CONCURRENCY", v)? as usize);
+        }
+        if let Some(v) = var("MAX_ALERTS_PER_RULE_PER_OBJECT") {
+            common.max_alerts_per_rule = positive("MAX_ALERTS_PER_RULE_PER_OBJECT", v)? as usize;
+        }
+        if let Some(v) = var("MAX_OBJECT_BYTES") {
+            common.limits.max_object_bytes = positive("MAX_OBJECT_BYTES", v)?;
+        }
+        if let Some(v) = var("MAX_RECORD_BYTES") {
+            common.limits.max_record_bytes = positive("MAX_RECORD_BYTES", v)?;
+        }
+        if let Some(v) = var("OBJECT_TIMEOUT_SECONDS") {
+            common.object_timeout = Duration::from_secs(positive("OBJECT_TIMEOUT_SECONDS", v)?);
+        }
+        Ok(common)
+    }
+}
+
+/// A setting that stops the function from starting, named so it can be fixed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A required variable is not set.
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
+    /// A variable's value does not parse.
     #[error("environment variable {name} is {value:?}: {expected}")]
     Invalid {
+        /// The variable.
         name: &'static str,
+        /// Its value.
         value: String,
+        /// What it should look like.
         expected: &'static str,
     },
+    /// Some rule file has errors.
     #[error("rules failed to load:\n{0}")]
     Rules(#[from] RuleErrors),
+    /// `RULES_S3_URI` could not be read.
     #[error(transparent)]
     RulesS3(#[from] rules_source::SourceError),
-    #[error("no rules loaded from {0}: refusing to run with zero rules")]
-    NoRules(String),
+    /// The rules loaded to nothing.
+    #[error("no rules loaded from {origin}: refusing to run with zero rules ({why})")]
+    NoRules {
+        /// Where they were loaded from.
+        origin: String,
+        /// Why each was skipped.
+        why: String,
+    },
+    /// A rule's `notify:` alias has no topic.
     #[error(transparent)]
     Notify(#[from] UnknownAlias),
+    /// The function runs without `STATE_TABLE`.
     #[error(
         "environment variable STATE_TABLE is not set: set it to the name of the DynamoDB table \
          that remembers delivered alerts (template.yaml creates it as StateTable and sets it)"
@@ -97,8 +159,9 @@ impl Settings {
             key_prefix: None,
             max_concurrency: 4,
             max_alerts_per_rule_per_object: DEFAULT_MAX_ALERTS_PER_RULE,
-            limits: crate::decode::Limits::default(),
-            object_timeout: crate::pipeline::DEFAULT_OBJECT_TIMEOUT,
+            limits: Limits::default(),
+            object_timeout: pipeline::DEFAULT_OBJECT_TIMEOUT,
+            function_name: "trailwatch".into(),
             state_table: None,
             state_unavailable: StateUnavailable::Deliver,
             state_lease: Duration::from_secs(60),
@@ -118,6 +181,20 @@ impl Settings {
         Ok(DynamoStore::new(client, table, self.state_retention))
     }
 
+    /// The pipeline's settings: SNS messages, routed by `notify:`, with storm control.
+    pub fn pipeline(&self) -> pipeline::Settings {
+        pipeline::Settings {
+            limits: self.limits,
+            object_timeout: Some(self.object_timeout),
+            concurrency: self.max_concurrency,
+            plan: PlanSettings {
+                max_alerts_per_rule: self.max_alerts_per_rule_per_object,
+                routes: self.routes.clone(),
+                ..PlanSettings::default()
+            },
+        }
+    }
+
     /// Reads the environment; rules come from `RULES_S3_URI`, `RULES_PATH`, or the bundled set.
     pub async fn from_env(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigError> {
         let topic = var("ALERT_TOPIC_ARN").ok_or(ConfigError::Missing("ALERT_TOPIC_ARN"))?;
@@ -126,22 +203,27 @@ impl Settings {
                 S3Uri::parse(&v).ok_or(invalid("RULES_S3_URI", v, "expected s3://bucket/prefix/"))
             })
             .transpose()?;
+        let limits = rule_limits()?;
         let (rules, origin) = match (&rules_s3, var("RULES_PATH")) {
             (Some(uri), _) => {
                 let client = aws_sdk_s3::Client::new(sdk);
                 (
-                    rules_source::load_s3(&client, uri).await?.0,
+                    rules_source::load_s3(&client, uri, &limits).await?.0,
                     uri.to_string(),
                 )
             }
             (None, Some(path)) => (
-                RuleSet::load_paths_for_matching(&[PathBuf::from(&path)])?,
+                matching(&limits).paths(&[PathBuf::from(&path)]).build()?,
                 path,
             ),
-            (None, None) => (RuleSet::bundled()?, "the bundled rules".to_string()),
+            (None, None) => (
+                matching(&limits).bundled().build()?,
+                "the bundled rules".to_string(),
+            ),
         };
-        if rules.is_empty() {
-            return Err(ConfigError::NoRules(origin));
+        let rules = require_rules(rules, &origin)?;
+        for w in rules.skipped().iter().chain(rules.warnings()) {
+            tracing::warn!(warning = %w, "rule loaded with a warning or skipped");
         }
         tracing::info!(rules = rules.len(), from = %origin, "rules loaded");
         let routes = Routes::from_vars(topic.clone(), std::env::vars());
@@ -156,29 +238,13 @@ impl Settings {
                 .map_err(|_| invalid("RULES_REFRESH_SECONDS", v, "expected seconds"))?;
             settings.rules_refresh = Duration::from_secs(secs);
         }
-        if let Some(v) = var("MAX_CONCURRENCY") {
-            settings.max_concurrency = v.parse().ok().filter(|n| *n > 0).ok_or(invalid(
-                "MAX_CONCURRENCY",
-                v,
-                "expected a whole number above 0",
-            ))?;
-        }
-        if let Some(v) = var("MAX_ALERTS_PER_RULE_PER_OBJECT") {
-            settings.max_alerts_per_rule_per_object =
-                v.parse().ok().filter(|n| *n > 0).ok_or(invalid(
-                    "MAX_ALERTS_PER_RULE_PER_OBJECT",
-                    v,
-                    "expected a whole number above 0",
-                ))?;
-        }
-        if let Some(v) = var("MAX_OBJECT_BYTES") {
-            settings.limits.max_object_bytes = positive("MAX_OBJECT_BYTES", v)?;
-        }
-        if let Some(v) = var("MAX_RECORD_BYTES") {
-            settings.limits.max_record_bytes = positive("MAX_RECORD_BYTES", v)?;
-        }
-        if let Some(v) = var("OBJECT_TIMEOUT_SECONDS") {
-            settings.object_timeout = Duration::from_secs(positive("OBJECT_TIMEOUT_SECONDS", v)?);
+        let common = Common::from_env()?;
+        settings.max_concurrency = common.max_concurrency.unwrap_or(settings.max_concurrency);
+        settings.max_alerts_per_rule_per_object = common.max_alerts_per_rule;
+        settings.limits = common.limits;
+        settings.object_timeout = common.object_timeout;
+        if let Some(name) = var("AWS_LAMBDA_FUNCTION_NAME") {
+            settings.function_name = name;
         }
         settings.read_state_env()?;
         Ok(settings)
@@ -206,6 +272,76 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// A builder for a set that only matches (no `tests:`), held to `limits`.
+fn matching(limits: &RuleLimits) -> crate::rules::RuleSetBuilder {
+    RuleSet::builder().limits(*limits).tests(false)
+}
+
+/// `MAX_RULE_FILE_BYTES`, `MAX_RULES` and `MAX_REGEX_BYTES`, each defaulting when unset or empty;
+/// a value that is not a whole number above 0 is an error, not a silent default.
+pub fn rule_limits() -> Result<RuleLimits, ConfigError> {
+    let mut limits = RuleLimits::default();
+    for (name, slot) in [
+        ("MAX_RULE_FILE_BYTES", &mut limits.max_file_bytes),
+        ("MAX_RULES", &mut limits.max_rules),
+        ("MAX_REGEX_BYTES", &mut limits.max_regex_bytes),
+    ] {
+        if let Some(v) = var(name) {
+            *slot = usize::try_from(positive(name, v.clone())?)
+                .map_err(|_| invalid(name, v, "expected a whole number above 0"))?;
+        }
+    }
+    Ok(limits)
+}
+
+/// Rules for the CLI from `paths` (the bundled ones when empty), with the environment's limits.
+pub fn local_rules(paths: &[PathBuf], tests: bool) -> Result<RuleSet, ConfigError> {
+    let builder = RuleSet::builder().limits(rule_limits()?).tests(tests);
+    let builder = if paths.is_empty() {
+        builder.bundled()
+    } else {
+        builder.paths(paths)
+    };
+    Ok(builder.build()?)
+}
+
+/// [`local_rules`] for `trailwatch scan`, which refuses to run (exit 2) with no rule at all.
+pub fn scan_rules(paths: &[PathBuf]) -> Result<RuleSet, ConfigError> {
+    let origin = if paths.is_empty() {
+        "the bundled rules".to_owned()
+    } else {
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    require_rules(local_rules(paths, false)?, &origin)
+}
+
+/// `rules` unless it is empty; the error says why nothing loaded.
+pub fn require_rules(rules: RuleSet, origin: &str) -> Result<RuleSet, ConfigError> {
+    if !rules.is_empty() {
+        return Ok(rules);
+    }
+    let why = match rules.skipped() {
+        [] => "no rule files found".to_owned(),
+        skipped => format!(
+            "{} skipped: {}",
+            skipped.len(),
+            skipped
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    Err(ConfigError::NoRules {
+        origin: origin.to_owned(),
+        why,
+    })
 }
 
 /// A whole number above 0, or the error naming the variable.

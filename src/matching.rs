@@ -22,6 +22,9 @@ struct Head<'a> {
     event_name: Option<Cow<'a, str>>,
     #[serde(rename = "eventTime", borrow, default)]
     event_time: Option<Cow<'a, str>>,
+    /// Read so that a record that cannot be evaluated can still be named.
+    #[serde(rename = "eventID", borrow, default)]
+    event_id: Option<Cow<'a, str>>,
     #[serde(rename = "userIdentity", borrow, default)]
     user_identity: Option<IdentityHead<'a>>,
 }
@@ -41,6 +44,7 @@ fn fast_head(text: &str) -> Option<Head<'_>> {
         event_source: None,
         event_name: None,
         event_time: None,
+        event_id: None,
         user_identity: None,
     };
     let start = skip_ws(text.as_bytes(), 0);
@@ -49,6 +53,7 @@ fn fast_head(text: &str) -> Option<Head<'_>> {
             b"eventSource" => &mut head.event_source,
             b"eventName" => &mut head.event_name,
             b"eventTime" => &mut head.event_time,
+            b"eventID" => &mut head.event_id,
             b"userIdentity" => {
                 return match fast_identity(text, at) {
                     Some((kind, len)) => {
@@ -175,6 +180,23 @@ impl Observed {
     }
 }
 
+/// What checking one record found.
+#[derive(Debug)]
+pub enum Checked {
+    /// No rule matched (or none could, by the index).
+    NoMatch,
+    /// At least one rule matched: the parsed record (the rules are in `hits`).
+    Matched(Value),
+    /// The record passed the splitter but could not be evaluated, e.g. nested deeper than the
+    /// JSON parser allows. Counted and logged, never silently dropped.
+    Unreadable {
+        /// Its `eventID`, where it could be read.
+        event_id: Option<String>,
+        /// Why it could not be evaluated.
+        error: String,
+    },
+}
+
 /// Checks records against a rule set.
 #[derive(Debug)]
 pub struct Matcher<'r> {
@@ -182,24 +204,22 @@ pub struct Matcher<'r> {
 }
 
 impl<'r> Matcher<'r> {
+    /// A matcher over `rules`.
     pub fn new(rules: &'r RuleSet) -> Self {
         Matcher { rules }
     }
 
-    /// Returns the parsed record when at least one rule matched, with the rules in `hits`.
-    pub fn check(
-        &self,
-        raw: &RawValue,
-        hits: &mut Vec<&'r Rule>,
-        seen: &mut Observed,
-    ) -> Option<Value> {
+    /// Checks one record; the rules that matched are left in `hits`.
+    pub fn check(&self, raw: &RawValue, hits: &mut Vec<&'r Rule>, seen: &mut Observed) -> Checked {
         hits.clear();
         let head = match fast_head(raw.get()) {
             Some(head) => Ok(head),
             None => serde_json::from_str::<Head>(raw.get()),
         };
+        let mut event_id = None;
         let admitted = match head {
             Ok(head) => {
+                event_id = head.event_id.as_deref().map(str::to_string);
                 if let Some(time) = head.event_time.as_deref() {
                     seen.see(time);
                 }
@@ -214,12 +234,32 @@ impl<'r> Matcher<'r> {
             Err(_) => true,
         };
         if !admitted {
-            return None;
+            return Checked::NoMatch;
         }
-        let record: Value = serde_json::from_str(raw.get()).ok()?;
+        let record: Value = match serde_json::from_str(raw.get()) {
+            Ok(record) => record,
+            Err(e) => {
+                return Checked::Unreadable {
+                    event_id: event_id.or_else(|| find_event_id(raw.get())),
+                    error: e.to_string(),
+                }
+            }
+        };
         self.rules.matches(&record, hits);
-        (!hits.is_empty()).then_some(record)
+        if hits.is_empty() {
+            Checked::NoMatch
+        } else {
+            Checked::Matched(record)
+        }
     }
+}
+
+/// The first `"eventID":"..."` in the text, for naming a record whose head could not be read.
+fn find_event_id(text: &str) -> Option<String> {
+    let at = memchr::memmem::find(text.as_bytes(), b"\"eventID\"")? + 9;
+    let rest = text.get(at..)?.trim_start().strip_prefix(':')?.trim_start();
+    let body = plain_string(rest.as_bytes(), 0)?;
+    std::str::from_utf8(body).ok().map(str::to_string)
 }
 
 #[cfg(test)]
@@ -276,9 +316,10 @@ mod tests {
         let matcher = Matcher::new(&rules);
         let check = |text: &str| {
             let raw = RawValue::from_string(text.to_string()).unwrap();
-            matcher
-                .check(&raw, &mut Vec::new(), &mut Observed::default())
-                .is_some()
+            matches!(
+                matcher.check(&raw, &mut Vec::new(), &mut Observed::default()),
+                Checked::Matched(_)
+            )
         };
         assert!(!rules.may_match_identity(None, Some("GetObject"), Some("AWSService")));
         assert!(rules.may_match_identity(None, Some("GetObject"), Some("root")));

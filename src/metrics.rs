@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::pipeline::Summary;
 
+/// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "trailwatch";
 
 /// The EMF document for one invocation.
@@ -19,6 +20,12 @@ pub fn emf(summary: &Summary, function: &str, now: DateTime<Utc>) -> Value {
         ("ObjectsProcessed", "Count", json!(summary.objects)),
         ("EventsEvaluated", "Count", json!(summary.events)),
         ("Alerts", "Count", json!(summary.alerts)),
+        ("Digests", "Count", json!(summary.digests)),
+        (
+            "RecordsUnreadable",
+            "Count",
+            json!(summary.records_unreadable),
+        ),
         ("ObjectsFailed", "Count", json!(summary.failed.len())),
         ("PublishFailures", "Count", json!(summary.publish_failures)),
     ];
@@ -74,6 +81,8 @@ mod tests {
                 "ObjectsProcessed",
                 "EventsEvaluated",
                 "Alerts",
+                "Digests",
+                "RecordsUnreadable",
                 "ObjectsFailed",
                 "PublishFailures",
                 "DeliveryLagSeconds"

@@ -8,16 +8,19 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::rules::{RuleErrors, RuleSet};
+use crate::rules::{RuleErrors, RuleLimits, RuleSet};
 
 /// `s3://bucket/prefix/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Uri {
+    /// The bucket.
     pub bucket: String,
+    /// The key prefix (may be empty).
     pub prefix: String,
 }
 
 impl S3Uri {
+    /// Parses `s3://bucket/prefix/`; `None` for anything else.
     pub fn parse(text: &str) -> Option<S3Uri> {
         let rest = text.strip_prefix("s3://")?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -34,12 +37,25 @@ impl fmt::Display for S3Uri {
     }
 }
 
+/// Why rules could not be read from S3.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("reading rules from {uri}: {message}")]
-    S3 { uri: String, message: String },
+    /// Listing or reading the prefix failed.
+    S3 {
+        /// The prefix.
+        uri: String,
+        /// What S3 said.
+        message: String,
+    },
     #[error("rules under {uri} failed validation:\n{errors}")]
-    Invalid { uri: String, errors: RuleErrors },
+    /// The files were read but do not validate.
+    Invalid {
+        /// The prefix.
+        uri: String,
+        /// Every error, `file:line:col`.
+        errors: RuleErrors,
+    },
 }
 
 /// The (key, ETag) pairs of a rules prefix: equal fingerprints mean nothing changed.
@@ -82,10 +98,11 @@ pub async fn fingerprint(
     Ok(out)
 }
 
-/// Downloads and compiles every rule file under the prefix.
+/// Downloads and compiles every rule file under the prefix, held to `limits`.
 pub async fn load_s3(
     client: &aws_sdk_s3::Client,
     uri: &S3Uri,
+    limits: &RuleLimits,
 ) -> Result<(RuleSet, Fingerprint), SourceError> {
     let s3_error = |e: String| SourceError::S3 {
         uri: uri.to_string(),
@@ -116,8 +133,12 @@ pub async fn load_s3(
         let name = key.strip_prefix(&uri.prefix).unwrap_or(key).to_string();
         sources.push((name, text));
     }
-    let rules =
-        RuleSet::from_sources_for_matching(&sources).map_err(|errors| SourceError::Invalid {
+    let rules = RuleSet::builder()
+        .limits(*limits)
+        .tests(false)
+        .sources(&sources)
+        .build()
+        .map_err(|errors| SourceError::Invalid {
             uri: uri.to_string(),
             errors,
         })?;
@@ -209,7 +230,8 @@ impl RuleStore {
             self.store(None, None);
             return rules;
         }
-        match load_s3(client, uri).await {
+        // A reload is held to the limits the running set was loaded with.
+        match load_s3(client, uri, &rules.limits()).await {
             Ok((fresh, print)) if !fresh.is_empty() => {
                 tracing::info!(rules = fresh.len(), from = %uri, "rules reloaded");
                 let fresh = Arc::new(fresh);

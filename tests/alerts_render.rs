@@ -2,129 +2,14 @@
 //! card for representative alerts (`UPDATE_GOLDEN=1 cargo test --test alerts_render` rewrites
 //! them), and hostile field values must come out inert and within SNS's limits.
 
+mod support;
+
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
-use trailwatch::fetch::ObjectRef;
-use trailwatch::publish::message::{Outgoing, SNS_MESSAGE_MAX};
-use trailwatch::publish::{batches, storm};
-use trailwatch::render::{self, attributes, chatbot, summary_template, text, Alert, RuleRef};
-use trailwatch::rules::Level;
-
-fn source() -> ObjectRef {
-    ObjectRef::S3 {
-        bucket: "org-trail".into(),
-        key: "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/trail.json.gz".into(),
-    }
-}
-
-fn rule(id: &str, title: &str, level: Level) -> RuleRef {
-    RuleRef {
-        id: id.into(),
-        title: title.into(),
-        level,
-        tags: vec!["attack.impact".into(), "attack.t1529".into()],
-        description: Some(format!("Detects: {title}.")),
-        falsepositives: vec!["Planned maintenance by the account owner".into()],
-        notify: vec![],
-    }
-}
-
-fn alert(rule: RuleRef, event: Value, summary: Option<&str>) -> Alert {
-    let summary = summary.map(|t| summary_template::render(t, &event));
-    Alert {
-        rule,
-        event,
-        source: source(),
-        summary,
-    }
-}
-
-fn root_reboot() -> Alert {
-    alert(
-        rule(
-            "5f0c9a52-1d7e-4a55-9a51-6d3f0b7a7a01",
-            "Root user rebooted a Lightsail instance",
-            Level::High,
-        ),
-        json!({
-            "eventVersion": "1.08",
-            "userIdentity": {"type": "Root", "principalId": "123456789012",
-                "arn": "arn:aws:iam::123456789012:root", "accountId": "123456789012",
-                "accessKeyId": "ASIAEXAMPLEROOT00001",
-                "sessionContext": {"attributes": {"creationDate": "2026-11-25T03:10:00Z",
-                    "mfaAuthenticated": "false"}}},
-            "eventTime": "2026-11-25T03:12:45Z",
-            "eventSource": "lightsail.amazonaws.com",
-            "eventName": "RebootInstance",
-            "awsRegion": "eu-west-2",
-            "sourceIPAddress": "203.0.113.7",
-            "userAgent": "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64",
-            "requestParameters": {"instanceName": "web-1"},
-            "responseElements": null,
-            "eventID": "b0070000-0000-4000-8000-000000000007",
-            "readOnly": false,
-            "eventType": "AwsApiCall",
-            "recipientAccountId": "123456789012"
-        }),
-        Some("{userIdentity.arn} rebooted {requestParameters.instanceName}"),
-    )
-}
-
-fn database_password() -> Alert {
-    alert(
-        rule(
-            "8a1e2f33-7b6c-4d2e-9f10-0c1d2e3f4a02",
-            "Lightsail database master password read",
-            Level::Critical,
-        ),
-        json!({
-            "userIdentity": {"type": "AssumedRole",
-                "arn": "arn:aws:sts::123456789012:assumed-role/Admin/alice",
-                "accountId": "123456789012", "accessKeyId": "ASIAEXAMPLEALICE0002",
-                "sessionContext": {"attributes": {"mfaAuthenticated": "true"}}},
-            "eventTime": "2026-11-25T03:20:01Z",
-            "eventSource": "lightsail.amazonaws.com",
-            "eventName": "GetRelationalDatabaseMasterUserPassword",
-            "awsRegion": "us-east-1",
-            "sourceIPAddress": "198.51.100.23",
-            "userAgent": "Mozilla/5.0 (Macintosh) console.lightsail.aws",
-            "requestParameters": {"relationalDatabaseName": "orders-db", "passwordVersion": "CURRENT"},
-            "eventID": "c1a00000-0000-4000-8000-000000000042",
-            "recipientAccountId": "123456789012"
-        }),
-        None,
-    )
-}
-
-fn bucket_access_denied() -> Alert {
-    alert(
-        rule(
-            "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f03",
-            "Lightsail bucket made public",
-            Level::Medium,
-        ),
-        json!({
-            "userIdentity": {"type": "IAMUser",
-                "arn": "arn:aws:iam::123456789012:user/deploy",
-                "userName": "deploy", "accountId": "123456789012",
-                "accessKeyId": "AKIAEXAMPLEDEPLOY003"},
-            "eventTime": "2026-11-25T03:31:59Z",
-            "eventSource": "lightsail.amazonaws.com",
-            "eventName": "UpdateBucket",
-            "awsRegion": "ap-southeast-2",
-            "sourceIPAddress": "192.0.2.99",
-            "userAgent": "Boto3/1.34.0 Python/3.12.0",
-            "errorCode": "AccessDeniedException",
-            "errorMessage": "User is not authorized to perform lightsail:UpdateBucket",
-            "requestParameters": {"bucketName": "media-assets",
-                "accessRules": {"getObject": "public", "allowPublicOverrides": true}},
-            "eventID": "d2b00000-0000-4000-8000-000000000099",
-            "recipientAccountId": "123456789012"
-        }),
-        None,
-    )
-}
+use support::alerts::{bucket_access_denied, database_password, root_reboot};
+use trailwatch::plan::message::{Form, Message, SNS_MESSAGE_MAX};
+use trailwatch::render::{self, attributes, chatbot, summary_template, text, Alert, Facts};
 
 fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -151,14 +36,23 @@ fn check_golden(name: &str, actual: &str) {
     );
 }
 
+fn email(alert: &Alert) -> String {
+    text::text(alert, &Facts::of(alert))
+}
+
+fn card(alert: &Alert) -> Value {
+    chatbot::chatbot(alert, &Facts::of(alert))
+}
+
 fn golden(name: &str, alert: &Alert) {
     let email = format!(
         "Subject: {}\n\n{}",
-        render::subject(alert),
-        text::text(alert)
+        render::subject(alert, &Facts::of(alert)),
+        text::text(alert, &Facts::of(alert))
     );
     check_golden(&format!("{name}.txt"), &email);
-    let card = serde_json::to_string_pretty(&chatbot::chatbot(alert)).unwrap() + "\n";
+    let card =
+        serde_json::to_string_pretty(&chatbot::chatbot(alert, &Facts::of(alert))).unwrap() + "\n";
     check_golden(&format!("{name}.json"), &card);
 }
 
@@ -179,7 +73,7 @@ fn golden_bucket_access_denied() {
 
 #[test]
 fn links_go_to_the_event_and_the_lightsail_resource() {
-    let body = text::text(&root_reboot());
+    let body = email(&root_reboot());
     assert!(body.contains("https://eu-west-2.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-2#/events/b0070000-0000-4000-8000-000000000007"), "{body}");
     assert!(
         body.contains(
@@ -187,23 +81,24 @@ fn links_go_to_the_event_and_the_lightsail_resource() {
         ),
         "{body}"
     );
-    assert!(text::text(&database_password())
-        .contains("/ls/webapp/us-east-1/databases/orders-db/connect"));
-    assert!(text::text(&bucket_access_denied())
+    assert!(
+        email(&database_password()).contains("/ls/webapp/us-east-1/databases/orders-db/connect")
+    );
+    assert!(email(&bucket_access_denied())
         .contains("/ls/webapp/ap-southeast-2/buckets/media-assets/objects"));
 }
 
 #[test]
 fn summary_template_fills_the_title_line() {
-    let body = text::text(&root_reboot());
+    let body = email(&root_reboot());
     assert!(body.starts_with("[HIGH] Root user rebooted a Lightsail instance: arn:aws:iam::123456789012:root rebooted web-1\n"), "{body}");
 }
 
 #[test]
 fn every_protocol_gets_its_form() {
     let a = root_reboot();
-    let out = Outgoing::alert(&a);
-    let doc: Value = serde_json::from_str(&out.message).unwrap();
+    let out = Message::alert(&a, Form::Sns);
+    let doc: Value = serde_json::from_str(&out.body).unwrap();
     assert_eq!(doc["default"], doc["email"]);
     assert!(doc["email"].as_str().unwrap().contains("Who\n"));
     let card: Value = serde_json::from_str(doc["https"].as_str().unwrap()).unwrap();
@@ -231,9 +126,9 @@ fn every_protocol_gets_its_form() {
 
 #[test]
 fn chatbot_threads_by_rule_and_account() {
-    let a = chatbot::chatbot(&root_reboot());
-    let b = chatbot::chatbot(&root_reboot());
-    let c = chatbot::chatbot(&database_password());
+    let a = card(&root_reboot());
+    let b = card(&root_reboot());
+    let c = card(&database_password());
     assert_eq!(a["metadata"]["threadId"], b["metadata"]["threadId"]);
     assert_ne!(a["metadata"]["threadId"], c["metadata"]["threadId"]);
 }
@@ -264,7 +159,7 @@ fn hostile() -> Alert {
 #[test]
 fn hostile_values_are_inert_and_bounded() {
     let a = hostile();
-    let out = Outgoing::alert(&a);
+    let out = Message::alert(&a, Form::Sns);
     assert!(
         out.size() < SNS_MESSAGE_MAX,
         "message is {} bytes",
@@ -282,7 +177,7 @@ fn hostile_values_are_inert_and_bounded() {
         assert!(attr.value.len() <= 4 * 300 + 64, "{attr:?}");
     }
 
-    let doc: Value = serde_json::from_str(&out.message).expect("message structure parses");
+    let doc: Value = serde_json::from_str(&out.body).expect("message structure parses");
     let email = doc["email"].as_str().unwrap();
     assert!(
         email.chars().all(|c| c == '\n' || !c.is_control()),
@@ -343,100 +238,18 @@ fn text_and_json_forms_strip_or_escape_control_characters() {
     let a = hostile();
     let line = render::text_line(&a);
     assert!(line.chars().all(|c| !c.is_control()));
-    let attrs = attributes::attributes(&a);
+    let attrs = attributes::attributes(&a, &Facts::of(&a));
     assert!(attrs
         .iter()
         .all(|a| a.value.chars().all(|c| !c.is_control())));
 }
 
-fn burst(rule_id: &str, n: usize) -> Vec<Alert> {
-    (0..n)
-        .map(|i| {
-            let mut a = root_reboot();
-            a.rule.id = rule_id.into();
-            a.event["eventID"] = format!("ev-{rule_id}-{i:03}").into();
-            a.event["eventTime"] = format!("2026-11-25T03:{:02}:{:02}Z", i / 60, i % 60).into();
-            a.event["sourceIPAddress"] = format!("10.0.0.{}", i % 3).into();
-            a.event["userIdentity"]["arn"] =
-                format!("arn:aws:iam::123456789012:user/u{}", i % 2).into();
-            a
-        })
-        .collect()
-}
-
-#[test]
-fn storm_control_sends_max_alerts_then_one_digest() {
-    let mut alerts = burst("storm", 100);
-    alerts.extend(burst("calm", 3));
-    alerts.push(alerts[0].clone()); // CloudTrail delivered an event twice
-    let plan = storm::plan(&alerts, 20);
-    assert_eq!(plan.duplicates, 1);
-    assert_eq!(plan.alerts.len(), 23);
-    assert_eq!(plan.digests.len(), 1);
-    let d = &plan.digests[0];
-    assert_eq!(
-        (d.rule.id.as_str(), d.matches, d.alerted, d.count),
-        ("storm", 100, 20, 80)
-    );
-    assert_eq!(d.first_event_time.as_deref(), Some("2026-11-25T03:00:20Z"));
-    assert_eq!(d.last_event_time.as_deref(), Some("2026-11-25T03:01:39Z"));
-    assert_eq!(d.principals.items.len(), 2);
-    assert_eq!(d.source_ips.items, vec!["10.0.0.0", "10.0.0.1", "10.0.0.2"]);
-    assert_eq!(d.event_ids.items.len(), 50);
-    assert_eq!(d.event_ids.omitted, 30);
-    assert_eq!(d.event_ids.items[0], "ev-storm-020");
-
-    let out = Outgoing::digest(d);
-    let doc: Value = serde_json::from_str(&out.message).unwrap();
-    let json: Value = serde_json::from_str(doc["sqs"].as_str().unwrap()).unwrap();
-    assert_eq!(json["digest"]["count"], 80);
-    let email = doc["email"].as_str().unwrap();
-    assert!(email.contains("80 more matches"), "{email}");
-    assert!(email.contains("(and 30 more)"), "{email}");
-    assert!(
-        out.subject.starts_with("[HIGH] 80 more: "),
-        "{}",
-        out.subject
-    );
-    assert!(out
-        .attributes
-        .iter()
-        .any(|a| a.name == "kind" && a.value == "digest"));
-}
-
-#[test]
-fn batches_hold_ten_entries_and_256_kb() {
-    let alerts = burst("b", 25);
-    let small: Vec<Outgoing> = alerts.iter().map(Outgoing::alert).collect();
-    let sizes: Vec<usize> = batches(&small).iter().map(|b| b.len()).collect();
-    assert_eq!(sizes, vec![10, 10, 5]);
-
-    let big: Vec<Outgoing> = alerts[..4]
-        .iter()
-        .map(|a| {
-            let mut a = a.clone();
-            for i in 0..15 {
-                a.event["requestParameters"][format!("f{i}")] = Value::String("x".repeat(4000));
-            }
-            Outgoing::alert(&a)
-        })
-        .collect();
-    assert!(
-        big.iter().all(|m| m.size() > 90 * 1024),
-        "{:?}",
-        big.iter().map(Outgoing::size).collect::<Vec<_>>()
-    );
-    for batch in batches(&big) {
-        assert!(batch.iter().map(Outgoing::size).sum::<usize>() <= SNS_MESSAGE_MAX);
-    }
-}
-
 #[test]
 fn entry_ids_and_dedup_ids_are_deterministic() {
-    let a = Outgoing::alert(&root_reboot());
-    let b = Outgoing::alert(&root_reboot());
+    let a = Message::alert(&root_reboot(), Form::Sns);
+    let b = Message::alert(&root_reboot(), Form::Sns);
     assert_eq!(a.entry_id(), b.entry_id());
     assert_eq!(a.key, b.key);
     assert!(a.entry_id().len() <= 80 && a.entry_id().chars().all(|c| c.is_ascii_alphanumeric()));
-    assert_ne!(a.key, Outgoing::alert(&database_password()).key);
+    assert_ne!(a.key, Message::alert(&database_password(), Form::Sns).key);
 }

@@ -3,120 +3,56 @@
 //!
 //! `PublishBatch` calls are counted by a small HTTP proxy between the SDK and moto, which can
 //! also fail them on demand, so the counts come from the wire and not from trailwatch.
+//! The proxy is `support::fault_proxy`, shared with the fault tests.
 
 mod support;
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
 use serde_json::{json, Value};
-use support::{string_attributes, Aws, Moto};
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use support::fault_proxy::{sdk_via, PublishBatchProxy as Proxy};
+use support::{fifo_queue_by_dedup_id, string_attributes, waiting, Aws, Moto};
 use trailwatch::config::Settings;
+use trailwatch::deliver::{Deliver, RetryPolicy, SnsDeliver};
 use trailwatch::fetch::ObjectRef;
 use trailwatch::handler::Handler;
-use trailwatch::publish::{Publish, RetryPolicy, Routes, SnsPublisher};
+use trailwatch::plan::{PlanSettings, Planner, Routes};
 use trailwatch::render::{Alert, RuleRef};
 use trailwatch::rules::{Level, RuleSet};
 
-/// Counts `PublishBatch` requests on their way to moto; fails them while `fail` is set.
-struct Proxy {
-    endpoint: String,
-    publish_batches: Arc<AtomicUsize>,
-    /// `PublishBatch` calls let through before failing (while `fail` is set).
-    pass_before_fail: Arc<AtomicUsize>,
-    fail: Arc<AtomicBool>,
-}
-
-impl Proxy {
-    async fn start(upstream: u16) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let proxy = Proxy {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            publish_batches: Arc::default(),
-            pass_before_fail: Arc::default(),
-            fail: Arc::default(),
-        };
-        let (count, pass, fail) = (
-            proxy.publish_batches.clone(),
-            proxy.pass_before_fail.clone(),
-            proxy.fail.clone(),
-        );
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let (count, pass, fail) = (count.clone(), pass.clone(), fail.clone());
-                tokio::spawn(async move {
-                    let _ = serve(client, upstream, count, pass, fail).await;
-                });
-            }
-        });
-        proxy
+/// Plans `alerts` as one object's matches (storm limit `max`) and delivers every batch, as the
+/// pipeline does. Returns the messages not delivered and the messages sent, when any failed.
+async fn publish(
+    deliver: &SnsDeliver,
+    topic: &str,
+    alerts: &[Alert],
+    max: usize,
+) -> Result<(), (usize, usize)> {
+    let settings = PlanSettings {
+        max_alerts_per_rule: max,
+        routes: Routes::single(topic),
+        ..PlanSettings::default()
+    };
+    let mut planner = Planner::new(&settings, alerts[0].source.clone());
+    let mut batches = Vec::new();
+    for a in alerts {
+        planner.add_alert(a.clone(), &mut batches);
     }
-
-    fn count(&self) -> usize {
-        self.publish_batches.load(Ordering::SeqCst)
-    }
-
-    /// Lets `pass` more `PublishBatch` calls through, then fails every later one.
-    fn fail_after(&self, pass: usize) {
-        self.pass_before_fail.store(pass, Ordering::SeqCst);
-        self.fail.store(true, Ordering::SeqCst);
-    }
-
-    fn heal(&self) {
-        self.fail.store(false, Ordering::SeqCst);
-    }
-}
-
-/// One request at a time: read it whole, forward it on a fresh connection that the upstream
-/// closes, relay the response.
-async fn serve(
-    mut client: TcpStream,
-    upstream: u16,
-    count: Arc<AtomicUsize>,
-    pass: Arc<AtomicUsize>,
-    fail: Arc<AtomicBool>,
-) -> std::io::Result<()> {
-    loop {
-        let Some(request) = support::http::read_request(&mut client).await? else {
-            return Ok(());
-        };
-        if String::from_utf8_lossy(&request.body).contains("Action=PublishBatch") {
-            count.fetch_add(1, Ordering::SeqCst);
-            let failing = fail.load(Ordering::SeqCst)
-                && pass
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |p| p.checked_sub(1))
-                    .is_err();
-            if failing {
-                let xml = "<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code>\
-                           <Message>forced failure</Message></Error><RequestId>x</RequestId></ErrorResponse>";
-                let resp = format!(
-                    "HTTP/1.1 403 Forbidden\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{xml}",
-                    xml.len()
-                );
-                client.write_all(resp.as_bytes()).await?;
-                continue;
-            }
+    planner.finish(&mut batches);
+    let total: usize = batches.iter().map(|b| b.messages.len()).sum();
+    let mut failed = 0;
+    for batch in &batches {
+        if let Err(e) = deliver.send(batch).await {
+            failed += e.failed;
         }
-        // Forwarded with `Connection: close`, so the response ends at EOF.
-        let response = support::http::forward(upstream, &request).await?;
-        client.write_all(&response).await?;
-        // The upstream said `connection: close`; so does the relayed response.
-        return Ok(());
     }
-}
-
-async fn sdk_via(moto: &Moto, endpoint: &str) -> SdkConfig {
-    moto.sdk_config()
-        .await
-        .into_builder()
-        .endpoint_url(endpoint)
-        .build()
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err((failed, total))
+    }
 }
 
 fn fast_retry() -> RetryPolicy {
@@ -124,43 +60,6 @@ fn fast_retry() -> RetryPolicy {
         attempts: 2,
         first_delay: Duration::from_millis(10),
     }
-}
-
-/// A FIFO queue subscribed (raw) to a FIFO topic, deduplicating only on the
-/// `MessageDeduplicationId` SNS passes on: content-based deduplication is off, so a duplicate
-/// can only be caught by the id trailwatch set. (moto does not dedupe in SNS itself; its SQS
-/// FIFO queue dedupes ids among undeleted messages, so tests count before consuming.)
-async fn fifo_queue_by_dedup_id(aws: &Aws, topic: &str, name: &str) -> String {
-    use aws_sdk_sqs::types::QueueAttributeName as Q;
-    let url = aws
-        .sqs
-        .create_queue()
-        .queue_name(format!("{name}.fifo"))
-        .attributes(Q::FifoQueue, "true")
-        .attributes(Q::ContentBasedDeduplication, "false")
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    aws.subscribe_existing_queue(topic, &url, true, None).await;
-    url
-}
-
-/// Messages waiting on a queue, without consuming them.
-async fn waiting(aws: &Aws, queue: &str) -> usize {
-    use aws_sdk_sqs::types::QueueAttributeName as Q;
-    aws.sqs
-        .get_queue_attributes()
-        .queue_url(queue)
-        .attribute_names(Q::ApproximateNumberOfMessages)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .and_then(|a| a.get(&Q::ApproximateNumberOfMessages)?.parse().ok())
-        .unwrap_or(0)
 }
 
 fn alert(rule_id: &str, level: Level, i: usize) -> Alert {
@@ -215,13 +114,15 @@ async fn sqs_subscribers_get_the_alert_json_and_filters_select_by_level() {
     let critical = aws
         .subscribe_queue(&topic, "critical", true, Some(r#"{"level":["critical"]}"#))
         .await;
-    let publisher = SnsPublisher::new(aws.sns.clone(), Routes::single(&topic));
+    let publisher = SnsDeliver::new(aws.sns.clone());
     let sent = vec![
         alert("r-high", Level::High, 1),
         alert("r-crit", Level::Critical, 2),
         alert("r-med", Level::Medium, 3),
     ];
-    publisher.publish(&sent).await.expect("published");
+    publish(&publisher, &topic, &sent, 20)
+        .await
+        .expect("published");
 
     let raw_msgs = aws.receive_all(&raw, Duration::from_secs(5)).await;
     assert_eq!(raw_msgs.len(), 3);
@@ -277,9 +178,8 @@ async fn twenty_five_alerts_go_out_in_three_publish_batch_calls() {
     let topic = aws.create_topic("alerts", false).await;
     let queue = aws.subscribe_queue(&topic, "all", true, None).await;
     let sns = aws_sdk_sns::Client::new(&sdk_via(&moto, &proxy.endpoint).await);
-    let publisher = SnsPublisher::new(sns, Routes::single(&topic)).max_alerts_per_rule(100);
-    publisher
-        .publish(&alerts("r1", 25))
+    let publisher = SnsDeliver::new(sns);
+    publish(&publisher, &topic, &alerts("r1", 25), 100)
         .await
         .expect("published");
     assert_eq!(proxy.count(), 3, "PublishBatch calls seen on the wire");
@@ -302,9 +202,8 @@ async fn storm_control_sends_the_limit_then_one_digest() {
     let aws = Aws::new(&moto.sdk_config().await);
     let topic = aws.create_topic("alerts", false).await;
     let queue = aws.subscribe_queue(&topic, "all", true, None).await;
-    let publisher = SnsPublisher::new(aws.sns.clone(), Routes::single(&topic));
-    publisher
-        .publish(&alerts("noisy", 30))
+    let publisher = SnsDeliver::new(aws.sns.clone());
+    publish(&publisher, &topic, &alerts("noisy", 30), 20)
         .await
         .expect("published");
     let got = aws.receive_json(&queue).await;
@@ -324,10 +223,14 @@ async fn fifo_topic_delivers_once_when_an_object_is_processed_twice() {
     let aws = Aws::new(&moto.sdk_config().await);
     let topic = aws.create_topic("alerts", true).await;
     let queue = fifo_queue_by_dedup_id(&aws, &topic, "all").await;
-    let publisher = SnsPublisher::new(aws.sns.clone(), Routes::single(&topic));
+    let publisher = SnsDeliver::new(aws.sns.clone());
     let batch = alerts("r1", 12);
-    publisher.publish(&batch).await.expect("first run");
-    publisher.publish(&batch).await.expect("second run");
+    publish(&publisher, &topic, &batch, 20)
+        .await
+        .expect("first run");
+    publish(&publisher, &topic, &batch, 20)
+        .await
+        .expect("second run");
     let got = aws.receive_json(&queue).await;
     assert_eq!(got.len(), 12, "each alert once");
 }
@@ -340,14 +243,14 @@ async fn failed_publish_is_an_error_and_the_retry_does_not_redeliver_to_fifo() {
     let topic = aws.create_topic("alerts", true).await;
     let queue = fifo_queue_by_dedup_id(&aws, &topic, "all").await;
     let sns = aws_sdk_sns::Client::new(&sdk_via(&moto, &proxy.endpoint).await);
-    let publisher = SnsPublisher::new(sns, Routes::single(&topic))
-        .max_alerts_per_rule(100)
-        .retry(fast_retry());
+    let publisher = SnsDeliver::new(sns).retry(fast_retry());
     let batch = alerts("r1", 25);
 
     proxy.fail_after(1);
-    let err = publisher.publish(&batch).await.expect_err("SNS failed");
-    assert_eq!((err.failed, err.total), (15, 25), "{err}");
+    let err = publish(&publisher, &topic, &batch, 100)
+        .await
+        .expect_err("SNS failed");
+    assert_eq!(err, (15, 25));
     assert_eq!(
         waiting(&aws, &queue).await,
         10,
@@ -355,7 +258,9 @@ async fn failed_publish_is_an_error_and_the_retry_does_not_redeliver_to_fifo() {
     );
 
     proxy.heal();
-    publisher.publish(&batch).await.expect("retry succeeds");
+    publish(&publisher, &topic, &batch, 100)
+        .await
+        .expect("retry succeeds");
     assert_eq!(
         proxy.count(),
         3 + 2 + 3,
@@ -412,7 +317,7 @@ detection:
 
     let mut settings = Settings::new(topic.clone(), Arc::new(rules));
     settings.max_alerts_per_rule_per_object = 100;
-    let handler = Handler::new(&sdk_via(&moto, &proxy.endpoint).await, settings);
+    let handler = Handler::aws(&sdk_via(&moto, &proxy.endpoint).await, settings);
     let payload = json!({"Records": [{"eventSource": "aws:s3", "awsRegion": "us-east-1",
         "eventName": "ObjectCreated:Put", "eventTime": "2026-11-25T03:10:00.000Z",
         "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]});

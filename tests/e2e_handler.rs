@@ -17,7 +17,7 @@ use trailwatch::rules::RuleSet;
 async fn handler_for(moto: &Moto, topic_arn: &str) -> Handler {
     let rules = RuleSet::bundled().expect("bundled rules compile");
     let settings = Settings::new(topic_arn, Arc::new(rules));
-    Handler::new(&moto.sdk_config().await, settings)
+    Handler::aws(&moto.sdk_config().await, settings)
 }
 
 /// The one alert the demo delivery must raise.

@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::io::AsyncWriteExt;
+use trailwatch::deliver::MemoryDeliver;
 use trailwatch::fetch::{Fetch, FetchError, ObjectReader};
-use trailwatch::pipeline::{Pipeline, Summary};
-use trailwatch::publish::{Publish, PublishError};
-use trailwatch::render::Alert;
+use trailwatch::pipeline::{self, Pipeline};
 use trailwatch::rules::RuleSet;
 use trailwatch::ObjectRef;
 
@@ -33,29 +32,23 @@ impl Fetch for HalfThenNothing {
     }
 }
 
-struct Nowhere;
-
-#[async_trait]
-impl Publish for Nowhere {
-    async fn publish(&self, _: &[Alert]) -> Result<(), PublishError> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_body_stalled_midway_ends_at_the_object_timeout() {
+    let settings = pipeline::Settings {
+        object_timeout: Some(Duration::from_millis(500)),
+        ..pipeline::Settings::default()
+    };
     let pipeline = Pipeline::new(
         Arc::new(HalfThenNothing),
+        Arc::new(MemoryDeliver::new()),
         Arc::new(RuleSet::default()),
-        Arc::new(Nowhere),
-    )
-    .object_timeout(Some(Duration::from_millis(500)));
+        settings,
+    );
     let object = ObjectRef::S3 {
         bucket: "b".into(),
         key: "k.json.gz".into(),
     };
-    let mut summary = Summary::default();
-    pipeline.run(&[object], 1, &mut summary).await;
+    let summary = pipeline.summarise(&[object]).await;
     assert_eq!(summary.failed.len(), 1);
     assert!(summary.failed[0].retryable);
     assert!(

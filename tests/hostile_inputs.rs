@@ -2,60 +2,27 @@
 //! its documented result, never a panic or a hang, and the other objects of the same invocation
 //! are still scanned. Every hostile file is generated here; nothing large is committed.
 
-use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use flate2::write::GzEncoder;
 use trailwatch::decode::{self, DecodeError, LimitExceeded, Limits};
-use trailwatch::fetch::{Fetch, FetchError, ObjectReader};
-use trailwatch::pipeline::{Pipeline, Summary};
-use trailwatch::publish::{Publish, PublishError};
-use trailwatch::render::Alert;
+use trailwatch::deliver::MemoryDeliver;
+use trailwatch::fetch::MemoryFetch;
+use trailwatch::pipeline::{self, Pipeline, Summary};
+use trailwatch::plan::{Form, PlanSettings};
 use trailwatch::rules::RuleSet;
 use trailwatch::ObjectRef;
 
-/// Objects held in memory, by key.
-struct Memory(HashMap<String, Vec<u8>>);
-
-#[async_trait]
-impl Fetch for Memory {
-    async fn open(&self, object: &ObjectRef) -> Result<ObjectReader, FetchError> {
-        let ObjectRef::S3 { key, .. } = object else {
-            unreachable!("tests use S3 refs")
-        };
-        let bytes = self.0.get(key).cloned().ok_or(FetchError::NotFound {
-            object: object.to_string(),
-        })?;
-        Ok(Box::new(std::io::Cursor::new(bytes)))
-    }
-}
-
-/// Keeps every alert published.
-#[derive(Default)]
-struct Collect(Mutex<Vec<Alert>>);
-
-#[async_trait]
-impl Publish for Collect {
-    async fn publish(&self, alerts: &[Alert]) -> Result<(), PublishError> {
-        self.0.lock().unwrap().extend_from_slice(alerts);
-        Ok(())
-    }
-}
-
-impl Collect {
-    fn event_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .0
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|a| a.field("eventID").unwrap_or("?").to_string())
-            .collect();
-        ids.sort();
-        ids
-    }
+/// The eventIDs of every alert delivered, sorted.
+fn event_ids(deliver: &MemoryDeliver) -> Vec<String> {
+    let mut ids: Vec<String> = deliver
+        .messages()
+        .into_iter()
+        .map(|m| m.event_id.unwrap_or_else(|| "?".into()))
+        .collect();
+    ids.sort();
+    ids
 }
 
 /// Alerts on every record named `Hit`.
@@ -110,7 +77,7 @@ fn nested(depth: usize, open: &str, inner: &str, close: &str) -> String {
 
 struct Run {
     summary: Summary,
-    alerts: Arc<Collect>,
+    alerts: Arc<MemoryDeliver>,
 }
 
 impl Run {
@@ -132,16 +99,23 @@ async fn run_objects(objects: Vec<(&str, Vec<u8>)>, limits: Limits) -> Run {
             key: k.to_string(),
         })
         .collect();
-    let store = Memory(
-        objects
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    );
-    let alerts = Arc::new(Collect::default());
-    let pipeline = Pipeline::new(Arc::new(store), rules(), alerts.clone()).limits(limits);
-    let mut summary = Summary::default();
-    pipeline.run(&refs, 2, &mut summary).await;
+    let store = MemoryFetch::new();
+    for (object, (_, bytes)) in refs.iter().zip(objects) {
+        store.put(object, bytes);
+    }
+    let alerts = Arc::new(MemoryDeliver::new());
+    let settings = pipeline::Settings {
+        limits,
+        concurrency: 2,
+        plan: PlanSettings {
+            every_match: true,
+            form: Form::Json,
+            ..PlanSettings::default()
+        },
+        ..pipeline::Settings::default()
+    };
+    let pipeline = Pipeline::new(Arc::new(store), alerts.clone(), rules(), settings);
+    let summary = pipeline.summarise(&refs).await;
     Run { summary, alerts }
 }
 
@@ -153,7 +127,7 @@ async fn scan_with(hostile: Vec<u8>, limits: Limits) -> Run {
     )
     .await;
     assert!(
-        run.alerts.event_ids().contains(&"good".to_string()),
+        event_ids(&run.alerts).contains(&"good".to_string()),
         "the good object was still scanned: {:?}",
         run.summary
     );
@@ -197,7 +171,7 @@ async fn truncated_gzip_keeps_the_records_before_the_cut() {
     let run = scan(whole[..whole.len() / 2].to_vec()).await;
     let failed = run.error("hostile.json.gz");
     assert!(!failed.retryable, "a cut file stays cut: {failed:?}");
-    let before = run.alerts.event_ids().len() - 1;
+    let before = event_ids(&run.alerts).len() - 1;
     assert!(before > 0, "records before the cut alerted");
 }
 
@@ -213,7 +187,7 @@ async fn non_json_is_a_permanent_error_naming_the_position() {
 async fn a_top_level_array_of_records_is_accepted_as_event_history_exports_write_it() {
     let run = scan(gzip(format!("[{},{}]", hit("a1"), hit("a2")).as_bytes())).await;
     assert!(run.summary.failed.is_empty(), "{:?}", run.summary.failed);
-    assert_eq!(run.alerts.event_ids(), ["a1", "a2", "good"]);
+    assert_eq!(event_ids(&run.alerts), ["a1", "a2", "good"]);
 }
 
 #[tokio::test]
@@ -225,7 +199,7 @@ async fn records_that_is_not_an_array_is_a_permanent_error() {
         failed.error.contains("Records to be an array"),
         "{failed:?}"
     );
-    assert_eq!(run.alerts.event_ids(), ["good"]);
+    assert_eq!(event_ids(&run.alerts), ["good"]);
 }
 
 #[tokio::test]
@@ -266,9 +240,9 @@ fn deep_nesting_at_the_top_level_is_a_clean_error() {
 }
 
 #[tokio::test]
-async fn deep_nesting_inside_a_record_is_skipped_without_a_crash() {
-    // serde_json walks a raw record without recursion, so the record is read (and counted);
-    // building its tree for the rules stops at 128 levels, so no rule can match it.
+async fn a_record_too_deep_to_evaluate_is_counted_unreadable_and_the_others_alert() {
+    // serde_json walks a raw record without recursion, so the record is read; building its
+    // tree for the rules stops at 128 levels, so it is counted as unreadable, not dropped.
     let deep = nested(100_000, "[", "1", "]");
     let text = format!(
         r#"{{"Records":[{},{{"eventName":"Hit","eventID":"deep","x":{deep}}},{}]}}"#,
@@ -278,7 +252,8 @@ async fn deep_nesting_inside_a_record_is_skipped_without_a_crash() {
     let run = scan(gzip(text.as_bytes())).await;
     assert!(run.summary.failed.is_empty(), "{:?}", run.summary.failed);
     assert_eq!(run.summary.events, 4);
-    assert_eq!(run.alerts.event_ids(), ["after", "before", "good"]);
+    assert_eq!(run.summary.records_unreadable, 1, "{:?}", run.summary);
+    assert_eq!(event_ids(&run.alerts), ["after", "before", "good"]);
     // A top-level array this deep is one such record.
     let run = scan(gzip(nested(100_000, "[", "1", "]").as_bytes())).await;
     assert!(run.summary.failed.is_empty(), "{:?}", run.summary.failed);
@@ -292,7 +267,7 @@ async fn invalid_utf8_is_a_permanent_error_after_the_records_before_it() {
     let run = scan(gzip(&text)).await;
     let failed = run.error("hostile.json.gz");
     assert!(!failed.retryable, "{failed:?}");
-    assert_eq!(run.alerts.event_ids(), ["before", "good"]);
+    assert_eq!(event_ids(&run.alerts), ["before", "good"]);
 }
 
 #[tokio::test]
@@ -314,7 +289,7 @@ async fn a_50_mb_string_stops_at_the_record_cap() {
         "{}",
         failed.error
     );
-    assert_eq!(run.alerts.event_ids(), ["before", "good"]);
+    assert_eq!(event_ids(&run.alerts), ["before", "good"]);
 }
 
 #[test]
@@ -363,5 +338,5 @@ async fn every_hostile_object_in_one_invocation_fails_alone() {
     assert_eq!(summary.objects, 5);
     assert_eq!(summary.failed.len(), 4, "{:?}", summary.failed);
     assert!(summary.failed.iter().all(|f| !f.retryable));
-    assert_eq!(alerts.event_ids(), ["good"]);
+    assert_eq!(event_ids(&alerts), ["good"]);
 }

@@ -18,7 +18,11 @@ fn plain(id: usize) -> String {
 }
 
 fn load(sources: Vec<(String, String)>, limits: &RuleLimits) -> Result<RuleSet, String> {
-    RuleSet::from_sources_with(&sources, limits).map_err(|e| e.to_string())
+    RuleSet::builder()
+        .limits(*limits)
+        .sources(&sources)
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 #[test]

@@ -4,10 +4,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use trailwatch::deliver::MemoryDeliver;
 use trailwatch::fetch::{Fetch, FetchError, ObjectReader};
-use trailwatch::pipeline::{Pipeline, Summary};
-use trailwatch::publish::{Publish, PublishError};
-use trailwatch::render::Alert;
+use trailwatch::pipeline::{self, Pipeline};
 use trailwatch::rules::RuleSet;
 use trailwatch::ObjectRef;
 
@@ -43,17 +42,18 @@ impl Fetch for Broken {
     }
 }
 
-struct Nowhere;
-
-#[async_trait]
-impl Publish for Nowhere {
-    async fn publish(&self, _: &[Alert]) -> Result<(), PublishError> {
-        Ok(())
-    }
-}
-
 fn pipeline(fetch: Arc<dyn Fetch>) -> Pipeline {
-    Pipeline::new(fetch, Arc::new(RuleSet::default()), Arc::new(Nowhere))
+    let settings = pipeline::Settings {
+        object_timeout: None,
+        concurrency: 1,
+        ..pipeline::Settings::default()
+    };
+    Pipeline::new(
+        fetch,
+        Arc::new(MemoryDeliver::new()),
+        Arc::new(RuleSet::default()),
+        settings,
+    )
 }
 
 fn objects(n: usize) -> Vec<ObjectRef> {
@@ -68,9 +68,8 @@ fn objects(n: usize) -> Vec<ObjectRef> {
 #[tokio::test]
 async fn stalled_objects_stop_at_the_deadline_as_retryable_failures() {
     let started = Instant::now();
-    let p = pipeline(Arc::new(Stalled)).stop_at(Instant::now() + Duration::from_millis(300));
-    let mut summary = Summary::default();
-    p.run(&objects(3), 1, &mut summary).await;
+    let p = pipeline(Arc::new(Stalled)).stop_at(Some(Instant::now() + Duration::from_millis(300)));
+    let summary = p.summarise(&objects(3)).await;
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "took {:?}",
@@ -96,10 +95,7 @@ async fn stalled_objects_stop_at_the_deadline_as_retryable_failures() {
 
 #[tokio::test]
 async fn a_connection_broken_mid_body_is_retryable() {
-    let mut summary = Summary::default();
-    pipeline(Arc::new(Broken))
-        .run(&objects(1), 1, &mut summary)
-        .await;
+    let summary = pipeline(Arc::new(Broken)).summarise(&objects(1)).await;
     assert_eq!(summary.events, 1, "the record before the break was read");
     assert!(summary.failed[0].retryable, "{:?}", summary.failed);
 }

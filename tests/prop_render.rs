@@ -5,7 +5,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use trailwatch::fetch::ObjectRef;
-use trailwatch::publish::message::{Outgoing, SNS_MESSAGE_MAX};
+use trailwatch::plan::message::{Form, Message, SNS_MESSAGE_MAX};
 use trailwatch::render::{self, Alert, RuleRef};
 use trailwatch::rules::Level;
 use trailwatch::trigger::decode_key;
@@ -103,10 +103,10 @@ proptest! {
     #[test]
     fn every_message_fits_sns_whatever_the_event(title in nasty(), event in event()) {
         let a = alert(title, event);
-        let out = Outgoing::alert(&a);
+        let out = Message::alert(&a, Form::Sns);
         prop_assert!(out.size() <= SNS_MESSAGE_MAX, "{} bytes", out.size());
         prop_assert!(out.subject.len() < 100 && out.subject.is_ascii(), "{:?}", out.subject);
-        let doc: Value = serde_json::from_str(&out.message).expect("structure is JSON");
+        let doc: Value = serde_json::from_str(&out.body).expect("structure is JSON");
         prop_assert!(doc["sqs"].as_str().is_some_and(|s| serde_json::from_str::<Value>(s).is_ok()));
     }
 }

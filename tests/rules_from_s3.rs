@@ -74,13 +74,14 @@ async fn edited_rules_take_effect_after_the_window_and_broken_ones_never_do() {
     let queue = aws.subscribe_queue(&topic, "alerts", true, None).await;
 
     let uri = S3Uri::parse(&format!("s3://{BUCKET}/rules/")).unwrap();
-    let (rules, _) = rules_source::load_s3(&aws_sdk_s3::Client::new(&sdk), &uri)
-        .await
-        .expect("rules load");
+    let (rules, _) =
+        rules_source::load_s3(&aws_sdk_s3::Client::new(&sdk), &uri, &Default::default())
+            .await
+            .expect("rules load");
     let mut settings = Settings::new(topic, Arc::new(rules));
     settings.rules_s3 = Some(uri);
     settings.rules_refresh = Duration::from_millis(300);
-    let handler = Handler::new(&sdk, settings);
+    let handler = Handler::aws(&sdk, settings);
 
     assert_eq!(
         alerted_event_ids(&handler, &aws, &queue).await,

@@ -1,7 +1,9 @@
 //! The compiled, indexed evaluator agrees with the direct reference interpreter of the same
-//! rule AST on generated rules and records.
+//! rule AST on generated rules and records: with logsource scopes, a filter that may or may not
+//! apply, `|element` entries, and string modifiers over whole objects.
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
+use trailwatch::rules::ast::FilterAst;
 use trailwatch::rules::modifiers::Placeholders;
 use trailwatch::rules::{parse, reference, RuleSet};
 
@@ -12,7 +14,14 @@ const FIELDS: &[&str] = &[
     "a.b",
     "arr.x",
     "n",
+    // Objects and arrays of objects: string modifiers search their JSON text.
+    "a",
+    "arr",
+    "userIdentity",
 ];
+/// Fields inside one element of `arr` (each element is `{"x": ...}` or `{}`).
+const ELEMENT_FIELDS: &[&str] = &["x", "eventName"];
+const SERVICES: &[&str] = &["", "cloudtrail", "iam", "cloudwatch"];
 const TEXT: &str = "[aAbBé*?\\\\ .]{0,4}";
 
 fn scalar_text() -> impl Strategy<Value = String> {
@@ -28,11 +37,35 @@ fn quoted_list(items: Vec<String>) -> String {
     format!("[{}]", items.join(", "))
 }
 
-/// One `key: value` line of a selection map.
+/// Pieces of JSON text, so searches over objects hit keys, quotes and braces.
+const JSON_BITS: &[&str] = &["'\"b\":'", "'{\"x\"'", "'}'", "'\"type\":\"a'", "'*\"b\"*'"];
+
+/// One `key: value` line of a selection map, or an `arr|element:` entry.
 fn entry() -> impl Strategy<Value = String> {
-    let field = prop::sample::select(FIELDS);
+    prop_oneof![
+        12 => field_entry(FIELDS),
+        1 => prop::collection::vec(field_entry(ELEMENT_FIELDS), 1..3)
+            .prop_map(|es| format!("arr|element: {{{}}}", dedup(es).join(", "))),
+    ]
+}
+
+/// Keeps the first entry of each key (YAML maps take a key once).
+fn dedup(mut es: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    es.retain(|e| seen.insert(e.split(": ").next().unwrap_or_default().to_owned()));
+    es
+}
+
+fn field_entry(fields: &'static [&'static str]) -> impl Strategy<Value = String> {
+    let field = prop::sample::select(fields);
     let strings = prop::collection::vec(TEXT.prop_map(|s| format!("'{s}'")), 1..3);
     prop_oneof![
+        2 => (field.clone(), prop::sample::select(vec!["contains", "startswith|cased", "endswith", "contains|all", "re"]),
+              prop::collection::vec(prop::sample::select(JSON_BITS), 1..3))
+            .prop_map(|(f, m, v)| {
+                let v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+                if m == "re" { format!("{f}|re: '\"'") } else { format!("{f}|{m}: {}", quoted_list(v)) }
+            }),
         4 => (field.clone(), prop::collection::vec(scalar_text(), 1..3))
             .prop_map(|(f, v)| format!("{f}: {}", quoted_list(v))),
         3 => (
@@ -54,13 +87,7 @@ fn entry() -> impl Strategy<Value = String> {
 }
 
 fn selection() -> impl Strategy<Value = String> {
-    let map = || {
-        prop::collection::vec(entry(), 1..4).prop_map(|mut es| {
-            let mut seen = std::collections::HashSet::new();
-            es.retain(|e| seen.insert(e.split(": ").next().unwrap_or_default().to_owned()));
-            es
-        })
-    };
+    let map = || prop::collection::vec(entry(), 1..4).prop_map(dedup);
     prop_oneof![
         4 => map().prop_map(|es| es.iter().map(|e| format!("    {e}\n")).collect()),
         1 => prop::collection::vec(map(), 2..3).prop_map(|maps| {
@@ -93,19 +120,54 @@ fn condition(n: usize) -> impl Strategy<Value = String> {
     })
 }
 
-fn rule_yaml() -> impl Strategy<Value = String> {
-    (1usize..4).prop_flat_map(|n| {
-        (prop::collection::vec(selection(), n), condition(n)).prop_map(|(sels, cond)| {
-            let mut y = String::from(
-                "title: generated\nid: g1\nlevel: low\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n",
+fn logsource(service: &str) -> String {
+    match service {
+        "" => "logsource:\n  product: aws\n".to_owned(),
+        s => format!("logsource:\n  product: aws\n  service: {s}\n"),
+    }
+}
+
+/// A rule (id `g1`, name `gen`) scoped by one of [`SERVICES`].
+fn rule_yaml() -> impl Strategy<Value = (String, &'static str)> {
+    let service = prop::sample::select(SERVICES);
+    (1usize..4, service).prop_flat_map(|(n, service)| {
+        (prop::collection::vec(selection(), n), condition(n)).prop_map(move |(sels, cond)| {
+            let mut y = format!(
+                "title: generated\nid: g1\nname: gen\nlevel: low\n{}detection:\n",
+                logsource(service)
             );
             for (i, s) in sels.iter().enumerate() {
                 y.push_str(&format!("  s{i}:\n{s}"));
             }
             y.push_str(&format!("  condition: {cond}\n"));
-            y
+            (y, service)
         })
     })
+}
+
+/// A filter document naming the rule (or not), with a logsource that may not contain the
+/// rule's; also whether it names the rule, and its service.
+fn filter_yaml() -> impl Strategy<Value = (String, bool, &'static str)> {
+    let rules = prop::sample::select(vec!["any", "[]", "g1", "[gen]", "[other-id]"]);
+    let service = prop::sample::select(SERVICES);
+    let cond = prop::sample::select(vec!["not f0", "f0", "f0 or not f1", "not 1 of f*"]);
+    (rules, service, selection(), selection(), cond).prop_map(|(rules, service, f0, f1, cond)| {
+        let y = format!(
+            "title: gen filter\n{}filter:\n  rules: {rules}\n  f0:\n{}  f1:\n{}  condition: {cond}\n",
+            logsource(service),
+            f0,
+            f1
+        );
+        (y, rules != "[other-id]", service)
+    })
+}
+
+fn event_source() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        3 => json_scalar(),
+        2 => prop::sample::select(vec!["iam.amazonaws.com", "IAM.amazonaws.com", "monitoring.amazonaws.com", "s3.amazonaws.com"])
+            .prop_map(Value::from),
+    ]
 }
 
 fn json_scalar() -> impl Strategy<Value = Value> {
@@ -125,7 +187,7 @@ fn maybe(v: impl Strategy<Value = Value>) -> impl Strategy<Value = Option<Value>
 fn record() -> impl Strategy<Value = Value> {
     (
         maybe(json_scalar()),
-        maybe(json_scalar()),
+        maybe(event_source()),
         maybe(json_scalar()),
         maybe(json_scalar()),
         prop::collection::vec(maybe(json_scalar()), 0..3),
@@ -172,17 +234,32 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 768, ..ProptestConfig::default() })]
 
     #[test]
-    fn compiled_evaluator_agrees_with_reference(yaml in rule_yaml(), records in prop::collection::vec(record(), 1..6)) {
+    fn compiled_evaluator_agrees_with_reference(
+        (rule, service) in rule_yaml(),
+        filter in prop::option::weighted(0.5, filter_yaml()),
+        records in prop::collection::vec(record(), 1..6),
+    ) {
+        let yaml = match &filter {
+            Some((f, _, _)) => format!("{rule}---\n{f}"),
+            None => rule.clone(),
+        };
         let set = RuleSet::from_sources(&[("g.yml".into(), yaml.clone())])
             .map_err(|e| TestCaseError::fail(format!("{e}\n{yaml}")))?;
         let outcome = parse::parse_source("g.yml", &yaml, &Placeholders::new());
         prop_assert!(outcome.errors.is_empty());
         let ast = &outcome.rules[0];
+        // A filter applies when it names the rule and its logsource holds the rule's.
+        let applies = |named: bool, fs: &str| named && (fs.is_empty() || fs == service);
+        let applying: Vec<&FilterAst> = match &filter {
+            Some((_, named, fs)) if applies(*named, fs) => outcome.filters.iter().collect(),
+            _ => Vec::new(),
+        };
+        prop_assert_eq!(set.rules()[0].filters.len(), applying.len(), "filter applicability:\n{}", yaml);
         for rec in &records {
             let mut out = Vec::new();
             set.matches(rec, &mut out);
             let compiled = !out.is_empty();
-            let direct = reference::rule_matches(ast, rec);
+            let direct = reference::filtered_matches(ast, &applying, rec);
             prop_assert_eq!(compiled, direct, "rule:\n{}\nrecord: {}", yaml, rec);
             if let (Some(src), Some(name)) = (key(rec, "eventSource"), key(rec, "eventName")) {
                 if direct {

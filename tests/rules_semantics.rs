@@ -291,7 +291,10 @@ fn explain_and_rule_tests() {
 #[test]
 fn serving_copy_of_the_bundled_rules_has_every_rule_and_no_tests() {
     let serving = RuleSet::bundled().unwrap_or_else(|e| panic!("{e}"));
-    let full = RuleSet::bundled_with_tests().unwrap_or_else(|e| panic!("{e}"));
+    let full = RuleSet::builder()
+        .bundled()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
     let ids = |s: &RuleSet| s.rules().iter().map(|r| r.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&serving), ids(&full));
     assert!(serving.rules().iter().all(|r| r.run_tests().is_empty()));
@@ -309,7 +312,10 @@ fn serving_copy_of_the_bundled_rules_has_every_rule_and_no_tests() {
 
 #[test]
 fn bundled_rules_load_and_pass_their_tests() {
-    let s = RuleSet::bundled_with_tests().unwrap_or_else(|e| panic!("{e}"));
+    let s = RuleSet::builder()
+        .bundled()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(!s.is_empty());
     let r = s
         .get("18fbf2c1-1924-41e9-99da-7b544349aa37")
@@ -344,7 +350,10 @@ fn loads_for_matching_skip_tests_and_keep_line_numbers() {
     let full = RuleSet::load_paths(&[&path])
         .expect_err("broken")
         .to_string();
-    let serving = RuleSet::load_paths_for_matching(&[&path])
+    let serving = RuleSet::builder()
+        .tests(false)
+        .paths(&[&path])
+        .build()
         .expect_err("broken")
         .to_string();
     let at = |line: u32| format!("rule.yml:{line}:");

@@ -5,8 +5,8 @@
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 use trailwatch::fetch::ObjectRef;
-use trailwatch::publish::message::{Outgoing, SNS_MESSAGE_MAX};
-use trailwatch::render::{self, Alert, Digest, RuleRef};
+use trailwatch::plan::message::{Form, Message, SNS_MESSAGE_MAX};
+use trailwatch::render::{self, Alert, DigestBuilder, RuleRef};
 use trailwatch::rules::Level;
 
 /// Text a person reads: no control characters but line breaks, no bidi or zero-width tricks.
@@ -17,7 +17,7 @@ fn visible(s: &str) -> bool {
     })
 }
 
-fn check(out: &Outgoing) {
+fn check(out: &Message) {
     assert!(out.size() <= SNS_MESSAGE_MAX, "message of {} bytes", out.size());
     assert!(out.subject.len() < 100, "subject {:?}", out.subject);
     assert!(
@@ -25,7 +25,7 @@ fn check(out: &Outgoing) {
         "subject {:?}",
         out.subject
     );
-    let doc: Value = serde_json::from_str(&out.message).expect("message structure is JSON");
+    let doc: Value = serde_json::from_str(&out.body).expect("message structure is JSON");
     for form in ["default", "email"] {
         let text = doc[form].as_str().expect("text form");
         assert!(visible(text), "{form} hides text: {text:?}");
@@ -77,9 +77,12 @@ fuzz_target!(|data: &[u8]| {
         },
         summary: None,
     };
-    check(&Outgoing::alert(&alert));
+    check(&Message::alert(&alert, Form::Sns));
     let _ = render::text_line(&alert);
-    if let Some(digest) = Digest::of(20, &[&alert, &alert]) {
-        check(&Outgoing::digest(&digest));
+    let mut builder = DigestBuilder::new(alert.rule.clone(), alert.source.clone(), 20);
+    builder.add(&alert.event);
+    builder.add(&alert.event);
+    if let Some(digest) = builder.finish() {
+        check(&Message::digest(&digest, Form::Sns));
     }
 });

@@ -14,12 +14,15 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::ObjectReader;
 
+/// An object reader that fails with `TimedOut` once its token is cancelled, so an abandoned
+/// blocking decoder stops instead of waiting on a stalled body.
 pub struct Cancellable {
     inner: ObjectReader,
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
 impl Cancellable {
+    /// Wraps `inner`; cancelling `token` ends it.
     pub fn new(inner: ObjectReader, token: CancellationToken) -> Self {
         Cancellable {
             inner,

@@ -2,12 +2,14 @@
 
 use async_trait::async_trait;
 
-use super::{Fetch, FetchError, LocalFetch, ObjectReader, ObjectRef, S3Fetch};
+use super::{Fetch, FetchError, LocalFetch, ObjectReader, ObjectRef, S3Fetch, WithEvents};
 
 /// Sends each object to the seam that can read it.
 #[derive(Debug, Default)]
 pub struct RoutedFetch {
+    /// Reads local paths.
     pub local: LocalFetch,
+    /// Reads `s3://` objects, when the run names any.
     pub s3: Option<S3Fetch>,
 }
 
@@ -21,6 +23,7 @@ impl Fetch for RoutedFetch {
                 message: "no S3 client configured".into(),
             }),
             (ObjectRef::Path { .. }, _) => self.local.open(object).await,
+            (ObjectRef::Event { .. }, _) => WithEvents(LocalFetch).open(object).await,
         }
     }
 }

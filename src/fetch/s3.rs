@@ -13,10 +13,12 @@ pub struct S3Fetch {
 }
 
 impl S3Fetch {
+    /// Reads objects with `client`.
     pub fn new(client: aws_sdk_s3::Client) -> Self {
         S3Fetch { client }
     }
 
+    /// The S3 client, for listings.
     pub fn client(&self) -> &aws_sdk_s3::Client {
         &self.client
     }

@@ -17,20 +17,28 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use crate::config::{ConfigError, Settings};
-use crate::fetch::{Fetch, S3Fetch};
-use crate::pipeline::{Pipeline, Summary};
-use crate::publish::{Publish, SnsPublisher};
+use crate::deliver::{Deliver, SnsDeliver};
+use crate::fetch::{Fetch, S3Fetch, WithEvents};
+use crate::pipeline::{self, Pipeline, Summary};
 use crate::rules_source::RuleStore;
 use crate::trigger::{self, Options, TriggerError};
 
 pub use response::{ItemStatus, Response};
 
+/// Why an invocation fails as a whole, so that Lambda retries it.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
+    /// The payload is no shape trailwatch knows.
     #[error(transparent)]
     Trigger(#[from] TriggerError),
+    /// Some object of a direct invocation could succeed on a retry.
     #[error("{count} object(s) failed and may succeed on retry: {summary}")]
-    Retryable { count: usize, summary: String },
+    Retryable {
+        /// Objects that may succeed on a retry.
+        count: usize,
+        /// The run's summary, as JSON.
+        summary: String,
+    },
 }
 
 impl From<HandlerError> for Diagnostic {
@@ -58,47 +66,64 @@ fn stop_before(deadline_ms: u64, now: SystemTime, now_instant: Instant) -> Optio
     Some(now_instant + remaining - margin)
 }
 
-/// Built once per cold start and reused by every invocation.
+/// Built once per cold start and reused by every invocation; generic over its seams, so every
+/// trigger's failure contract can be tested with in-memory ones.
 pub struct Handler {
     fetch: Arc<dyn Fetch>,
-    publish: Arc<dyn Publish>,
+    deliver: Arc<dyn Deliver>,
     rules: RuleStore,
     options: Options,
-    concurrency: usize,
-    limits: crate::decode::Limits,
-    object_timeout: Duration,
+    pipeline: pipeline::Settings,
     function_name: String,
 }
 
 impl Handler {
-    pub fn new(sdk: &aws_config::SdkConfig, settings: Settings) -> Handler {
-        let s3 = aws_sdk_s3::Client::new(sdk);
-        let publish = SnsPublisher::new(aws_sdk_sns::Client::new(sdk), settings.routes)
-            .max_alerts_per_rule(settings.max_alerts_per_rule_per_object);
-        let rules = match settings.rules_s3 {
-            Some(uri) => RuleStore::s3(settings.rules, s3.clone(), uri, settings.rules_refresh),
-            None => RuleStore::fixed(settings.rules),
-        };
+    /// The handler over these seams.
+    pub fn new(
+        fetch: Arc<dyn Fetch>,
+        deliver: Arc<dyn Deliver>,
+        rules: RuleStore,
+        settings: &Settings,
+    ) -> Handler {
         Handler {
-            fetch: Arc::new(S3Fetch::new(s3)),
-            publish: Arc::new(publish),
+            // Records that came inside their trigger (EventBridge) are read from it.
+            fetch: Arc::new(WithEvents(fetch)),
+            deliver,
             rules,
             options: Options {
-                key_prefix: settings.key_prefix,
+                key_prefix: settings.key_prefix.clone(),
             },
-            concurrency: settings.max_concurrency,
-            limits: settings.limits,
-            object_timeout: settings.object_timeout,
-            function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
-                .unwrap_or_else(|_| "trailwatch".into()),
+            pipeline: settings.pipeline(),
+            function_name: settings.function_name.clone(),
         }
+    }
+
+    /// The Lambda's handler: S3 in, SNS out, rules fixed or re-read from `RULES_S3_URI`.
+    pub fn aws(sdk: &aws_config::SdkConfig, settings: Settings) -> Handler {
+        let s3 = aws_sdk_s3::Client::new(sdk);
+        let deliver = SnsDeliver::new(aws_sdk_sns::Client::new(sdk));
+        let rules = match settings.rules_s3.clone() {
+            Some(uri) => RuleStore::s3(
+                Arc::clone(&settings.rules),
+                s3.clone(),
+                uri,
+                settings.rules_refresh,
+            ),
+            None => RuleStore::fixed(Arc::clone(&settings.rules)),
+        };
+        Handler::new(
+            Arc::new(S3Fetch::new(s3)),
+            Arc::new(deliver),
+            rules,
+            &settings,
+        )
     }
 
     /// Reads the standard AWS configuration chain and the environment.
     pub async fn from_env() -> Result<Handler, ConfigError> {
         let sdk = crate::aws::sdk_config().await;
         let settings = Settings::from_env(&sdk).await?;
-        Ok(Handler::new(&sdk, settings))
+        Ok(Handler::aws(&sdk, settings))
     }
 
     /// One Lambda invocation, logged under its request id, stopping short of its deadline.
@@ -110,6 +135,7 @@ impl Handler {
             .await
     }
 
+    /// One payload, with no deadline (tests, local runs).
     pub async fn handle(&self, payload: Value) -> Result<Response, HandlerError> {
         self.handle_until(payload, None).await
     }
@@ -123,14 +149,18 @@ impl Handler {
         let started = Instant::now();
         let trigger = trigger::parse(&payload, &self.options)?;
         let rules = self.rules.current().await;
-        let mut pipeline = Pipeline::new(Arc::clone(&self.fetch), rules, Arc::clone(&self.publish))
-            .limits(self.limits)
-            .object_timeout(Some(self.object_timeout));
-        if let Some(at) = stop_at {
-            pipeline = pipeline.stop_at(at);
-        }
+        let pipeline = Pipeline::new(
+            Arc::clone(&self.fetch),
+            Arc::clone(&self.deliver),
+            rules,
+            self.pipeline.clone(),
+        )
+        .stop_at(stop_at);
         let objects: Vec<_> = trigger.objects().cloned().collect();
-        let outcomes = pipeline.scan_all(&objects, self.concurrency).await;
+        let mut outcomes = Vec::with_capacity(objects.len());
+        pipeline
+            .run(&objects, |_, outcome| outcomes.push(outcome))
+            .await;
         let mut response = Response::build(trigger, outcomes);
         response.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         self.report(&response.summary);

@@ -9,6 +9,7 @@ use crate::trigger::{Kind, Trigger};
 /// How one retry unit (SQS message, Batch task, direct event) fared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemStatus {
+    /// Scanned in full.
     Succeeded,
     /// Could succeed on a retry.
     Temporary(String),
@@ -19,7 +20,9 @@ pub enum ItemStatus {
 /// What the handler returns: the trigger's contract on the wire, the summary for logs and tests.
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// How the payload arrived, which decides the shape on the wire.
     pub kind: Kind,
+    /// What the invocation did.
     pub summary: Summary,
     /// Per retry unit: its id (SQS message, Batch task) and status.
     pub items: Vec<(Option<String>, ItemStatus)>,

@@ -6,12 +6,16 @@ use super::{facts::Facts, sanitize, Alert};
 /// One message attribute: `String` or `String.Array` (a JSON array in `value`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attribute {
+    /// The attribute's name.
     pub name: &'static str,
+    /// `String` or `String.Array`.
     pub data_type: &'static str,
+    /// The cleaned value (a JSON array for `String.Array`).
     pub value: String,
 }
 
 impl Attribute {
+    /// A `String` attribute; `None` when the cleaned value is empty (SNS rejects those).
     pub fn string(name: &'static str, value: &str) -> Option<Attribute> {
         let value = sanitize::clean(value, sanitize::FIELD_MAX);
         (!value.is_empty()).then_some(Attribute {
@@ -21,6 +25,7 @@ impl Attribute {
         })
     }
 
+    /// A `String.Array` of up to 50 cleaned values; `None` when none is left.
     pub fn array(name: &'static str, values: &[String]) -> Option<Attribute> {
         let values: Vec<String> = values
             .iter()
@@ -43,8 +48,7 @@ impl Attribute {
 
 /// `kind`, `level`, `rule_id`, `event_source`, `event_name`, `account_id`, `region` and
 /// `tags`; an attribute whose value is unknown is left out (SNS rejects empty values).
-pub fn attributes(alert: &Alert) -> Vec<Attribute> {
-    let f = Facts::of(alert);
+pub fn attributes(alert: &Alert, f: &Facts) -> Vec<Attribute> {
     let level = serde_json::to_value(alert.rule.level)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -54,11 +58,17 @@ pub fn attributes(alert: &Alert) -> Vec<Attribute> {
         Attribute::string("level", &level),
         Attribute::string("rule_id", &alert.rule.id),
         f.event_source
-            .and_then(|v| Attribute::string("event_source", &v)),
+            .as_deref()
+            .and_then(|v| Attribute::string("event_source", v)),
         f.event_name
-            .and_then(|v| Attribute::string("event_name", &v)),
-        f.account.and_then(|v| Attribute::string("account_id", &v)),
-        f.region.and_then(|v| Attribute::string("region", &v)),
+            .as_deref()
+            .and_then(|v| Attribute::string("event_name", v)),
+        f.account
+            .as_deref()
+            .and_then(|v| Attribute::string("account_id", v)),
+        f.region
+            .as_deref()
+            .and_then(|v| Attribute::string("region", v)),
         Attribute::array("tags", &alert.rule.tags),
     ]
     .into_iter()
@@ -75,7 +85,7 @@ mod tests {
     fn names_level_rule_event_and_tags() {
         let mut a = alert("t");
         a.event["awsRegion"] = "us-east-1".into();
-        let attrs = attributes(&a);
+        let attrs = attributes(&a, &Facts::of(&a));
         let get = |n: &str| attrs.iter().find(|a| a.name == n).map(|a| a.value.clone());
         assert_eq!(get("level").as_deref(), Some("high"));
         assert_eq!(get("rule_id").as_deref(), Some("r1"));

@@ -13,8 +13,7 @@ const TITLE_MAX: usize = 250;
 const DESCRIPTION_MAX: usize = 7000;
 
 /// The custom notification JSON (`version` 1.0, `source` custom).
-pub fn chatbot(alert: &Alert) -> Value {
-    let f = Facts::of(alert);
+pub fn chatbot(alert: &Alert, f: &Facts) -> Value {
     let code = |v: &Option<String>| v.as_deref().map_or("unknown".into(), sanitize::md_code);
     let mut lines = Vec::new();
     let what = match &f.resource {
@@ -121,6 +120,7 @@ pub fn md_text(s: &str, max: usize) -> String {
     sanitize::markdown(&sanitize::clean(s, max))
 }
 
+/// The emoji Slack shows before a level.
 pub fn emoji(level: &str) -> &'static str {
     match level {
         "CRITICAL" => ":rotating_light:",

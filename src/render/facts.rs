@@ -9,30 +9,44 @@ use super::{lookup, sanitize, Alert};
 /// Who, what, where and when of one event; every value is cleaned, capped event text.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
+    /// `eventName`.
     pub event_name: Option<String>,
+    /// `eventSource`.
     pub event_source: Option<String>,
     /// The resource acted on: a kind (`instance`, `bucket`, `database`, ...) and its name.
     pub resource: Option<(&'static str, String)>,
+    /// `userIdentity.type`.
     pub identity_type: Option<String>,
     /// The ARN, else the user name.
     pub principal: Option<String>,
+    /// `userIdentity.accessKeyId`.
     pub access_key: Option<String>,
     /// Whether MFA was used, where CloudTrail says.
     pub mfa: Option<bool>,
+    /// `sourceIPAddress`.
     pub source_ip: Option<String>,
+    /// `userAgent`.
     pub user_agent: Option<String>,
+    /// `eventTime`.
     pub event_time: Option<String>,
+    /// `recipientAccountId`, else `userIdentity.accountId`.
     pub account: Option<String>,
+    /// `awsRegion`.
     pub region: Option<String>,
+    /// `eventID`.
     pub event_id: Option<String>,
     /// `errorCode: errorMessage`, when the call failed.
     pub error: Option<String>,
+    /// Console links: the CloudTrail event, and the Lightsail resource where there is one.
     pub links: Vec<Link>,
 }
 
+/// A console link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
+    /// What the link opens.
     pub label: String,
+    /// The URL; every event value in it is percent-encoded.
     pub url: String,
 }
 
@@ -105,6 +119,7 @@ fn lightsail_name(name: &str) -> bool {
 }
 
 impl Facts {
+    /// Reads the facts of `alert`'s event, once per alert.
     pub fn of(alert: &Alert) -> Facts {
         let e = &alert.event;
         let raw = |path: &str| lookup(e, path).and_then(Value::as_str);
@@ -174,6 +189,7 @@ impl Facts {
         }
     }
 
+    /// `yes`, `no` or `unknown`.
     pub fn mfa_text(&self) -> &'static str {
         match self.mfa {
             Some(true) => "yes",

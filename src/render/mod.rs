@@ -7,6 +7,7 @@
 
 pub mod attributes;
 pub mod chatbot;
+pub mod csv;
 pub mod digest;
 pub mod facts;
 pub mod sanitize;
@@ -20,15 +21,19 @@ use serde_json::Value;
 use crate::fetch::ObjectRef;
 use crate::rules::{Level, Rule};
 
-pub use digest::Digest;
+pub use digest::{Digest, DigestBuilder};
+pub use facts::Facts;
 pub use sanitize::truncate;
 pub use subject::subject;
 
 /// The alert JSON: which rule, the full record, and where it was read.
 #[derive(Debug, Clone, Serialize)]
 pub struct Alert {
+    /// The rule that matched.
     pub rule: RuleRef,
+    /// The full CloudTrail record.
     pub event: Value,
+    /// Where the record was read.
     pub source: ObjectRef,
     /// The rule's `summary:` template filled with this event's values.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,12 +43,18 @@ pub struct Alert {
 /// What an alert says about the rule that raised it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleRef {
+    /// The rule's `id`.
     pub id: String,
+    /// The rule's `title`.
     pub title: String,
+    /// The rule's `level`.
     pub level: Level,
+    /// The rule's `tags`.
     pub tags: Vec<String>,
+    /// The rule's `description`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The rule's `falsepositives`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub falsepositives: Vec<String>,
     /// Aliases of the topics this rule's alerts go to; empty means the default topic.
@@ -52,6 +63,7 @@ pub struct RuleRef {
 }
 
 impl RuleRef {
+    /// What alerts say about `rule`.
     pub fn new(rule: &Rule) -> Self {
         RuleRef {
             id: rule.id.clone(),
@@ -66,6 +78,7 @@ impl RuleRef {
 }
 
 impl Alert {
+    /// The alert for `rule` matching `event` in `source`, its summary template filled.
     pub fn new(rule: &Rule, event: Value, source: ObjectRef) -> Self {
         let summary = rule
             .summary
@@ -84,6 +97,7 @@ impl Alert {
         lookup(&self.event, path).and_then(Value::as_str)
     }
 
+    /// The alert JSON, as SQS and Lambda subscribers receive it.
     pub fn to_json(&self) -> String {
         // Serializing a Value-backed struct cannot fail.
         serde_json::to_string(self).unwrap_or_default()

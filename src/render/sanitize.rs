@@ -173,6 +173,7 @@ pub fn cap_event(event: &Value, max_string: usize, max_bytes: usize) -> Value {
     cap_strings(&v, FIELD_MAX)
 }
 
+/// The length of `v` serialised as compact JSON.
 pub fn json_len(v: &Value) -> usize {
     serde_json::to_string(v).map(|s| s.len()).unwrap_or(0)
 }

@@ -10,8 +10,7 @@ use super::{facts::Facts, level_upper, sanitize, Alert};
 pub const SUBJECT_MAX: usize = 99;
 
 /// `[LEVEL] title - account/region`.
-pub fn subject(alert: &Alert) -> String {
-    let facts = Facts::of(alert);
+pub fn subject(alert: &Alert, facts: &Facts) -> String {
     compose(
         &level_upper(alert.rule.level),
         &alert.rule.title,
@@ -47,7 +46,8 @@ mod tests {
 
     #[test]
     fn subject_is_short_ascii_and_clean() {
-        let s = subject(&alert(&format!("Root reboot\u{7} — {}", "x ".repeat(200))));
+        let a = alert(&format!("Root reboot\u{7} — {}", "x ".repeat(200)));
+        let s = subject(&a, &Facts::of(&a));
         assert!(s.len() < 100, "{s}");
         assert!(s.starts_with("[HIGH] Root reboot - "), "{s}");
         assert!(s.ends_with("... - ?/?"), "{s}");
@@ -59,6 +59,9 @@ mod tests {
         let mut a = alert("Root reboot");
         a.event["recipientAccountId"] = "123456789012".into();
         a.event["awsRegion"] = "eu-west-1".into();
-        assert_eq!(subject(&a), "[HIGH] Root reboot - 123456789012/eu-west-1");
+        assert_eq!(
+            subject(&a, &Facts::of(&a)),
+            "[HIGH] Root reboot - 123456789012/eu-west-1"
+        );
     }
 }

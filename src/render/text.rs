@@ -11,8 +11,7 @@ const PARAMS_MAX: usize = 2000;
 const RULE_TEXT_MAX: usize = 2000;
 
 /// The email body. Event values are cleaned (no control characters) and capped.
-pub fn text(alert: &Alert) -> String {
-    let f = Facts::of(alert);
+pub fn text(alert: &Alert, f: &Facts) -> String {
     let q = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
     let mut s = String::new();
     let _ = writeln!(

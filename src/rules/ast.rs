@@ -15,17 +15,53 @@ pub struct RuleAst {
     pub source: String,
     pub id: String,
     pub id_pos: Pos,
+    /// Sigma 2's optional `name`, which filters may refer to instead of the id.
+    pub name: Option<String>,
     pub title: String,
     pub level: Level,
-    pub status: Option<String>,
     pub description: Option<String>,
     pub tags: Vec<String>,
     pub falsepositives: Vec<String>,
     pub notify: Vec<String>,
     pub summary: Option<String>,
+    pub logsource: LogSource,
+    /// `eventSource` values the logsource limits the rule to (an implied condition ANDed with
+    /// the detection); empty for every record.
+    pub scope: Vec<String>,
+    /// `suppress:`, validated.
     pub suppress: Option<super::suppress::Suppress>,
     pub detection: Detection,
     pub tests: Vec<TestCase>,
+}
+
+/// A `logsource` as written, lowercased; absent keys are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogSource {
+    pub product: Option<String>,
+    pub service: Option<String>,
+    pub category: Option<String>,
+}
+
+/// A Sigma filter document: selections and a condition ANDed into the rules it names.
+#[derive(Debug, Clone)]
+pub struct FilterAst {
+    pub source: String,
+    pub id: Option<String>,
+    pub title: String,
+    pub pos: Pos,
+    pub logsource: LogSource,
+    pub rules: FilterTargets,
+    pub detection: Detection,
+    pub tests: Vec<TestCase>,
+}
+
+/// The rules a filter names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilterTargets {
+    /// `any`, `all` or an empty list: every rule whose logsource falls within the filter's.
+    Any,
+    /// Rule ids or names, each with its position for warnings.
+    Listed(Vec<(String, Pos)>),
 }
 
 /// Named selections and the condition over them.
@@ -43,6 +79,8 @@ pub struct Detection {
 #[derive(Debug, Clone)]
 pub struct Selection {
     pub name: String,
+    // Where the selection is written; read only by tests with the `testing` feature.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub pos: Pos,
     pub groups: Vec<Vec<FieldSpec>>,
 }
@@ -55,6 +93,8 @@ pub struct FieldSpec {
     pub field: String,
     pub mods: Mods,
     pub values: Vec<Value>,
+    /// `field|element`: the detection one element of the list at `field` must satisfy.
+    pub element: Option<Box<Detection>>,
     pub pos: Pos,
 }
 
@@ -113,6 +153,8 @@ pub enum MatchKind {
     Exists,
     Cmp(CmpOp),
     FieldRef,
+    /// Our extension: the value is a detection over one element of the list.
+    Element,
 }
 
 /// The modifier chain of a field spec, validated.
@@ -139,14 +181,19 @@ pub enum Cond {
 /// Whether a test case expects the rule to fire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expect {
+    /// The rule must fire on the event.
     Match,
+    /// The rule must not fire on the event.
     NoMatch,
 }
 
 /// A `tests:` entry of a rule file.
 #[derive(Debug, Clone)]
 pub struct TestCase {
+    /// The case's `name`.
     pub name: String,
+    /// `match` or `no-match`.
     pub expect: Expect,
+    /// The record the case runs the rule on.
     pub event: serde_json::Value,
 }

@@ -48,6 +48,8 @@ pub enum CValue {
         anchor: Anchor,
         cased: bool,
     },
+    /// `|element`: some element of the list satisfies this detection.
+    Element(Box<CompiledDetection>),
 }
 
 /// Splits a dotted field name into path segments.
@@ -72,7 +74,7 @@ pub fn compile(
             for spec in g {
                 match compile_field(spec, max_regex_bytes) {
                     Ok(f) => fields.push(f),
-                    Err(e) => errors.push(e),
+                    Err(e) => errors.extend(e),
                 }
             }
             groups.push(fields);
@@ -92,58 +94,70 @@ pub fn compile(
     })
 }
 
-fn compile_field(spec: &FieldSpec, max_regex_bytes: usize) -> Result<CField, (Pos, String)> {
+fn compile_field(spec: &FieldSpec, max_regex_bytes: usize) -> Result<CField, Vec<(Pos, String)>> {
     let m = &spec.mods;
-    let err = |msg: String| (spec.pos, format!("`{}`: {msg}", spec.key));
     let mut values = Vec::with_capacity(spec.values.len());
+    if let Some(det) = &spec.element {
+        values.push(CValue::Element(Box::new(compile(det, max_regex_bytes)?)));
+    }
     for v in &spec.values {
-        let text = v.text().unwrap_or_default();
-        let cv = match m.kind {
-            MatchKind::Plain if *v == Value::Null => CValue::Null,
-            MatchKind::Plain if m.neq => CValue::NotStr(StrPattern::new(text, m.anchor, m.cased)),
-            MatchKind::Plain => CValue::Str(StrPattern::new(text, m.anchor, m.cased)),
-            MatchKind::Re { i, m: ml, s } => RegexBuilder::new(text)
-                .case_insensitive(i)
-                .multi_line(ml)
-                .dot_matches_new_line(s)
-                .size_limit(max_regex_bytes)
-                .build()
-                .map(CValue::Regex)
-                .map_err(|e| {
-                    err(format!(
-                        "bad regular expression: {}",
-                        one_line(&e.to_string())
-                    ))
-                })?,
-            MatchKind::Cidr => parse_cidr(text)
-                .map(CValue::Cidr)
-                .ok_or_else(|| err(format!("bad CIDR `{text}`")))?,
-            MatchKind::Exists => CValue::Exists(matches!(v, Value::Bool(true))),
-            MatchKind::Cmp(op) => match v {
-                Value::Number(_, f) => CValue::Cmp(op, *f),
-                _ => CValue::Cmp(
-                    op,
-                    text.trim()
-                        .parse()
-                        .map_err(|_| err("numeric comparison needs a number".to_owned()))?,
-                ),
-            },
-            MatchKind::FieldRef if text.is_empty() => {
-                return Err(err("`fieldref` needs a non-empty field name".to_owned()))
-            }
-            MatchKind::FieldRef => CValue::FieldRef {
-                path: split_path(text),
-                anchor: m.anchor,
-                cased: m.cased,
-            },
-        };
-        values.push(cv);
+        values.push(compile_value(spec, v, max_regex_bytes).map_err(|e| vec![e])?);
     }
     Ok(CField {
         key: spec.key.clone(),
         path: split_path(&spec.field),
         all: m.all,
         values,
+    })
+}
+
+fn compile_value(
+    spec: &FieldSpec,
+    v: &Value,
+    max_regex_bytes: usize,
+) -> Result<CValue, (Pos, String)> {
+    let m = &spec.mods;
+    let err = |msg: String| (spec.pos, format!("`{}`: {msg}", spec.key));
+    let text = v.text().unwrap_or_default();
+    Ok(match m.kind {
+        MatchKind::Plain if *v == Value::Null => CValue::Null,
+        MatchKind::Plain if m.neq => CValue::NotStr(StrPattern::new(text, m.anchor, m.cased)),
+        MatchKind::Plain => CValue::Str(StrPattern::new(text, m.anchor, m.cased)),
+        MatchKind::Re { i, m: ml, s } => RegexBuilder::new(text)
+            .case_insensitive(i)
+            .multi_line(ml)
+            .dot_matches_new_line(s)
+            .size_limit(max_regex_bytes)
+            .build()
+            .map(CValue::Regex)
+            .map_err(|e| {
+                err(format!(
+                    "bad regular expression: {}",
+                    one_line(&e.to_string())
+                ))
+            })?,
+        MatchKind::Cidr => parse_cidr(text)
+            .map(CValue::Cidr)
+            .ok_or_else(|| err(format!("bad CIDR `{text}`")))?,
+        MatchKind::Exists => CValue::Exists(matches!(v, Value::Bool(true))),
+        MatchKind::Cmp(op) => match v {
+            Value::Number(_, f) => CValue::Cmp(op, *f),
+            _ => CValue::Cmp(
+                op,
+                text.trim()
+                    .parse()
+                    .map_err(|_| err("numeric comparison needs a number".to_owned()))?,
+            ),
+        },
+        MatchKind::FieldRef if text.is_empty() => {
+            return Err(err("`fieldref` needs a non-empty field name".to_owned()))
+        }
+        MatchKind::FieldRef => CValue::FieldRef {
+            path: split_path(text),
+            anchor: m.anchor,
+            cased: m.cased,
+        },
+        MatchKind::Element => return Err(err("`element` takes a map, not values".to_owned())),
     })
 }
 

@@ -73,6 +73,62 @@ pub fn with_text(v: &Value, f: &mut dyn FnMut(&str) -> bool) -> bool {
     }
 }
 
+/// [`with_text`], except that an object met by a searching pattern (`contains`, `startswith`,
+/// `endswith`, wildcards, `re`) is matched as its [`object_text`]: Sigma rules written for
+/// backends that store `requestParameters` as text search it that way.
+pub fn with_search_text(v: &Value, search: bool, f: &mut dyn FnMut(&str) -> bool) -> bool {
+    match v {
+        Value::Object(_) if search => f(&object_text(v)),
+        _ => with_text(v, f),
+    }
+}
+
+/// Compact JSON text (no spaces, keys in the record's order) with strings written as they
+/// are, unescaped: a policy document CloudTrail holds as a string (`policyDocument`) reads as
+/// the policy, so `contains: '"Allow"'` finds it as it does in a text-storing backend.
+pub fn object_text(v: &Value) -> String {
+    fn write(v: &Value, out: &mut String) {
+        match v {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::String(s) => {
+                out.push('"');
+                out.push_str(s);
+                out.push('"');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            Value::Object(map) => {
+                out.push('{');
+                for (i, (k, item)) in map.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push('"');
+                    out.push_str(k);
+                    out.push_str("\":");
+                    write(item, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut out);
+    out
+}
+
 /// A JSON number, or a string holding one.
 pub fn as_number(v: &Value) -> Option<f64> {
     match v {
@@ -137,13 +193,15 @@ impl CValue {
                 hit || !seen
             }
             CValue::Exists(want) => any_leaf(record, path, &mut |l| !l.is_null()) == *want,
-            CValue::Str(p) => any_leaf(record, path, &mut |l| with_text(l, &mut |t| p.is_match(t))),
+            CValue::Str(p) => any_leaf(record, path, &mut |l| {
+                with_search_text(l, p.exact().is_none(), &mut |t| p.is_match(t))
+            }),
             CValue::NotStr(p) => {
                 any_leaf(record, path, &mut |l| with_text(l, &mut |t| !p.is_match(t)))
             }
-            CValue::Regex(re) => {
-                any_leaf(record, path, &mut |l| with_text(l, &mut |t| re.is_match(t)))
-            }
+            CValue::Regex(re) => any_leaf(record, path, &mut |l| {
+                with_search_text(l, true, &mut |t| re.is_match(t))
+            }),
             CValue::Cidr(net) => any_leaf(record, path, &mut |l| {
                 l.as_str()
                     .and_then(|s| s.trim().parse::<IpAddr>().ok())
@@ -163,6 +221,7 @@ impl CValue {
                     })
                 })
             }),
+            CValue::Element(det) => any_leaf(record, path, &mut |l| det.matches(l)),
         }
     }
 

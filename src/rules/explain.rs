@@ -12,30 +12,40 @@ use super::Rule;
 /// The evaluation tree of one rule over one event.
 #[derive(Debug, Clone)]
 pub struct Explanation {
+    /// The rule's id.
     pub rule_id: String,
+    /// The rule's title.
     pub title: String,
+    /// The condition as written, one expression per entry.
     pub condition: Vec<String>,
+    /// Whether the rule matched.
     pub matched: bool,
+    /// Every selection and its result.
     pub selections: Vec<SelectionTrace>,
     /// Names of the selections that decided the outcome: those whose result, flipped
     /// alone, would flip the condition (or, when none would, those agreeing with it).
     pub deciding: Vec<String>,
 }
 
+/// One selection's result over the event.
 #[derive(Debug, Clone)]
 pub struct SelectionTrace {
+    /// The selection's name.
     pub name: String,
+    /// Whether it held.
     pub result: bool,
     /// OR over groups of AND-ed fields, as written.
     pub groups: Vec<Vec<FieldTrace>>,
 }
 
+/// One field test of a selection.
 #[derive(Debug, Clone)]
 pub struct FieldTrace {
     /// The key as written (`field|modifiers`); empty for keyword searches.
     pub key: String,
     /// The record's values at the field's path, as JSON text.
     pub record_values: Vec<String>,
+    /// Whether the test held.
     pub result: bool,
 }
 
@@ -167,8 +177,11 @@ impl fmt::Display for Explanation {
 /// The outcome of one `tests:` case.
 #[derive(Debug, Clone)]
 pub struct CaseOutcome {
+    /// The case's name.
     pub name: String,
+    /// What it expects.
     pub expect: Expect,
+    /// Whether the rule did what the case expects.
     pub passed: bool,
     /// The evaluation trace, for showing which selection decided.
     pub explanation: Explanation,
@@ -182,5 +195,38 @@ pub fn run_case(det: &CompiledDetection, rule: &Rule, case: &TestCase) -> CaseOu
         expect: case.expect,
         passed,
         explanation,
+    }
+}
+
+/// The outcome of one `tests:` case of a filter: the record is run through every rule the
+/// filter applies to (with all their filters). `match` passes when one of them fires,
+/// `no-match` when none does.
+#[derive(Debug, Clone)]
+pub struct FilterCaseOutcome {
+    /// The case's name.
+    pub name: String,
+    /// What it expects.
+    pub expect: Expect,
+    /// Whether the target rules did what the case expects.
+    pub passed: bool,
+    /// Ids of the target rules that fired.
+    pub fired: Vec<String>,
+    /// One evaluation tree per target rule.
+    pub explanations: Vec<Explanation>,
+}
+
+pub fn run_filter_case(targets: &[&Rule], case: &TestCase) -> FilterCaseOutcome {
+    let explanations: Vec<Explanation> = targets.iter().map(|r| r.explain(&case.event)).collect();
+    let fired: Vec<String> = explanations
+        .iter()
+        .filter(|e| e.matched)
+        .map(|e| e.rule_id.clone())
+        .collect();
+    FilterCaseOutcome {
+        name: case.name.clone(),
+        expect: case.expect,
+        passed: fired.is_empty() == (case.expect == Expect::NoMatch),
+        fired,
+        explanations,
     }
 }

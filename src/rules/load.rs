@@ -3,14 +3,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::ast::{FilterAst, RuleAst};
 use super::compile::compile;
+use super::filter;
 use super::index::RuleIndex;
 use super::limits::RuleLimits;
 use super::modifiers::Placeholders;
-use super::parse::{parse_source, FileOutcome};
+use super::parse::parse_source;
 use super::strip;
 use super::yaml::{self, NodeKind};
-use super::{Rule, RuleError, RuleErrors, RuleSet};
+use super::{LoadedFilter, Rule, RuleError, RuleErrors, RuleSet};
 
 pub const PLACEHOLDERS_FILE: &str = "placeholders.yml";
 
@@ -158,16 +160,18 @@ pub fn parse_placeholders(file: &str, text: &str, errors: &mut Vec<RuleError>) -
     out
 }
 
-/// Parses, compiles and indexes groups of sources, collecting every error.
+/// Parses, compiles and indexes groups of sources, collecting every error. Filters are
+/// applied once every file is read, since a filter and its rules may sit in any files.
 pub fn build(
     groups: Vec<Group>,
     mut errors: Vec<RuleError>,
     limits: &RuleLimits,
 ) -> Result<RuleSet, RuleErrors> {
-    let mut rules: Vec<Rule> = Vec::new();
-    let mut notes = Vec::new();
+    let mut asts: Vec<RuleAst> = Vec::new();
+    let mut filters: Vec<FilterAst> = Vec::new();
+    let (mut skipped, mut warnings) = (Vec::new(), Vec::new());
     let mut seen: HashMap<String, String> = HashMap::new();
-    for g in groups {
+    'groups: for g in groups {
         let placeholders = g
             .placeholders
             .map(|(f, t)| parse_placeholders(&f, &t, &mut errors))
@@ -190,7 +194,7 @@ pub fn build(
                 ));
                 continue;
             }
-            if rules.len() >= limits.max_rules {
+            if asts.len() + filters.len() >= limits.max_rules {
                 errors.push(at(
                     1,
                     1,
@@ -199,35 +203,69 @@ pub fn build(
                         limits.max_rules
                     ),
                 ));
-                break;
+                break 'groups;
             }
-            let FileOutcome {
-                rules: asts,
-                notes: n,
-                errors: e,
-            } = parse_source(file, text, &placeholders);
-            notes.extend(n);
-            errors.extend(e);
-            for ast in asts {
-                let (line, col) = (ast.id_pos.line, ast.id_pos.col);
-                if let Some(prev) = seen.get(&ast.id) {
-                    let message = format!("duplicate rule id `{}` (also in {prev})", ast.id);
-                    errors.push(at(line, col, message));
-                    continue;
+            let out = parse_source(file, text, &placeholders);
+            skipped.extend(out.skipped);
+            warnings.extend(out.warnings);
+            errors.extend(out.errors);
+            let ids = out
+                .rules
+                .iter()
+                .map(|r| (Some(&r.id), r.id_pos))
+                .chain(out.filters.iter().map(|f| (f.id.as_ref(), f.pos)));
+            for (id, pos) in ids {
+                let Some(id) = id else { continue };
+                let here = format!("{file}:{}:{}", pos.line, pos.col);
+                if let Some(prev) = seen.get(id) {
+                    let message = format!("duplicate rule id `{id}` (first at {prev})");
+                    errors.push(at(pos.line, pos.col, message));
+                } else {
+                    seen.insert(id.clone(), here);
                 }
-                if rules.len() >= limits.max_rules {
+            }
+            for ast in out.rules {
+                if asts.len() + filters.len() >= limits.max_rules {
                     let message = format!("more than {} rules (MAX_RULES)", limits.max_rules);
-                    errors.push(at(line, col, message));
-                    break;
+                    errors.push(at(ast.id_pos.line, ast.id_pos.col, message));
+                    break 'groups;
                 }
-                match compile(&ast.detection, limits.max_regex_bytes) {
-                    Ok(det) => {
-                        seen.insert(ast.id.clone(), file.clone());
-                        rules.push(Rule::new(ast, Arc::new(det)));
-                    }
+                asts.push(ast);
+            }
+            for f in out.filters {
+                // Compiled alone once, so that its errors name the filter's own file.
+                match compile(&f.detection, limits.max_regex_bytes) {
+                    Ok(_) => filters.push(f),
                     Err(errs) => errors.extend(errs.into_iter().map(|(p, m)| at(p.line, p.col, m))),
                 }
             }
+        }
+    }
+    let mut rules: Vec<Rule> = Vec::with_capacity(asts.len());
+    let mut targets = vec![Vec::new(); filters.len()];
+    for f in &filters {
+        warnings.extend(filter::unused(f, &asts));
+    }
+    for ast in asts {
+        let applying: Vec<usize> = (0..filters.len())
+            .filter(|&i| filter::applies(&filters[i], &ast))
+            .collect();
+        let fs: Vec<&FilterAst> = applying.iter().map(|&i| &filters[i]).collect();
+        let labels = fs.iter().map(|f| filter::label(f)).collect();
+        let file = ast.source.clone();
+        match compile(&filter::effective(&ast, &fs), limits.max_regex_bytes) {
+            Ok(det) => {
+                for i in applying {
+                    targets[i].push(rules.len());
+                }
+                rules.push(Rule::new(ast, Arc::new(det), labels));
+            }
+            Err(errs) => errors.extend(errs.into_iter().map(|(p, m)| RuleError {
+                file: file.clone(),
+                line: p.line,
+                col: p.col,
+                message: m,
+            })),
         }
     }
     if !errors.is_empty() {
@@ -235,10 +273,23 @@ pub fn build(
     }
     let dets: Vec<_> = rules.iter().map(|r| r.detection.as_ref()).collect();
     let index = RuleIndex::build(&dets);
+    let filters = filters
+        .into_iter()
+        .zip(targets)
+        .map(|(f, targets)| LoadedFilter {
+            label: filter::label(&f),
+            source: f.source,
+            targets,
+            tests: f.tests,
+        })
+        .collect();
     Ok(RuleSet {
         rules,
         index,
-        notes,
+        filters,
+        skipped,
+        warnings,
+        limits: *limits,
     })
 }
 

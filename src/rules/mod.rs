@@ -1,18 +1,25 @@
 //! The rule language: Sigma YAML rules over CloudTrail records.
 //!
-//! A rule goes through three stages, each its own module:
+//! A rule goes through these stages, each its own (private) module:
 //!
-//! - **parse** ([`yaml`], [`parse`], [`modifiers`], [`condition`]): YAML → [`ast::RuleAst`].
-//!   Every YAML node keeps its position, so each problem is reported as `file:line:col`.
-//! - **compile** ([`compile`], [`pattern`]): the AST → matchers built once at load:
-//!   lowercased needles, regexes, CIDRs. Rules are then indexed ([`index`]) by the
-//!   `eventName`/`eventSource` values their conditions require.
-//! - **evaluate** ([`eval`]): a record is checked only against the rules its
+//! - **parse** (`yaml`, `parse`, `detection`, `modifiers`, `condition`, `logsource`, `cases`):
+//!   YAML → a rule or filter AST. Every YAML node keeps its position, so each problem is
+//!   reported as `file:line:col`.
+//! - **assemble** (`filter`): a rule's logsource scope and the filters that apply to it are
+//!   ANDed into its detection, once every file is read.
+//! - **compile** (`compile`, `pattern`): the AST → matchers built once at load: lowercased
+//!   needles, regexes, CIDRs. Rules are then indexed (`index`) by the `eventName`/`eventSource`
+//!   values their conditions require.
+//! - **evaluate** (`eval`): a record is checked only against the rules its
 //!   `eventName`/`eventSource` can reach, comparing without allocating in the common case.
 //!
-//! [`explain`] traces one evaluation for `trailwatch rules explain` and for the `tests:`
-//! cases rule files carry; [`reference`] is a slow, direct interpreter of the AST that
-//! property tests hold the compiled evaluator to. `RULES.md` is the rule author's reference.
+//! A set is built by [`RuleSetBuilder`], which takes its [`RuleLimits`] as a parameter: the
+//! library never reads the environment (`config` does, for the Lambda and the CLI).
+//!
+//! `explain` traces one evaluation for `trailwatch rules explain` and for the `tests:` cases
+//! rule files carry ([`Explanation`], [`CaseOutcome`]); `reference`, compiled only with the
+//! `testing` feature, is a slow, direct interpreter of the AST that property tests hold the
+//! compiled evaluator to. `RULES.md` is the rule author's reference.
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
@@ -20,24 +27,51 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+// The parser's AST, its placeholders and the reference interpreter are public only with the
+// `testing` feature, for the property test that holds the compiled evaluator to the reference;
+// the Lambda and the CLI are built without them.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod ast;
-pub mod compile;
-pub mod condition;
-pub mod eval;
-pub mod explain;
-pub mod index;
-pub mod limits;
+#[cfg(not(feature = "testing"))]
+mod ast;
+mod builder;
+mod cases;
+mod compile;
+mod condition;
+mod detection;
+mod eval;
+mod explain;
+mod filter;
+mod index;
+mod limits;
 mod load;
+mod logsource;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod modifiers;
+#[cfg(not(feature = "testing"))]
+mod modifiers;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod parse;
-pub mod pattern;
+#[cfg(not(feature = "testing"))]
+mod parse;
+mod pattern;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod reference;
 mod strip;
 pub mod suppress;
-pub mod yaml;
+mod yaml;
 
 pub use ast::{Expect, TestCase};
-pub use explain::{CaseOutcome, Explanation, FieldTrace, SelectionTrace};
+pub use builder::RuleSetBuilder;
+pub use explain::{CaseOutcome, Explanation, FieldTrace, FilterCaseOutcome, SelectionTrace};
 pub use limits::RuleLimits;
 
 mod bundled {
@@ -48,14 +82,20 @@ mod bundled {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    /// `informational`.
     Informational,
+    /// `low`.
     Low,
+    /// `medium`.
     Medium,
+    /// `high`.
     High,
+    /// `critical`.
     Critical,
 }
 
 impl Level {
+    /// The level as Sigma spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Informational => "informational",
@@ -95,16 +135,26 @@ impl FromStr for Level {
 /// One compiled rule with the metadata alerts carry.
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// The rule's `id`.
     pub id: String,
+    /// The rule's `title`.
     pub title: String,
+    /// The rule's `level`.
     pub level: Level,
+    /// The rule's `tags`.
     pub tags: Vec<String>,
+    /// The rule's `description`.
     pub description: Option<String>,
+    /// The rule's `falsepositives`.
     pub falsepositives: Vec<String>,
     /// The file path (or bundled name) the rule came from.
     pub source: String,
+    /// Aliases of the topics its alerts go to (`notify:`); empty means the default topic.
     pub notify: Vec<String>,
+    /// The `summary:` template alerts fill with event values.
     pub summary: Option<String>,
+    /// Labels of the filters ANDed into this rule (`filter "title"`), in load order.
+    pub filters: Vec<String>,
     /// `suppress:`: repeats of one combination of field values within a window are counted.
     pub suppress: Option<suppress::Suppress>,
     detection: Arc<compile::CompiledDetection>,
@@ -112,7 +162,11 @@ pub struct Rule {
 }
 
 impl Rule {
-    fn new(ast: ast::RuleAst, detection: Arc<compile::CompiledDetection>) -> Rule {
+    fn new(
+        ast: ast::RuleAst,
+        detection: Arc<compile::CompiledDetection>,
+        filters: Vec<String>,
+    ) -> Rule {
         Rule {
             id: ast.id,
             title: ast.title,
@@ -123,6 +177,7 @@ impl Rule {
             source: ast.source,
             notify: ast.notify,
             summary: ast.summary,
+            filters,
             suppress: ast.suppress,
             detection,
             tests: Arc::new(ast.tests),
@@ -158,13 +213,31 @@ impl Rule {
 #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
 pub struct RuleErrors(pub Vec<RuleError>);
 
+/// One problem in a rule file, at its position.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{file}:{line}:{col}: {message}")]
 pub struct RuleError {
+    /// The file (or bundled name).
     pub file: String,
+    /// 1-based line.
     pub line: u64,
+    /// 1-based column.
     pub col: u64,
+    /// What is wrong.
     pub message: String,
+}
+
+/// A filter as loaded: its `tests:` cases and the rules it applies to.
+#[derive(Debug, Clone)]
+pub struct LoadedFilter {
+    /// The filter's `title` (or id) as messages name it.
+    pub label: String,
+    /// The file it came from.
+    pub source: String,
+    /// Indices into [`RuleSet::rules`].
+    pub targets: Vec<usize>,
+    /// Its own `tests:` cases.
+    pub tests: Vec<TestCase>,
 }
 
 /// A compiled, indexed set of rules.
@@ -172,19 +245,22 @@ pub struct RuleError {
 pub struct RuleSet {
     rules: Vec<Rule>,
     index: index::RuleIndex,
-    notes: Vec<String>,
+    filters: Vec<LoadedFilter>,
+    skipped: Vec<RuleError>,
+    warnings: Vec<RuleError>,
+    limits: RuleLimits,
 }
 
 impl RuleSet {
-    /// The rules under `rules/` embedded at build time (with `rules/placeholders.yml`), for
-    /// matching ([`RuleSet::from_sources_for_matching`]).
-    pub fn bundled() -> Result<RuleSet, RuleErrors> {
-        RuleSet::from_sources_for_matching(&bundled_named())
+    /// One way to build a set: which rules, which limits, whether `tests:` are kept.
+    pub fn builder() -> RuleSetBuilder {
+        RuleSetBuilder::default()
     }
 
-    /// [`RuleSet::bundled`] with each rule's `tests:` cases, for `trailwatch rules test`.
-    pub fn bundled_with_tests() -> Result<RuleSet, RuleErrors> {
-        RuleSet::from_sources(&bundled_named())
+    /// The rules under `rules/` embedded at build time (with `rules/placeholders.yml`), for
+    /// matching: `tests:` cases are left unparsed. Default limits.
+    pub fn bundled() -> Result<RuleSet, RuleErrors> {
+        RuleSet::builder().tests(false).bundled().build()
     }
 
     /// Names and contents of the bundled rule files, relative to `rules/`.
@@ -192,68 +268,53 @@ impl RuleSet {
         bundled::BUNDLED
     }
 
-    /// Loads rule files and directories; every file is checked and all errors returned.
-    /// Limits come from the environment ([`RuleLimits::from_env`]).
+    /// Loads rule files and directories, keeping `tests:`; every file is checked and all errors
+    /// returned. Default limits.
     pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<RuleSet, RuleErrors> {
-        RuleSet::load_paths_keeping_tests(paths, true)
+        RuleSet::builder().paths(paths).build()
     }
 
-    /// [`RuleSet::load_paths`] for the function, which only matches: `tests:` cases are left
-    /// unparsed, as in [`RuleSet::from_sources_for_matching`].
-    pub fn load_paths_for_matching<P: AsRef<Path>>(paths: &[P]) -> Result<RuleSet, RuleErrors> {
-        RuleSet::load_paths_keeping_tests(paths, false)
-    }
-
-    fn load_paths_keeping_tests<P: AsRef<Path>>(
-        paths: &[P],
-        tests: bool,
-    ) -> Result<RuleSet, RuleErrors> {
-        let limits = RuleLimits::from_env().map_err(|e| RuleErrors(vec![e]))?;
-        let mut errors = Vec::new();
-        let mut groups: Vec<load::Group> = paths
-            .iter()
-            .map(|p| load::read_path(p.as_ref(), &limits, &mut errors))
-            .collect();
-        if !tests {
-            groups.iter_mut().for_each(load::Group::skip_tests);
-        }
-        load::build(groups, errors, &limits)
-    }
-
-    /// Loads in-memory `(name, yaml)` sources; one named `placeholders.yml` supplies
-    /// placeholders. Limits come from the environment ([`RuleLimits::from_env`]).
+    /// Loads in-memory `(name, yaml)` sources, keeping `tests:`; one named `placeholders.yml`
+    /// supplies placeholders. Default limits.
     pub fn from_sources(sources: &[(String, String)]) -> Result<RuleSet, RuleErrors> {
-        let limits = RuleLimits::from_env().map_err(|e| RuleErrors(vec![e]))?;
-        RuleSet::from_sources_with(sources, &limits)
+        RuleSet::builder().sources(sources).build()
     }
 
-    /// [`RuleSet::from_sources`] for a function that only matches and never runs a rule's
-    /// `tests:` cases: they are blanked line for line before parsing (line numbers in errors
-    /// stay true). In the bundled rules they are four fifths of the YAML, and parsing them was
-    /// most of the cold start.
-    pub fn from_sources_for_matching(sources: &[(String, String)]) -> Result<RuleSet, RuleErrors> {
-        let limits = RuleLimits::from_env().map_err(|e| RuleErrors(vec![e]))?;
-        let mut group = load::group_sources(sources);
-        group.skip_tests();
-        load::build(vec![group], Vec::new(), &limits)
+    /// The limits this set was loaded with; a reload of the same source is held to them.
+    pub fn limits(&self) -> RuleLimits {
+        self.limits
     }
 
-    /// [`RuleSet::from_sources`] with explicit limits.
-    pub fn from_sources_with(
-        sources: &[(String, String)],
-        limits: &RuleLimits,
-    ) -> Result<RuleSet, RuleErrors> {
-        load::build(vec![load::group_sources(sources)], Vec::new(), limits)
+    /// The filters loaded with the rules.
+    pub fn filters(&self) -> &[LoadedFilter] {
+        &self.filters
     }
 
+    /// Runs a loaded filter's own `tests:` cases.
+    pub fn run_filter_tests(&self, filter: &LoadedFilter) -> Vec<FilterCaseOutcome> {
+        let targets: Vec<&Rule> = filter
+            .targets
+            .iter()
+            .filter_map(|&i| self.rules.get(i))
+            .collect();
+        filter
+            .tests
+            .iter()
+            .map(|c| explain::run_filter_case(&targets, c))
+            .collect()
+    }
+
+    /// Rules in the set.
     pub fn len(&self) -> usize {
         self.rules.len()
     }
 
+    /// Whether the set has no rule.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
 
+    /// Every rule, in load order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
@@ -296,17 +357,19 @@ impl RuleSet {
         );
     }
 
-    /// Why rules were skipped: non-CloudTrail logsource, deprecated/unsupported status,
-    /// correlation rules.
-    pub fn notes(&self) -> &[String] {
-        &self.notes
+    /// Rules left out, each at its `file:line:col` with the reason: a logsource that is not
+    /// CloudTrail, deprecated/unsupported status, correlation and aggregation rules.
+    pub fn skipped(&self) -> &[RuleError] {
+        &self.skipped
     }
-}
 
-/// The bundled rule files as `(rules/<name>, yaml)`.
-fn bundled_named() -> Vec<(String, String)> {
-    bundled::BUNDLED
-        .iter()
-        .map(|(name, body)| (format!("rules/{name}"), (*body).to_owned()))
-        .collect()
+    /// [`RuleSet::skipped`] as text.
+    pub fn notes(&self) -> Vec<String> {
+        self.skipped.iter().map(ToString::to_string).collect()
+    }
+
+    /// What loaded but deserves a look: filters naming no loaded rule, ids that are not UUIDs.
+    pub fn warnings(&self) -> &[RuleError] {
+        &self.warnings
+    }
 }

@@ -78,6 +78,7 @@ pub fn parse_key(key: &str) -> Result<(String, Mods, bool), String> {
             "cidr" => set_kind("cidr", MatchKind::Cidr, &mut mods)?,
             "exists" => set_kind("exists", MatchKind::Exists, &mut mods)?,
             "fieldref" => set_kind("fieldref", MatchKind::FieldRef, &mut mods)?,
+            "element" => set_kind("element", MatchKind::Element, &mut mods)?,
             "lt" => set_kind("lt", MatchKind::Cmp(CmpOp::Lt), &mut mods)?,
             "lte" => set_kind("lte", MatchKind::Cmp(CmpOp::Lte), &mut mods)?,
             "gt" => set_kind("gt", MatchKind::Cmp(CmpOp::Gt), &mut mods)?,
@@ -92,6 +93,13 @@ pub fn parse_key(key: &str) -> Result<(String, Mods, bool), String> {
         }
     }
     check_combination(&mods, anchor_set)?;
+    let plain = Mods {
+        kind: MatchKind::Element,
+        ..Mods::default()
+    };
+    if mods.kind == MatchKind::Element && (mods != plain || expand) {
+        return Err("modifier `element` takes no other modifiers".to_owned());
+    }
     Ok((field, mods, expand))
 }
 
@@ -104,6 +112,7 @@ fn check_combination(mods: &Mods, anchor: Option<&str>) -> Result<(), String> {
         MatchKind::Exists => Some("exists"),
         MatchKind::Cmp(_) => Some("lt/lte/gt/gte"),
         MatchKind::FieldRef => None,
+        MatchKind::Element => Some("element"),
     };
     if let (Some(k), Some(a)) = (kind, anchor) {
         return Err(format!("modifier `{a}` cannot be combined with `{k}`"));

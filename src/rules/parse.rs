@@ -1,34 +1,54 @@
 //! YAML nodes → [`RuleAst`], with every problem reported at its `file:line:col`.
-use super::ast::{
-    Anchor, Detection, Expect, FieldSpec, MatchKind, Pos, RuleAst, Selection, TestCase, Value,
-};
-use super::modifiers::{self, Placeholders};
+use super::ast::{FilterAst, Pos, RuleAst};
+use super::cases::doc_tests;
+use super::detection::parse_detection;
+use super::modifiers::Placeholders;
 use super::yaml::{self, Node, NodeKind};
-use super::{condition, Level, RuleError};
+use super::{logsource, Level, RuleError};
 
-/// What one rule file yields: rules, notes on skipped documents, and errors.
+/// What one rule file yields: rules, filters, skipped documents, warnings and errors.
 #[derive(Debug, Default)]
 pub struct FileOutcome {
     pub rules: Vec<RuleAst>,
-    pub notes: Vec<String>,
+    pub filters: Vec<FilterAst>,
+    /// Documents left out (another log source, deprecated, correlation...), with the reason.
+    pub skipped: Vec<RuleError>,
+    pub warnings: Vec<RuleError>,
     pub errors: Vec<RuleError>,
 }
 
 /// Collects errors for one file so parsing can continue past the first problem.
-struct Ctx<'a> {
-    file: &'a str,
-    errors: Vec<RuleError>,
+pub(super) struct Ctx<'a> {
+    pub file: &'a str,
+    pub errors: Vec<RuleError>,
+    pub skipped: Vec<RuleError>,
+    pub warnings: Vec<RuleError>,
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, at: impl Into<Pos>, message: impl Into<String>) {
+    fn at(&self, at: impl Into<Pos>, message: impl Into<String>) -> RuleError {
         let p = at.into();
-        self.errors.push(RuleError {
+        RuleError {
             file: self.file.to_owned(),
             line: p.line,
             col: p.col,
             message: message.into(),
-        });
+        }
+    }
+
+    pub fn err(&mut self, at: impl Into<Pos>, message: impl Into<String>) {
+        let e = self.at(at, message);
+        self.errors.push(e);
+    }
+
+    pub fn warn(&mut self, at: impl Into<Pos>, message: impl Into<String>) {
+        let e = self.at(at, message);
+        self.warnings.push(e);
+    }
+
+    fn skip(&mut self, at: impl Into<Pos>, message: impl Into<String>) {
+        let e = self.at(at, message);
+        self.skipped.push(e);
     }
 }
 
@@ -60,6 +80,8 @@ pub fn parse_source(file: &str, text: &str, placeholders: &Placeholders) -> File
     let mut ctx = Ctx {
         file,
         errors: Vec::new(),
+        skipped: Vec::new(),
+        warnings: Vec::new(),
     };
     if docs.is_empty() {
         ctx.err(Pos { line: 1, col: 1 }, "empty rule file");
@@ -88,11 +110,16 @@ pub fn parse_source(file: &str, text: &str, placeholders: &Placeholders) -> File
             Some(g) => merge(g, &doc),
             None => doc,
         };
-        if let Some(rule) = parse_rule(&mut ctx, &mut out.notes, &doc, placeholders) {
+        if doc.get("filter").is_some() && doc.get("detection").is_none() {
+            out.filters
+                .extend(super::filter::parse_filter(&mut ctx, &doc, placeholders));
+        } else if let Some(rule) = parse_rule(&mut ctx, &doc, placeholders) {
             out.rules.push(rule);
         }
     }
     out.errors = ctx.errors;
+    out.skipped = ctx.skipped;
+    out.warnings = ctx.warnings;
     out
 }
 
@@ -123,12 +150,7 @@ fn merge(base: &Node, over: &Node) -> Node {
     }
 }
 
-fn parse_rule(
-    ctx: &mut Ctx<'_>,
-    notes: &mut Vec<String>,
-    doc: &Node,
-    placeholders: &Placeholders,
-) -> Option<RuleAst> {
+fn parse_rule(ctx: &mut Ctx<'_>, doc: &Node, placeholders: &Placeholders) -> Option<RuleAst> {
     if !matches!(doc.kind, NodeKind::Map(_)) {
         ctx.err(doc, format!("a rule must be a map, found {}", doc.shape()));
         return None;
@@ -136,33 +158,52 @@ fn parse_rule(
     let label = doc
         .get("title")
         .and_then(Node::as_str)
-        .map(|t| format!("{}: `{t}`", ctx.file))
-        .unwrap_or_else(|| ctx.file.to_owned());
+        .map(|t| format!("`{t}`: "))
+        .unwrap_or_default();
     if doc.get("correlation").is_some() {
-        notes.push(format!(
-            "{label}: correlation rules are not supported yet; skipped"
-        ));
+        ctx.skip(
+            doc,
+            format!("{label}correlation rules are not supported yet; skipped"),
+        );
         return None;
     }
     let status = doc.get("status").and_then(Node::as_str).map(str::to_owned);
     if let Some(s @ ("deprecated" | "unsupported")) = status.as_deref() {
-        notes.push(format!("{label}: status {s}; skipped"));
+        ctx.skip(doc, format!("{label}status {s}; skipped"));
         return None;
     }
-    if !is_cloudtrail(doc) {
-        notes.push(format!("{label}: logsource is not AWS CloudTrail; skipped"));
-        return None;
-    }
+    let logsource = logsource::read(doc);
+    let scope = match logsource::scope(logsource.as_ref()) {
+        Ok(scope) => scope,
+        Err(why) => {
+            ctx.skip(doc, format!("{label}{why}; skipped"));
+            return None;
+        }
+    };
     if has_aggregation(doc) {
-        notes.push(format!(
-            "{label}: aggregation condition (`| count() ...`) is Sigma 1 syntax, not supported yet \
-             (a correlation rule expresses it); skipped"
-        ));
+        ctx.skip(
+            doc,
+            format!(
+                "{label}aggregation condition (`| count() ...`) is Sigma 1 syntax, not supported \
+                 yet (a correlation rule expresses it); skipped"
+            ),
+        );
         return None;
     }
     let before = ctx.errors.len();
     let title = required_str(ctx, doc, "title");
     let id = required_str(ctx, doc, "id");
+    if let (Some(id), Some(at)) = (&id, doc.get("id")) {
+        if !is_uuid(id) {
+            ctx.warn(
+                at,
+                format!(
+                    "`id` `{id}` is not a UUID (Sigma rule ids are UUIDs; use a fresh UUID v4)"
+                ),
+            );
+        }
+    }
+    let name = optional_str(ctx, doc, "name");
     let level = match doc.get("level") {
         None => {
             ctx.err(doc, "missing `level`");
@@ -192,12 +233,9 @@ fn parse_rule(
             ctx.err(doc, "missing `detection`");
             None
         }
-        Some(d) => parse_detection(ctx, d, placeholders),
+        Some(d) => parse_detection(ctx, d, placeholders, &[]),
     };
-    let tests = doc
-        .get("tests")
-        .map(|t| parse_tests(ctx, t))
-        .unwrap_or_default();
+    let tests = doc_tests(ctx, doc);
     if ctx.errors.len() > before {
         return None;
     }
@@ -205,33 +243,32 @@ fn parse_rule(
         source: ctx.file.to_owned(),
         id: id?,
         id_pos: doc.get("id").map(Pos::from).unwrap_or_default(),
+        name,
         title: title?,
         level: level?,
-        status,
         description,
         tags,
         falsepositives,
         notify,
         summary,
+        logsource: logsource.unwrap_or_default(),
+        scope,
         suppress,
         detection: detection?,
         tests,
     })
 }
 
-fn is_cloudtrail(doc: &Node) -> bool {
-    let Some(ls) = doc.get("logsource") else {
-        return false;
-    };
-    let is = |key: &str, want: &str| {
-        ls.get(key)
-            .and_then(Node::as_str)
-            .is_some_and(|v| v.eq_ignore_ascii_case(want))
-    };
-    is("product", "aws") && is("service", "cloudtrail")
+/// `8-4-4-4-12` hexadecimal digits, as Sigma writes rule ids.
+pub fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
-fn required_str(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Option<String> {
+pub(super) fn required_str(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Option<String> {
     match doc.get(key) {
         None => {
             ctx.err(doc, format!("missing `{key}`"));
@@ -247,7 +284,7 @@ fn required_str(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Option<String> {
     }
 }
 
-fn optional_str(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Option<String> {
+pub(super) fn optional_str(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Option<String> {
     let n = doc.get(key)?;
     match &n.kind {
         NodeKind::Null => None,
@@ -280,332 +317,6 @@ fn str_list(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Vec<String> {
             ctx.err(n, format!("`{key}` must be a list of strings"));
             Vec::new()
         }
-    }
-}
-
-fn parse_detection(ctx: &mut Ctx<'_>, det: &Node, ph: &Placeholders) -> Option<Detection> {
-    let NodeKind::Map(entries) = &det.kind else {
-        ctx.err(
-            det,
-            format!("`detection` must be a map, found {}", det.shape()),
-        );
-        return None;
-    };
-    let before = ctx.errors.len();
-    let mut selections = Vec::new();
-    let mut condition_node = None;
-    for (k, v) in entries {
-        match k.as_str() {
-            Some("condition") => condition_node = Some(v),
-            Some("timeframe") => {}
-            Some(name) => {
-                if let Some(groups) = parse_selection(ctx, v, ph) {
-                    selections.push(Selection {
-                        name: name.to_owned(),
-                        pos: k.into(),
-                        groups,
-                    });
-                }
-            }
-            None => ctx.err(k, "selection names must be strings"),
-        }
-    }
-    let Some(cnode) = condition_node else {
-        ctx.err(det, "missing `condition` in `detection`");
-        return None;
-    };
-    let texts: Vec<(String, Pos)> = match &cnode.kind {
-        NodeKind::Str(s) => vec![(s.clone(), cnode.into())],
-        NodeKind::Seq(items) if !items.is_empty() => items
-            .iter()
-            .filter_map(|i| match i.as_str() {
-                Some(s) => Some((s.to_owned(), i.into())),
-                None => {
-                    ctx.err(i, "each condition must be a string");
-                    None
-                }
-            })
-            .collect(),
-        _ => {
-            ctx.err(cnode, "`condition` must be a string or a list of strings");
-            return None;
-        }
-    };
-    if ctx.errors.len() > before {
-        return None;
-    }
-    let names: Vec<String> = selections.iter().map(|s| s.name.clone()).collect();
-    let mut conds = Vec::new();
-    for (text, pos) in &texts {
-        match condition::parse(text, &names) {
-            Ok(c) => conds.push(c),
-            Err(e) => ctx.err(*pos, e),
-        }
-    }
-    if conds.len() != texts.len() {
-        return None;
-    }
-    let condition = if conds.len() == 1 {
-        conds.remove(0)
-    } else {
-        super::ast::Cond::Or(conds)
-    };
-    Some(Detection {
-        selections,
-        condition_text: texts.into_iter().map(|(t, _)| t).collect(),
-        condition,
-    })
-}
-
-/// A map is AND, a list of maps is OR, a list of scalars is a keyword search.
-fn parse_selection(ctx: &mut Ctx<'_>, v: &Node, ph: &Placeholders) -> Option<Vec<Vec<FieldSpec>>> {
-    match &v.kind {
-        NodeKind::Map(_) => Some(vec![parse_map(ctx, v, ph)?]),
-        NodeKind::Seq(items) if items.is_empty() => {
-            ctx.err(v, "empty selection");
-            None
-        }
-        NodeKind::Seq(items) if items.iter().all(|i| matches!(i.kind, NodeKind::Map(_))) => {
-            let groups: Vec<_> = items.iter().map(|i| parse_map(ctx, i, ph)).collect();
-            groups.into_iter().collect()
-        }
-        NodeKind::Seq(items) => {
-            if let Some(bad) = items.iter().find(|i| i.scalar_text().is_none()) {
-                ctx.err(
-                    bad,
-                    format!(
-                        "a selection list holds either maps or keyword values, found {}",
-                        bad.shape()
-                    ),
-                );
-                return None;
-            }
-            Some(vec![vec![keywords(v, items)]])
-        }
-        NodeKind::Str(_) => Some(vec![vec![keywords(v, std::slice::from_ref(v))]]),
-        _ => {
-            ctx.err(
-                v,
-                format!("a selection must be a map or a list, found {}", v.shape()),
-            );
-            None
-        }
-    }
-}
-
-fn keywords(at: &Node, items: &[Node]) -> FieldSpec {
-    FieldSpec {
-        key: String::new(),
-        field: String::new(),
-        mods: super::ast::Mods {
-            anchor: Anchor::Contains,
-            ..Default::default()
-        },
-        values: items.iter().map(to_value).collect(),
-        pos: at.into(),
-    }
-}
-
-fn to_value(n: &Node) -> Value {
-    match &n.kind {
-        NodeKind::Null => Value::Null,
-        NodeKind::Bool(b) => Value::Bool(*b),
-        NodeKind::Int(i) => Value::Number(i.to_string(), *i as f64),
-        NodeKind::Float(f) => Value::Number(f.to_string(), *f),
-        NodeKind::Str(s) => Value::Str(s.clone()),
-        NodeKind::Seq(_) | NodeKind::Map(_) => Value::Null,
-    }
-}
-
-fn parse_map(ctx: &mut Ctx<'_>, m: &Node, ph: &Placeholders) -> Option<Vec<FieldSpec>> {
-    let NodeKind::Map(entries) = &m.kind else {
-        return None;
-    };
-    if entries.is_empty() {
-        ctx.err(m, "empty selection map");
-        return None;
-    }
-    let before = ctx.errors.len();
-    let specs: Vec<FieldSpec> = entries
-        .iter()
-        .filter_map(|(k, v)| parse_field(ctx, k, v, ph))
-        .collect();
-    (ctx.errors.len() == before).then_some(specs)
-}
-
-fn parse_field(ctx: &mut Ctx<'_>, k: &Node, v: &Node, ph: &Placeholders) -> Option<FieldSpec> {
-    let Some(key) = k.scalar_text() else {
-        ctx.err(k, "field names must be strings");
-        return None;
-    };
-    let (field, mut mods, expand) = match modifiers::parse_key(&key) {
-        Ok(x) => x,
-        Err(e) => {
-            ctx.err(k, e);
-            return None;
-        }
-    };
-    let nodes: Vec<&Node> = match &v.kind {
-        NodeKind::Seq(items) if items.is_empty() => {
-            ctx.err(v, format!("`{key}` has an empty list of values"));
-            return None;
-        }
-        NodeKind::Seq(items) => items.iter().collect(),
-        _ => vec![v],
-    };
-    if let Some(bad) = nodes
-        .iter()
-        .find(|n| matches!(n.kind, NodeKind::Seq(_) | NodeKind::Map(_)))
-    {
-        ctx.err(
-            *bad,
-            format!("`{key}` values must be scalars, found {}", bad.shape()),
-        );
-        return None;
-    }
-    if field.is_empty() {
-        if !matches!(mods.kind, MatchKind::Plain | MatchKind::Re { .. }) || mods.neq {
-            ctx.err(k, "keyword searches take only string modifiers");
-            return None;
-        }
-        if mods.anchor == Anchor::Whole && mods.kind == MatchKind::Plain {
-            mods.anchor = Anchor::Contains;
-        }
-    }
-    let mut values = Vec::new();
-    for n in nodes {
-        let val = to_value(n);
-        if let Some(msg) = check_value(&mods, &val) {
-            ctx.err(n, format!("`{key}`: {msg}"));
-            return None;
-        }
-        match (&val, expand) {
-            (Value::Str(s), true) => match modifiers::expand(s, ph) {
-                Ok(vs) => values.extend(vs.into_iter().map(Value::Str)),
-                Err(e) => {
-                    ctx.err(n, e);
-                    return None;
-                }
-            },
-            _ => values.push(val),
-        }
-    }
-    if let Some(offset) = mods.base64 {
-        if offset && mods.all && values.len() > 1 {
-            ctx.err(k, "`base64offset` cannot be combined with `all`");
-            return None;
-        }
-        values = values
-            .iter()
-            .flat_map(|v| modifiers::base64_variants(v.text().unwrap_or_default(), offset))
-            .map(Value::Str)
-            .collect();
-        // Base64 text is case-sensitive: a case-folded comparison would match other bytes.
-        mods.cased = true;
-    }
-    Some(FieldSpec {
-        key,
-        field,
-        mods,
-        values,
-        pos: k.into(),
-    })
-}
-
-/// Per-value checks that depend on the modifier chain.
-fn check_value(mods: &super::ast::Mods, v: &Value) -> Option<String> {
-    let is_null = matches!(v, Value::Null);
-    match mods.kind {
-        MatchKind::Plain if is_null => {
-            (mods.anchor != Anchor::Whole || mods.base64.is_some() || mods.neq)
-                .then(|| "null cannot be used with string modifiers".to_owned())
-        }
-        MatchKind::Plain if mods.base64.is_some() => {
-            let t = v.text().unwrap_or_default();
-            (t.contains('*') || t.contains('?'))
-                .then(|| "wildcards cannot be base64-encoded".to_owned())
-        }
-        MatchKind::Plain => None,
-        MatchKind::Re { .. } | MatchKind::Cidr => {
-            (!matches!(v, Value::Str(_))).then(|| "expected a string value".to_owned())
-        }
-        MatchKind::Exists => {
-            (!matches!(v, Value::Bool(_))).then(|| "`exists` takes true or false".to_owned())
-        }
-        MatchKind::Cmp(_) => match v {
-            Value::Number(..) => None,
-            Value::Str(s) if s.trim().parse::<f64>().is_ok() => None,
-            _ => Some("numeric comparison needs a number".to_owned()),
-        },
-        MatchKind::FieldRef => match v {
-            Value::Str(s) if !s.is_empty() => None,
-            _ => Some("`fieldref` needs a non-empty field name".to_owned()),
-        },
-    }
-}
-
-fn parse_tests(ctx: &mut Ctx<'_>, t: &Node) -> Vec<TestCase> {
-    let NodeKind::Seq(items) = &t.kind else {
-        ctx.err(t, "`tests` must be a list of cases");
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let name = item
-            .get("name")
-            .and_then(Node::scalar_text)
-            .unwrap_or_else(|| format!("case {}", i + 1));
-        let expect = match item.get("expect").and_then(Node::as_str) {
-            Some("match") => Expect::Match,
-            Some("no-match" | "no_match" | "nomatch") => Expect::NoMatch,
-            _ => {
-                ctx.err(
-                    item,
-                    "test case needs `expect: match` or `expect: no-match`",
-                );
-                continue;
-            }
-        };
-        let event = match item.get("event") {
-            Some(e) if matches!(e.kind, NodeKind::Map(_)) => to_json(e),
-            Some(e) => {
-                ctx.err(e, "test `event` must be a map (a CloudTrail record)");
-                continue;
-            }
-            None => {
-                ctx.err(item, "test case needs an `event`");
-                continue;
-            }
-        };
-        out.push(TestCase {
-            name,
-            expect,
-            event,
-        });
-    }
-    out
-}
-
-/// A YAML node as the JSON record CloudTrail would have delivered.
-pub fn to_json(n: &Node) -> serde_json::Value {
-    use serde_json::Value as J;
-    match &n.kind {
-        NodeKind::Null => J::Null,
-        NodeKind::Bool(b) => J::Bool(*b),
-        NodeKind::Int(i) => i64::try_from(*i)
-            .map(J::from)
-            .unwrap_or_else(|_| J::String(i.to_string())),
-        NodeKind::Float(f) => serde_json::Number::from_f64(*f)
-            .map(J::Number)
-            .unwrap_or(J::Null),
-        NodeKind::Str(s) => J::String(s.clone()),
-        NodeKind::Seq(items) => J::Array(items.iter().map(to_json).collect()),
-        NodeKind::Map(entries) => J::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.scalar_text().unwrap_or_default(), to_json(v)))
-                .collect(),
-        ),
     }
 }
 

@@ -5,23 +5,43 @@ use std::net::IpAddr;
 
 use serde_json::Value as J;
 
-use super::ast::{Anchor, Cond, FieldSpec, MatchKind, RuleAst, Value};
+use super::ast::{Anchor, Cond, Detection, FieldSpec, FilterAst, MatchKind, RuleAst, Value};
 use super::pattern::{lower_tokens, tokenize, GTok};
 
-/// Whether `rule` matches `record`, by the book.
+/// Whether `rule` matches `record`, by the book: within its logsource scope, and its detection.
 pub fn rule_matches(rule: &RuleAst, record: &J) -> bool {
-    cond(&rule.detection.condition, rule, record)
+    in_scope(&rule.scope, record) && detection(&rule.detection, record)
 }
 
-fn cond(c: &Cond, rule: &RuleAst, record: &J) -> bool {
+/// [`rule_matches`] with `filters` (those that apply to the rule) ANDed in.
+pub fn filtered_matches(rule: &RuleAst, filters: &[&FilterAst], record: &J) -> bool {
+    rule_matches(rule, record) && filters.iter().all(|f| detection(&f.detection, record))
+}
+
+/// No scope, or some `eventSource` of the record equals one of its values, ignoring case.
+fn in_scope(scope: &[String], record: &J) -> bool {
+    let mut ls = Vec::new();
+    leaves(record, &["eventSource"], &mut ls);
+    scope.is_empty()
+        || ls
+            .iter()
+            .filter_map(|l| text(l))
+            .any(|t| scope.iter().any(|s| s.to_lowercase() == t.to_lowercase()))
+}
+
+fn detection(det: &Detection, record: &J) -> bool {
+    cond(&det.condition, det, record)
+}
+
+fn cond(c: &Cond, det: &Detection, record: &J) -> bool {
     match c {
-        Cond::Sel(i) => rule.detection.selections[*i]
+        Cond::Sel(i) => det.selections[*i]
             .groups
             .iter()
             .any(|g| g.iter().all(|f| field(f, record))),
-        Cond::Not(x) => !cond(x, rule, record),
-        Cond::And(xs) => xs.iter().all(|x| cond(x, rule, record)),
-        Cond::Or(xs) => xs.iter().any(|x| cond(x, rule, record)),
+        Cond::Not(x) => !cond(x, det, record),
+        Cond::And(xs) => xs.iter().all(|x| cond(x, det, record)),
+        Cond::Or(xs) => xs.iter().any(|x| cond(x, det, record)),
     }
 }
 
@@ -61,7 +81,28 @@ fn text(v: &J) -> Option<String> {
     }
 }
 
+/// A scalar's text; an object's text too when `search` (a non-exact pattern).
+fn search_text(v: &J, search: bool) -> Option<String> {
+    match v {
+        J::Object(_) if search => Some(super::eval::object_text(v)),
+        _ => text(v),
+    }
+}
+
+/// A pattern without wildcards or anchors: plain equality, which never looks inside objects.
+fn is_exact(pat: &str, anchor: Anchor) -> bool {
+    tokenize(pat, anchor)
+        .iter()
+        .all(|t| matches!(t, GTok::Char(_)))
+}
+
 fn field(f: &FieldSpec, record: &J) -> bool {
+    if let Some(det) = &f.element {
+        let path: Vec<&str> = f.field.split('.').collect();
+        let mut ls = Vec::new();
+        leaves(record, &path, &mut ls);
+        return ls.iter().any(|l| detection(det, l));
+    }
     let results = f.values.iter().map(|v| value(f, v, record));
     let r: Vec<bool> = results.collect();
     if f.mods.all {
@@ -91,13 +132,14 @@ fn value(f: &FieldSpec, v: &Value, record: &J) -> bool {
     leaves(record, &path, &mut ls);
     let texts: Vec<String> = ls.iter().filter_map(|l| text(l)).collect();
     let want = v.text().unwrap_or_default();
+    let searched = |search: bool| ls.iter().filter_map(move |l| search_text(l, search));
     match m.kind {
         MatchKind::Plain => match v {
             Value::Null => ls.is_empty() || ls.iter().any(|l| l.is_null()),
             _ if m.neq => texts.iter().any(|t| !wildcard(want, m.anchor, m.cased, t)),
-            _ => texts.iter().any(|t| wildcard(want, m.anchor, m.cased, t)),
+            _ => searched(!is_exact(want, m.anchor)).any(|t| wildcard(want, m.anchor, m.cased, &t)),
         },
-        MatchKind::Re { i, m: ml, s } => texts.iter().any(|t| regex_match(want, i, ml, s, t)),
+        MatchKind::Re { i, m: ml, s } => searched(true).any(|t| regex_match(want, i, ml, s, &t)),
         MatchKind::Cidr => {
             let net = super::compile::parse_cidr(want);
             ls.iter().any(|l| {
@@ -122,6 +164,7 @@ fn value(f: &FieldSpec, v: &Value, record: &J) -> bool {
                 a.is_some_and(|a| super::eval::cmp(op, a, b))
             })
         }
+        MatchKind::Element => false,
         MatchKind::FieldRef => {
             let other: Vec<&str> = want.split('.').collect();
             let mut ols = Vec::new();

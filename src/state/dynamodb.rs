@@ -46,6 +46,7 @@ type Item = HashMap<String, AttributeValue>;
 
 mod window;
 
+/// The function's state store: one DynamoDB table.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
@@ -63,6 +64,7 @@ impl DynamoStore {
         }
     }
 
+    /// The table's name.
     pub fn table(&self) -> &str {
         &self.table
     }

@@ -13,6 +13,7 @@ use super::{
     DEFAULT_RETENTION,
 };
 
+/// The state of one process, gone when it exits.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     retention: Duration,
@@ -46,6 +47,7 @@ struct Window {
 }
 
 impl MemoryStore {
+    /// `retention`: how long delivered identities and suppression counts are kept.
     pub fn new(retention: Duration) -> MemoryStore {
         MemoryStore {
             retention,
@@ -64,6 +66,7 @@ impl MemoryStore {
         t.alerts.len() + t.windows.len()
     }
 
+    /// Whether nothing is stored.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

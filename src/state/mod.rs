@@ -71,6 +71,7 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// An alert's identity.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AlertKey {
+    /// The rule that matched.
     pub rule_id: String,
     /// The record's eventID, or `digest#` + the object for a digest.
     pub subject: String,
@@ -102,13 +103,18 @@ pub enum Claim {
     /// Sent before: skip it.
     AlreadyDelivered,
     /// Another owner is sending it; its lease runs until `until`.
-    HeldByOther { until: SystemTime },
+    HeldByOther {
+        /// When its lease runs out.
+        until: SystemTime,
+    },
 }
 
 /// A rule's `suppress: by` values for one record; `None` where the field is missing or null.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SuppressKey {
+    /// The rule with `suppress:`.
     pub rule_id: String,
+    /// One value per `by` field, in the rule's order.
     pub values: Vec<Option<String>>,
 }
 
@@ -130,6 +136,7 @@ impl SuppressKey {
 /// One combination seen in one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sighting {
+    /// The rule and combination.
     pub key: SuppressKey,
     /// The object it was seen in (bucket/key or path): a retry of it is recognised.
     pub origin: String,
@@ -145,21 +152,27 @@ pub struct Sighting {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Suppression {
     /// Send one alert, saying `suppressed` repeats were counted since the last one sent.
-    Deliver { suppressed: u64 },
+    Deliver {
+        /// Repeats counted since the last alert sent for the combination.
+        suppressed: u64,
+    },
     /// Counted, not sent.
     Suppressed,
 }
 
+/// Why a state call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     /// Throttled, 5xx, timed out or unreachable after the SDK's retries.
     #[error("state table unavailable: {0}")]
     Unavailable(String),
+    /// Anything else: no table, no permission, a malformed request.
     #[error("state table: {0}")]
     Other(String),
 }
 
 impl StateError {
+    /// Whether the pipeline's `STATE_UNAVAILABLE` policy applies.
     pub fn is_unavailable(&self) -> bool {
         matches!(self, StateError::Unavailable(_))
     }
@@ -209,6 +222,7 @@ pub fn epoch_secs_ceil(t: SystemTime) -> u64 {
     epoch_ms(t).div_ceil(1000)
 }
 
+/// The inverse of [`epoch_ms`].
 pub fn from_epoch_ms(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
 }

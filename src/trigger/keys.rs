@@ -39,14 +39,18 @@ pub fn skip_reason(key: &str, prefix: Option<&str>) -> Option<String> {
 /// What a standard trail key says: the account, region and delivery time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrailKey<'k> {
+    /// The organization id, for organization trails.
     pub organization: Option<&'k str>,
+    /// The account the file is for.
     pub account: &'k str,
+    /// The region the file is for.
     pub region: &'k str,
     /// `yyyymmddThhmmZ`, which orders as text the way it orders in time.
     pub timestamp: &'k str,
 }
 
 impl<'k> TrailKey<'k> {
+    /// Reads a standard trail key; `None` for anything else.
     pub fn parse(key: &'k str) -> Option<TrailKey<'k>> {
         let parts: Vec<&str> = key.split('/').collect();
         let at = parts.iter().position(|p| *p == "CloudTrail")?;

@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::fetch::ObjectRef;
 
 pub use keys::{decode_key, key_time_bound, skip_reason, TrailKey};
+pub use shapes::CLOUDTRAIL_DETAIL_TYPES;
 
 /// How the payload arrived, which decides the shape of the response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +26,9 @@ pub enum Kind {
     Sqs,
     /// An S3 Batch Operations job: each task gets its own result code.
     Batch {
+        /// The job's `invocationSchemaVersion`, echoed back.
         schema_version: String,
+        /// The job's `invocationId`, echoed back.
         invocation_id: String,
     },
 }
@@ -35,7 +38,9 @@ pub enum Kind {
 pub struct Item {
     /// The SQS message id or Batch task id; `None` for direct invocations.
     pub id: Option<String>,
+    /// The objects to scan.
     pub objects: Vec<ObjectRef>,
+    /// The keys not scanned, and why.
     pub skipped: Vec<Skipped>,
     /// Set when the unit could not be read at all; retrying would not change it.
     pub invalid: Option<String>,
@@ -44,17 +49,23 @@ pub struct Item {
 /// A key that was not scanned, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Skipped {
+    /// The object (`s3://bucket/key` or a path).
     pub object: String,
+    /// Why it was skipped.
     pub reason: String,
 }
 
+/// A payload read: how it arrived, and its retry units.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trigger {
+    /// How the payload arrived.
     pub kind: Kind,
+    /// Its retry units, in payload order.
     pub items: Vec<Item>,
 }
 
 impl Trigger {
+    /// Every object to scan, in payload order.
     pub fn objects(&self) -> impl Iterator<Item = &ObjectRef> {
         self.items.iter().flat_map(|i| &i.objects)
     }
@@ -67,13 +78,18 @@ pub struct Options {
     pub key_prefix: Option<String>,
 }
 
+/// A payload trailwatch cannot read.
 #[derive(Debug, thiserror::Error)]
 pub enum TriggerError {
+    /// No known shape.
     #[error("unrecognised payload: {0}")]
     UnknownShape(String),
+    /// A known shape with fields missing or of the wrong type.
     #[error("malformed {shape}: {message}")]
     Malformed {
+        /// The shape it looked like.
         shape: &'static str,
+        /// What was wrong.
         message: String,
     },
 }
@@ -84,6 +100,25 @@ pub fn parse(payload: &Value, options: &Options) -> Result<Trigger, TriggerError
 }
 
 impl Item {
+    /// A listing (the CLI's files and S3 prefixes) as one item, filtered as every trigger is.
+    pub fn listed(objects: impl IntoIterator<Item = ObjectRef>, options: &Options) -> Item {
+        let mut item = Item::default();
+        for object in objects {
+            match object {
+                ObjectRef::S3 { bucket, key } => item.add(&bucket, &key, false, options),
+                ObjectRef::Path { path } => match skip_reason(&path.to_string_lossy(), None) {
+                    Some(reason) => item.skipped.push(Skipped {
+                        object: path.display().to_string(),
+                        reason,
+                    }),
+                    None => item.objects.push(ObjectRef::Path { path }),
+                },
+                event @ ObjectRef::Event { .. } => item.objects.push(event),
+            }
+        }
+        item
+    }
+
     /// Files an object under scan or skip. `encoded` keys come from S3 notifications.
     pub fn add(&mut self, bucket: &str, key: &str, encoded: bool, options: &Options) {
         let key = if encoded {

@@ -76,6 +76,11 @@ fn notification(value: &Value, item: &mut Item, options: &Options) -> Result<boo
         }
         return Ok(true);
     }
+    if let Some(detail_type) = value.get("detail-type").and_then(Value::as_str) {
+        if CLOUDTRAIL_DETAIL_TYPES.contains(&detail_type) {
+            return cloudtrail_event(value, detail_type, item).map(|()| true);
+        }
+    }
     if value.get("source").and_then(Value::as_str) == Some("aws.s3")
         && value.get("detail-type").is_some()
     {
@@ -132,6 +137,36 @@ fn embedded(text: &str, item: &mut Item, options: &Options) -> Result<bool, Stri
         true => Ok(true),
         false => Err(format!("message is an {}", describe(&value))),
     }
+}
+
+/// The detail types CloudTrail sends to EventBridge, each with one record as `detail`.
+pub const CLOUDTRAIL_DETAIL_TYPES: &[&str] = &[
+    "AWS API Call via CloudTrail",
+    "AWS Console Sign In via CloudTrail",
+    "AWS Console Action via CloudTrail",
+    "AWS Service Event via CloudTrail",
+    "AWS Insight via CloudTrail",
+];
+
+/// One CloudTrail record delivered by EventBridge: it is its own object.
+fn cloudtrail_event(value: &Value, detail_type: &str, item: &mut Item) -> Result<(), String> {
+    let id = value.get("id").and_then(Value::as_str).unwrap_or("?");
+    let detail = value.get("detail").filter(|d| {
+        d.get("eventID").is_some_and(Value::is_string)
+            && d.get("eventName").is_some_and(Value::is_string)
+    });
+    let Some(detail) = detail else {
+        return Err(format!(
+            "EventBridge event {id} ({detail_type}): detail is not a CloudTrail record \
+             (it needs string eventID and eventName)"
+        ));
+    };
+    item.objects.push(crate::fetch::ObjectRef::Event {
+        id: id.to_string(),
+        detail_type: detail_type.to_string(),
+        detail: detail.to_string().into(),
+    });
+    Ok(())
 }
 
 fn eventbridge(value: &Value, item: &mut Item, options: &Options) -> Result<(), String> {

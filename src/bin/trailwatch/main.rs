@@ -1,6 +1,7 @@
 //! The `trailwatch` CLI: the Lambda's pipeline with local seams, and the rule author's tools.
 
 mod push;
+mod report;
 mod rules_cmd;
 mod scan;
 

@@ -14,7 +14,8 @@ pub fn run(dir: &Path, target: &str) -> anyhow::Result<ExitCode> {
     let Some(uri) = S3Uri::parse(target) else {
         bail!("{target}: expected s3://bucket/prefix/")
     };
-    match RuleSet::load_paths(&[dir]) {
+    let limits = trailwatch::config::rule_limits()?;
+    match RuleSet::builder().limits(limits).paths(&[dir]).build() {
         Ok(rules) => eprintln!(
             "trailwatch: {} rules valid in {}",
             rules.len(),

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use trailwatch::rules::{Expect, RuleErrors, RuleSet};
+use trailwatch::config::{local_rules, ConfigError};
+use trailwatch::rules::{Expect, Explanation, RuleSet};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum RulesCommand {
@@ -63,34 +64,88 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
-    if paths.is_empty() {
-        RuleSet::bundled_with_tests()
-    } else {
-        RuleSet::load_paths(paths)
+/// The rules at `paths` (bundled when none) with their `tests:`, under the environment's limits.
+fn load(paths: &[PathBuf]) -> Result<RuleSet, ConfigError> {
+    local_rules(paths, true)
+}
+
+/// Prints every load error (one per line) and returns how many there were.
+fn print_errors(e: &ConfigError) -> usize {
+    match e {
+        ConfigError::Rules(errors) => {
+            for err in &errors.0 {
+                eprintln!("{err}");
+            }
+            errors.0.len()
+        }
+        other => {
+            eprintln!("{other}");
+            1
+        }
     }
 }
 
-fn print_errors(e: &RuleErrors) {
-    for err in &e.0 {
-        eprintln!("{err}");
-    }
-}
-
+/// Warnings (rules skipped, filters naming no rule, ids that are not UUIDs) go to stderr with
+/// their position; the summary line counts them.
 fn validate(paths: &[PathBuf]) -> ExitCode {
     match load(paths) {
         Ok(set) => {
-            for n in set.notes() {
-                println!("note: {n}");
+            for w in set.skipped().iter().chain(set.warnings()) {
+                eprintln!("warning: {w}");
             }
-            println!("{} rules OK", set.len());
+            println!(
+                "{} rules OK, {} filters, {} skipped, {} warnings",
+                set.len(),
+                set.filters().len(),
+                set.skipped().len(),
+                set.skipped().len() + set.warnings().len()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
-            print_errors(&e);
-            eprintln!("{} errors", e.0.len());
+            let n = print_errors(&e);
+            eprintln!("{n} errors");
             ExitCode::from(1)
         }
+    }
+}
+
+fn print_trace(explanation: &Explanation) {
+    let decided: Vec<String> = explanation
+        .selections
+        .iter()
+        .filter(|s| explanation.deciding.contains(&s.name))
+        .map(|s| format!("{} = {}", s.name, s.result))
+        .collect();
+    eprintln!("  decided by: {}", decided.join(", "));
+    for line in explanation.to_string().lines() {
+        eprintln!("  {line}");
+    }
+}
+
+/// Counts one case and prints its PASS line (stdout) or FAIL line (stderr); returns `passed`.
+fn tally(
+    (passed, failed): &mut (usize, usize),
+    ok: bool,
+    who: &str,
+    source: &str,
+    case: &str,
+    why: &str,
+) -> bool {
+    if ok {
+        *passed += 1;
+        println!("PASS {who} ({source}): {case}");
+    } else {
+        *failed += 1;
+        eprintln!("FAIL {who} ({source}): {case}: {why}");
+    }
+    ok
+}
+
+fn expect_text(e: Expect) -> &'static str {
+    match e {
+        Expect::Match => "match",
+        Expect::NoMatch => "no-match",
     }
 }
 
@@ -102,36 +157,42 @@ fn test(paths: &[PathBuf]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (mut passed, mut failed) = (0usize, 0usize);
+    let mut counts = (0usize, 0usize);
     for rule in set.rules() {
         for case in rule.run_tests() {
-            let want = match case.expect {
-                Expect::Match => "match",
-                Expect::NoMatch => "no-match",
-            };
-            if case.passed {
-                passed += 1;
-                println!("PASS {} ({}): {}", rule.id, rule.source, case.name);
-                continue;
-            }
-            failed += 1;
-            eprintln!(
-                "FAIL {} ({}): {}: expected {want}",
-                rule.id, rule.source, case.name
-            );
-            let decided: Vec<String> = case
-                .explanation
-                .selections
-                .iter()
-                .filter(|s| case.explanation.deciding.contains(&s.name))
-                .map(|s| format!("{} = {}", s.name, s.result))
-                .collect();
-            eprintln!("  decided by: {}", decided.join(", "));
-            for line in case.explanation.to_string().lines() {
-                eprintln!("  {line}");
+            let failed = format!("expected {}", expect_text(case.expect));
+            if !tally(
+                &mut counts,
+                case.passed,
+                &rule.id,
+                &rule.source,
+                &case.name,
+                &failed,
+            ) {
+                print_trace(&case.explanation);
             }
         }
     }
+    for filter in set.filters() {
+        for case in set.run_filter_tests(filter) {
+            let failed = format!(
+                "expected {}; rules that fired: [{}]",
+                expect_text(case.expect),
+                case.fired.join(", ")
+            );
+            if !tally(
+                &mut counts,
+                case.passed,
+                &filter.label,
+                &filter.source,
+                &case.name,
+                &failed,
+            ) {
+                case.explanations.iter().for_each(print_trace);
+            }
+        }
+    }
+    let (passed, failed) = counts;
     println!("{passed} passed, {failed} failed");
     if failed > 0 {
         ExitCode::from(1)
@@ -188,19 +249,35 @@ fn list(paths: &[PathBuf], format: ListFormat) -> ExitCode {
         ListFormat::Text => {
             for r in set.rules() {
                 println!("{}  {:<13}  {}", r.id, r.level, r.title);
+                if !r.filters.is_empty() {
+                    println!("    filtered by: {}", r.filters.join(", "));
+                }
             }
         }
         ListFormat::Markdown => {
-            println!("| id | title | level | detects |");
-            println!("|---|---|---|---|");
+            // The filters column appears only when some filter applies, so the bundled table
+            // (no filters) keeps its shape.
+            let filtered = set.rules().iter().any(|r| !r.filters.is_empty());
+            let (head, rule) = if filtered {
+                (" filters |", "---|")
+            } else {
+                ("", "")
+            };
+            println!("| id | title | level | detects |{head}");
+            println!("|---|---|---|---|{rule}");
             for r in set.rules() {
                 let what = r
                     .description
                     .as_deref()
                     .map(first_sentence)
                     .unwrap_or_default();
+                let filters = if filtered {
+                    format!(" {} |", r.filters.join(", ").replace('|', "\\|"))
+                } else {
+                    String::new()
+                };
                 println!(
-                    "| `{}` | {} | {} | {} |",
+                    "| `{}` | {} | {} | {} |{filters}",
                     r.id,
                     r.title.replace('|', "\\|"),
                     r.level,

@@ -1,19 +1,33 @@
-//! `trailwatch scan`: the Lambda's pipeline over local files or S3 prefixes, alerts on stdout,
-//! progress and summary on stderr.
+//! `trailwatch scan`: the Lambda's pipeline over local files or S3 prefixes with local seams.
+//! By default it prints what the Lambda would send; progress and the summary go to stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use indicatif::{ProgressBar, ProgressStyle};
+use trailwatch::config::Common;
+use trailwatch::deliver::StdoutDeliver;
 use trailwatch::fetch::{expand_paths, list_keys, RoutedFetch, S3Fetch};
-use trailwatch::pipeline::{Pipeline, Summary};
-use trailwatch::publish::{Format, StdoutPublisher};
-use trailwatch::rules::RuleSet;
+use trailwatch::pipeline::{self, Pipeline, Summary};
+use trailwatch::plan::{Form, PlanSettings};
+use trailwatch::rules::Level;
 use trailwatch::rules_source::S3Uri;
-use trailwatch::trigger::{key_time_bound, skip_reason, TrailKey};
+use trailwatch::trigger::{key_time_bound, Item, Options, TrailKey};
 use trailwatch::ObjectRef;
+
+use crate::report;
+
+/// How alerts are printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A readable line per alert or digest.
+    Text,
+    /// The JSON SQS and Lambda subscribers receive, one per line.
+    Json,
+    /// time, level, rule, principal, source IP, event, region, account, eventID.
+    Csv,
+}
 
 #[derive(clap::Args, Debug)]
 pub struct ScanArgs {
@@ -23,26 +37,36 @@ pub struct ScanArgs {
     /// How alerts are printed on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Print every match instead of what the Lambda would send (no storm digests), for
+    /// backfills piped into jq.
+    #[arg(long)]
+    every_match: bool,
+    /// Leave out alerts below this level (informational, low, medium, high, critical).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    min_level: Option<Level>,
     /// For s3:// prefixes: only files delivered at or after this time (2026-11-25, 2026-11-25T10:05).
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
     /// For s3:// prefixes: only files delivered before this time.
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
-    /// Objects scanned at once (S3 scans benefit; output order is kept).
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
+    /// Objects scanned at once (S3 scans benefit; output order is kept per object). Defaults
+    /// to MAX_CONCURRENCY, else 4; local files are read one at a time.
+    #[arg(long)]
+    concurrency: Option<usize>,
     /// Trail files or directories (read recursively), or s3://bucket/prefix/.
     #[arg(required = true, value_name = "PATH|S3URI")]
     paths: Vec<String>,
 }
 
+fn parse_level(s: &str) -> Result<Level, String> {
+    s.parse()
+        .map_err(|e: trailwatch::rules::UnknownLevel| e.to_string())
+}
+
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let rules = if args.rules.is_empty() {
-        RuleSet::bundled()?
-    } else {
-        RuleSet::load_paths(&args.rules)?
-    };
+    let common = Common::from_env()?;
+    let rules = trailwatch::config::scan_rules(&args.rules)?;
     let bound = |t: &Option<String>, name| {
         t.as_deref()
             .map(|t| {
@@ -53,35 +77,60 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             .transpose()
     };
     let window = (bound(&args.since, "since")?, bound(&args.until, "until")?);
+    let form = match args.format {
+        Format::Text => Form::Text,
+        Format::Json => Form::Json,
+        Format::Csv => Form::Csv,
+    };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let (objects, fetch) = resolve(&args.paths, &window).await?;
-        let publish = StdoutPublisher {
-            format: args.format,
-        };
-        let pipeline = Pipeline::new(Arc::new(fetch), Arc::new(rules), Arc::new(publish));
-        let progress = progress_bar(objects.len());
-        let mut summary = Summary::default();
+        let (item, fetch) = resolve(&args.paths, &window).await?;
+        let local = item
+            .objects
+            .iter()
+            .all(|o| matches!(o, ObjectRef::Path { .. }));
         // Local files are cheap to read; one at a time keeps their alerts in file order.
-        let concurrency = if objects.iter().all(|o| matches!(o, ObjectRef::Path { .. })) {
-            1
-        } else {
-            args.concurrency
+        let concurrency = match (local, args.concurrency) {
+            (true, _) => 1,
+            (false, n) => n.or(common.max_concurrency).unwrap_or(4),
         };
+        let settings = pipeline::Settings {
+            limits: common.limits,
+            object_timeout: Some(common.object_timeout),
+            concurrency,
+            plan: PlanSettings {
+                max_alerts_per_rule: common.max_alerts_per_rule,
+                every_match: args.every_match,
+                min_level: args.min_level,
+                form,
+                ..PlanSettings::default()
+            },
+        };
+        let deliver = Arc::new(StdoutDeliver::new(form));
+        deliver.header()?;
+        let pipeline = Pipeline::new(Arc::new(fetch), deliver, Arc::new(rules), settings);
+        let progress = report::progress_bar(item.objects.len());
+        let mut summary = Summary {
+            skipped: item.skipped,
+            ..Summary::default()
+        };
+        let started = std::time::Instant::now();
         pipeline
-            .run_with(&objects, concurrency, &mut summary, |_, outcome| {
+            .run(&item.objects, |object, outcome| {
                 progress.inc(1);
-                progress.set_message(format!(
-                    "{} events, {} alerts",
-                    outcome.events, outcome.alerts
-                ));
                 if let Some(e) = &outcome.error {
                     progress.suspend(|| eprintln!("error: {e}"));
                 }
+                summary.record(object, outcome);
+                progress.set_message(format!(
+                    "{} events, {} alerts",
+                    summary.events, summary.alerts
+                ));
             })
             .await;
+        summary.elapsed_ms = started.elapsed().as_millis() as u64;
         progress.finish_and_clear();
-        report(&summary);
+        report::summary(&summary);
         Ok(if summary.failed.is_empty() {
             ExitCode::SUCCESS
         } else {
@@ -90,11 +139,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Expands the arguments into objects, with an S3 client only when an s3:// argument needs one.
+/// Expands the arguments into one listing, with an S3 client only when an s3:// argument needs
+/// one. Keys are filtered by the trigger stage, as the Lambda filters them.
 async fn resolve(
     paths: &[String],
     window: &(Option<String>, Option<String>),
-) -> anyhow::Result<(Vec<ObjectRef>, RoutedFetch)> {
+) -> anyhow::Result<(Item, RoutedFetch)> {
     let mut fetch = RoutedFetch::default();
     let mut objects = Vec::new();
     for arg in paths {
@@ -107,12 +157,14 @@ async fn resolve(
         let Some(uri) = S3Uri::parse(arg) else {
             bail!("{arg}: expected s3://bucket/prefix/")
         };
-        if fetch.s3.is_none() {
-            let sdk = trailwatch::aws::sdk_config().await;
-            fetch.s3 = Some(S3Fetch::new(aws_sdk_s3::Client::new(&sdk)));
-        }
-        let Some(s3) = &fetch.s3 else {
-            unreachable!("set just above")
+        let s3 = match &fetch.s3 {
+            Some(s3) => s3.clone(),
+            None => {
+                let sdk = trailwatch::aws::sdk_config().await;
+                let s3 = S3Fetch::new(aws_sdk_s3::Client::new(&sdk));
+                fetch.s3 = Some(s3.clone());
+                s3
+            }
         };
         let keys = list_keys(s3.client(), &uri.bucket, &uri.prefix)
             .await
@@ -120,18 +172,15 @@ async fn resolve(
         let before = objects.len();
         objects.extend(
             keys.into_iter()
-                .filter(|key| skip_reason(key, None).is_none() && in_window(key, window))
+                .filter(|key| in_window(key, window))
                 .map(|key| ObjectRef::S3 {
                     bucket: uri.bucket.clone(),
                     key,
                 }),
         );
-        eprintln!(
-            "trailwatch: {arg}: {} trail files to scan",
-            objects.len() - before
-        );
+        eprintln!("trailwatch: {arg}: {} files listed", objects.len() - before);
     }
-    Ok((objects, fetch))
+    Ok((Item::listed(objects, &Options::default()), fetch))
 }
 
 /// Keys without a delivery timestamp are kept: the window filters trail files, not others.
@@ -140,26 +189,4 @@ fn in_window(key: &str, (since, until): &(Option<String>, Option<String>)) -> bo
         return since.is_none() && until.is_none();
     };
     since.as_deref().is_none_or(|s| stamp >= s) && until.as_deref().is_none_or(|u| stamp < u)
-}
-
-fn progress_bar(len: usize) -> ProgressBar {
-    // Hidden by indicatif itself when stderr is not a terminal.
-    let bar = ProgressBar::new(len as u64);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} objects {elapsed_precise} eta {eta} {msg}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
-}
-
-fn report(summary: &Summary) {
-    eprintln!(
-        "trailwatch: {} objects, {} events, {} alerts, {} failed in {:.2}s",
-        summary.objects,
-        summary.events,
-        summary.alerts,
-        summary.failed.len(),
-        summary.elapsed_ms as f64 / 1000.0
-    );
 }

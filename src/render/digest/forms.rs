@@ -1,107 +1,16 @@
-//! Storm control's summary: when one rule matches many records in one object (a script
-//! rebooting every instance, a misconfigured job), people get the first alerts and then one
-//! digest of the rest instead of hundreds of messages.
+//! A digest in the forms its readers need: subject, email text, Chatbot card, one line, and
+//! SNS attributes.
 
-use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::attributes::Attribute;
-use super::chatbot::{emoji, md_text, thread_id};
-use super::facts::Facts;
-use super::{level_upper, sanitize, subject, Alert, RuleRef};
-use crate::fetch::ObjectRef;
-
-/// How many eventIDs, principals or IPs a digest lists before saying how many more.
-pub const LIST_MAX: usize = 50;
-
-/// A list capped at [`LIST_MAX`], with the count of what was left out.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct Capped {
-    pub items: Vec<String>,
-    pub omitted: usize,
-}
-
-impl Capped {
-    fn of(values: impl IntoIterator<Item = String>, distinct: bool) -> Capped {
-        let all: Vec<String> = if distinct {
-            values
-                .into_iter()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect()
-        } else {
-            values.into_iter().collect()
-        };
-        let omitted = all.len().saturating_sub(LIST_MAX);
-        Capped {
-            items: all.into_iter().take(LIST_MAX).collect(),
-            omitted,
-        }
-    }
-
-    fn line(&self) -> String {
-        let mut s = self.items.join(", ");
-        if self.omitted > 0 {
-            let _ = write!(s, " (and {} more)", self.omitted);
-        }
-        s
-    }
-}
-
-/// The matches of one rule in one object that were not sent one by one.
-#[derive(Debug, Clone, Serialize)]
-pub struct Digest {
-    pub rule: RuleRef,
-    pub source: ObjectRef,
-    /// Matches of this rule in the object, alerts sent included.
-    pub matches: usize,
-    /// Sent individually before this digest.
-    pub alerted: usize,
-    /// Summarised here.
-    pub count: usize,
-    pub first_event_time: Option<String>,
-    pub last_event_time: Option<String>,
-    pub principals: Capped,
-    pub source_ips: Capped,
-    pub event_ids: Capped,
-    pub account_ids: Vec<String>,
-    pub regions: Vec<String>,
-    pub event_names: Vec<String>,
-}
+use super::{Capped, Count, Counted, Digest, LIST_MAX};
+use crate::render::attributes::Attribute;
+use crate::render::chatbot::{emoji, md_text, thread_id};
+use crate::render::{level_upper, sanitize, subject};
 
 impl Digest {
-    /// Summarises `rest`, the matches after the `alerted` ones; `None` when there are none.
-    pub fn of(alerted: usize, rest: &[&Alert]) -> Option<Digest> {
-        let first = rest.first()?;
-        let facts: Vec<Facts> = rest.iter().map(|a| Facts::of(a)).collect();
-        let times: BTreeSet<String> = facts.iter().filter_map(|f| f.event_time.clone()).collect();
-        let few = |pick: fn(&Facts) -> Option<String>| -> Vec<String> {
-            Capped::of(facts.iter().filter_map(pick), true)
-                .items
-                .into_iter()
-                .take(10)
-                .collect()
-        };
-        Some(Digest {
-            rule: first.rule.clone(),
-            source: first.source.clone(),
-            matches: alerted + rest.len(),
-            alerted,
-            count: rest.len(),
-            first_event_time: times.first().cloned(),
-            last_event_time: times.last().cloned(),
-            principals: Capped::of(facts.iter().filter_map(|f| f.principal.clone()), true),
-            source_ips: Capped::of(facts.iter().filter_map(|f| f.source_ip.clone()), true),
-            event_ids: Capped::of(facts.iter().filter_map(|f| f.event_id.clone()), false),
-            account_ids: few(|f| f.account.clone()),
-            regions: few(|f| f.region.clone()),
-            event_names: few(|f| f.event_name.clone()),
-        })
-    }
-
     /// The same digest listing at most `n` of each kind, for when the full one is too big.
     pub fn shrunk(&self, n: usize) -> Digest {
         let cut = |c: &Capped| Capped {
@@ -113,9 +22,23 @@ impl Digest {
                 .collect(),
             omitted: c.omitted + c.items.len().saturating_sub(n),
         };
+        let cut_counted = |c: &Counted| Counted {
+            items: c
+                .items
+                .iter()
+                .take(n)
+                .map(|i| Count {
+                    value: sanitize::truncate(&i.value, 128),
+                    count: i.count,
+                })
+                .collect(),
+            omitted: c.omitted + c.items.len().saturating_sub(n),
+            others: c.others,
+        };
         Digest {
-            principals: cut(&self.principals),
-            source_ips: cut(&self.source_ips),
+            principals: cut_counted(&self.principals),
+            source_ips: cut_counted(&self.source_ips),
+            regions: cut_counted(&self.regions),
             event_ids: cut(&self.event_ids),
             ..self.clone()
         }
@@ -126,15 +49,10 @@ impl Digest {
         serde_json::to_string(&json!({ "digest": self })).unwrap_or_default()
     }
 
-    /// Stable for the same object and rule, so a re-run's digest dedupes on FIFO topics.
+    /// (rule, object): one digest per rule per object, so a re-run's digest dedupes on FIFO
+    /// topics and claims the same identity in the state table.
     pub fn identity(&self) -> String {
-        format!(
-            "digest\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
-            self.rule.id,
-            self.source,
-            self.count,
-            self.event_ids.items.first().map_or("", String::as_str)
-        )
+        format!("digest\u{0}{}\u{0}{}", self.rule.id, self.source)
     }
 
     fn tail(&self) -> String {
@@ -143,9 +61,23 @@ impl Digest {
             [] => "?".into(),
             _ => "several".into(),
         };
-        format!("{}/{}", one(&self.account_ids), one(&self.regions))
+        format!("{}/{}", one(&self.account_ids), one(&self.regions.values()))
     }
 
+    /// One readable line for terminals, like [`crate::render::text_line`] for an alert.
+    pub fn line(&self) -> String {
+        format!(
+            "{level:<8} {title}: {count} more matches (digest) | {span} | by {who} | {source}",
+            level = level_upper(self.rule.level),
+            title = sanitize::clean(&self.rule.title, sanitize::FIELD_MAX),
+            count = self.count,
+            span = self.span(),
+            who = self.principals.line(3),
+            source = self.source,
+        )
+    }
+
+    /// `[LEVEL] N more: title - account/region`.
     pub fn subject(&self) -> String {
         subject::compose(
             &level_upper(self.rule.level),
@@ -162,6 +94,7 @@ impl Digest {
         )
     }
 
+    /// The email body of the digest.
     pub fn text(&self) -> String {
         let title = sanitize::clean(&self.rule.title, sanitize::FIELD_MAX);
         let mut s = String::new();
@@ -180,10 +113,10 @@ impl Digest {
         );
         let _ = writeln!(s, "  Events:        {}", self.event_names.join(", "));
         let _ = writeln!(s, "  Time span:     {}", self.span());
-        let _ = writeln!(s, "  Principals:    {}", self.principals.line());
-        let _ = writeln!(s, "  Source IPs:    {}", self.source_ips.line());
+        let _ = writeln!(s, "  Principals:    {}", self.principals.line(LIST_MAX));
+        let _ = writeln!(s, "  Source IPs:    {}", self.source_ips.line(LIST_MAX));
         let _ = writeln!(s, "  Accounts:      {}", self.account_ids.join(", "));
-        let _ = writeln!(s, "  Regions:       {}", self.regions.join(", "));
+        let _ = writeln!(s, "  Regions:       {}", self.regions.line(LIST_MAX));
         let _ = writeln!(s, "  Event IDs:     {}", self.event_ids.line());
         s.push('\n');
         let _ = writeln!(s, "Rule {}", sanitize::clean(&self.rule.id, 128));
@@ -195,6 +128,7 @@ impl Digest {
         s
     }
 
+    /// The Chatbot card of the digest.
     pub fn chatbot(&self) -> Value {
         let level = level_upper(self.rule.level);
         let md_list = |c: &Capped| {
@@ -210,14 +144,27 @@ impl Digest {
             }
             items.join(", ")
         };
+        let md_counted = |c: &Counted| {
+            let mut items: Vec<String> = c
+                .items
+                .iter()
+                .take(10)
+                .map(|i| format!("{} ({})", sanitize::md_code(&i.value), i.count))
+                .collect();
+            let more = c.omitted + c.items.len().saturating_sub(10);
+            if more > 0 {
+                items.push(format!("and {more} more"));
+            }
+            items.join(", ")
+        };
         let description = [
             format!(
                 "This rule matched {} records in one CloudTrail file; {} were sent as alerts, {} are summarised here.",
                 self.matches, self.alerted, self.count
             ),
             format!("*When:* {}", sanitize::md_code(&self.span())),
-            format!("*Who:* {}", md_list(&self.principals)),
-            format!("*From:* {}", md_list(&self.source_ips)),
+            format!("*Who:* {}", md_counted(&self.principals)),
+            format!("*From:* {}", md_counted(&self.source_ips)),
             format!("*Event IDs:* {}", md_list(&self.event_ids)),
         ]
         .join("\n");
@@ -242,6 +189,7 @@ impl Digest {
         })
     }
 
+    /// SNS message attributes: `kind` digest, level, rule, and single-valued event fields.
     pub fn attributes(&self) -> Vec<Attribute> {
         let level = serde_json::to_value(self.rule.level)
             .ok()
@@ -257,7 +205,7 @@ impl Digest {
             Attribute::string("rule_id", &self.rule.id),
             single("event_name", &self.event_names),
             single("account_id", &self.account_ids),
-            single("region", &self.regions),
+            single("region", &self.regions.values()),
             Attribute::array("tags", &self.rule.tags),
         ]
         .into_iter()

@@ -6,18 +6,24 @@ use std::collections::BTreeMap;
 
 use crate::rules::RuleSet;
 
+/// Where each rule's messages go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routes {
+    /// `ALERT_TOPIC_ARN`: rules without `notify:` go here.
     pub default_topic: String,
     /// Alias (as `TOPIC_<ALIAS>` spells it: upper-cased, `-` and `.` as `_`) → topic ARN.
     pub aliases: BTreeMap<String, String>,
 }
 
+/// A rule names a `notify:` alias that has no topic.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("rule {rule} notifies alias {alias:?}, but {var} is not set")]
 pub struct UnknownAlias {
+    /// The rule's id.
     pub rule: String,
+    /// The alias it names.
     pub alias: String,
+    /// The variable that would hold its topic.
     pub var: String,
 }
 
@@ -53,6 +59,7 @@ impl Routes {
         }
     }
 
+    /// Every rule to one topic.
     pub fn single(default_topic: impl Into<String>) -> Routes {
         Routes::from_vars(default_topic, [])
     }
@@ -65,6 +72,7 @@ impl Routes {
         Ok(())
     }
 
+    /// Every `notify` alias of one rule has a topic.
     pub fn check_rule(&self, rule: &str, notify: &[String]) -> Result<(), UnknownAlias> {
         for alias in notify {
             let var = alias_var(alias);

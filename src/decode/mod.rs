@@ -1,0 +1,197 @@
+//! Decode stage: a byte stream becomes CloudTrail records, one at a time.
+//!
+//! A delivery can be a gigabyte once inflated, so nothing here holds the whole text or a `Vec` of
+//! records: the `Records` array is walked element by element and each is handed to a callback as
+//! raw JSON, which the matcher parses only if some rule could care about it.
+//!
+//! Two stages, because inflating and walking each cost about as much as the other and a Lambda
+//! above 1,769 MB has two cores: a thread inflates into 256 KiB chunks, and the caller's thread
+//! splits records out of them with a byte scanner that only tracks strings and nesting. Records
+//! are then validated from a slice, which serde_json does several times faster than through
+//! `io::Read` (its reader path handles one byte per call).
+//!
+//! Accepted shapes, sniffed rather than trusted from the key's suffix:
+//! - gzip (one or more members) or plain bytes;
+//! - `{"Records": [...]}`, the CloudTrail delivery;
+//! - a top-level array of records, as event-history exports write them;
+//! - one or more record objects in a row (NDJSON), as log shippers write them.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::mpsc;
+
+use flate2::bufread::MultiGzDecoder;
+use serde_json::value::RawValue;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Compressed bytes read from the source at a time.
+const READ_BUFFER: usize = 256 * 1024;
+/// Inflated bytes per chunk handed from the inflating thread to the walker.
+const CHUNK: usize = 256 * 1024;
+/// Chunks in flight between the two threads; with the one being walked, memory stays ~1 MiB.
+const IN_FLIGHT: usize = 2;
+
+/// Why an object's records could not all be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The bytes could not be read or inflated: corrupt or truncated gzip, or a failed read.
+    #[error("cannot read the content: {0}")]
+    Read(#[source] io::Error),
+    /// The inflated text is not JSON, or not JSON shaped like CloudTrail.
+    #[error("not a CloudTrail file: {0}")]
+    Json(#[source] serde_json::Error),
+    /// The content went past a configured bound; the records before it were delivered.
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
+}
+
+/// Bounds on one object, so a gzip bomb or one giant record ends in an error naming the limit
+/// instead of exhausting the function's memory or time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Decompressed bytes per object (`MAX_OBJECT_BYTES`). Real deliveries reach about 1 GB.
+    pub max_object_bytes: u64,
+    /// Bytes per record (`MAX_RECORD_BYTES`). A record is buffered whole before it is matched:
+    /// this is what bounds that buffer.
+    pub max_record_bytes: u64,
+}
+
+/// Default for `MAX_OBJECT_BYTES`: 4 GiB.
+pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// Default for `MAX_RECORD_BYTES`: 16 MiB.
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// Which bound an object went past.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitExceeded {
+    /// The object, decompressed, is larger than `MAX_OBJECT_BYTES`.
+    #[error("content is over the {limit} byte limit once decompressed (MAX_OBJECT_BYTES)")]
+    Object {
+        /// `MAX_OBJECT_BYTES`.
+        limit: u64,
+    },
+    /// One record is larger than `MAX_RECORD_BYTES`.
+    #[error("a record is over the {limit} byte limit (MAX_RECORD_BYTES)")]
+    Record {
+        /// `MAX_RECORD_BYTES`.
+        limit: u64,
+    },
+}
+
+impl DecodeError {
+    /// A limit travels from the inflating thread as an I/O error; this takes it back out.
+    fn from_io(e: io::Error) -> Self {
+        match e.get_ref().and_then(|i| i.downcast_ref::<LimitExceeded>()) {
+            Some(limit) => DecodeError::Limit(limit.clone()),
+            None => DecodeError::Read(e),
+        }
+    }
+}
+
+/// Calls `on_record` for every record in `reader`, in order.
+///
+/// Records seen before an error have been delivered: a truncated file still yields what it held.
+pub fn records<R: Read + Send>(
+    reader: R,
+    on_record: impl FnMut(&RawValue),
+) -> Result<(), DecodeError> {
+    records_with(reader, Limits::default(), on_record)
+}
+
+/// [`records`] within `limits`.
+pub fn records_with<R: Read + Send>(
+    reader: R,
+    limits: Limits,
+    mut on_record: impl FnMut(&RawValue),
+) -> Result<(), DecodeError> {
+    let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(IN_FLIGHT);
+    let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || inflate(reader, limits.max_object_bytes, &full_tx, &empty_rx));
+        let mut walker = Walker::new(full_rx, empty_tx, limits.max_record_bytes);
+        let result = walker.document(&mut on_record);
+        // Dropping the receiver stops the inflating thread at its next send.
+        drop(walker);
+        result
+    })
+}
+
+/// The first stage: reads, sniffs gzip, inflates, and sends full chunks.
+fn inflate<R: Read>(
+    reader: R,
+    max_bytes: u64,
+    out: &mpsc::SyncSender<io::Result<Vec<u8>>>,
+    spare: &mpsc::Receiver<Vec<u8>>,
+) {
+    let mut raw = BufReader::with_capacity(READ_BUFFER, reader);
+    let gzip = match raw.fill_buf() {
+        Ok(head) => head.starts_with(&GZIP_MAGIC),
+        Err(e) => {
+            let _ = out.send(Err(e));
+            return;
+        }
+    };
+    let mut source: Box<dyn Read> = if gzip {
+        Box::new(MultiGzDecoder::new(raw))
+    } else {
+        Box::new(raw)
+    };
+    let mut total = 0u64;
+    loop {
+        let mut chunk = spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        chunk.clear();
+        chunk.resize(CHUNK, 0);
+        let mut filled = 0;
+        let read = loop {
+            match source.read(&mut chunk[filled..]) {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    filled += n;
+                    if filled == CHUNK {
+                        break Ok(());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        chunk.truncate(filled);
+        total = total.saturating_add(filled as u64);
+        if total > max_bytes {
+            let _ = out.send(Err(io::Error::other(LimitExceeded::Object {
+                limit: max_bytes,
+            })));
+            return;
+        }
+        let done = filled < CHUNK;
+        if filled > 0 && out.send(Ok(chunk)).is_err() {
+            return;
+        }
+        if let Err(e) = read {
+            let _ = out.send(Err(e));
+            return;
+        }
+        if done {
+            return;
+        }
+    }
+}
+
+mod scan;
+mod walker;
+
+pub(crate) use scan::Scan;
+use walker::Walker;
+
+#[cfg(test)]
+mod tests;

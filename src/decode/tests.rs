@@ -1,0 +1,89 @@
+use super::*;
+use flate2::write::GzEncoder;
+use serde_json::Value;
+use std::io::Write;
+
+fn collect(bytes: &[u8]) -> Result<Vec<Value>, DecodeError> {
+    let mut out = Vec::new();
+    records(bytes, |r| out.push(serde_json::from_str(r.get()).unwrap()))?;
+    Ok(out)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+const DELIVERY: &str = r#"{"Records":[
+    {"eventName":"A","userIdentity":null,"requestParameters":null},
+    {"eventName":"B","unknownField":{"x":[1,2]}},
+    {"eventName":"C","userIdentity":{"arn":"x"}}]}"#;
+
+#[test]
+fn plain_and_gzip_deliveries_yield_every_record_in_order() {
+    for bytes in [DELIVERY.as_bytes().to_vec(), gzip(DELIVERY.as_bytes())] {
+        let got = collect(&bytes).unwrap();
+        let names: Vec<_> = got
+            .iter()
+            .map(|r| r["eventName"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["A", "B", "C"]);
+    }
+}
+
+#[test]
+fn concatenated_gzip_members_are_one_stream() {
+    let mut bytes = gzip(br#"{"Records":[{"eventName":"A"}]}"#);
+    bytes.extend(gzip(b"\n"));
+    assert_eq!(collect(&bytes).unwrap().len(), 1);
+}
+
+#[test]
+fn other_top_level_keys_are_ignored_wherever_they_stand() {
+    let got = collect(br#"{"Records":[{"a":1}],"extra":{"b":2}}"#).unwrap();
+    assert_eq!(got, vec![serde_json::json!({"a":1})]);
+}
+
+#[test]
+fn arrays_and_ndjson_are_records_too() {
+    assert_eq!(collect(br#"[{"a":1},{"a":2}]"#).unwrap().len(), 2);
+    assert_eq!(collect(b"{\"a\":1}\n{\"a\":2}\n\n").unwrap().len(), 2);
+}
+
+#[test]
+fn empty_input_has_no_records() {
+    assert!(collect(b"").unwrap().is_empty());
+    assert!(collect(br#"{"Records":[]}"#).unwrap().is_empty());
+}
+
+#[test]
+fn records_that_is_not_an_array_is_an_error() {
+    let err = collect(br#"{"Records":{"a":1}}"#).unwrap_err();
+    assert!(matches!(err, DecodeError::Json(_)), "{err}");
+    assert!(err.to_string().contains("Records to be an array"), "{err}");
+}
+
+#[test]
+fn corrupt_gzip_is_a_read_error() {
+    let mut bytes = gzip(DELIVERY.as_bytes());
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 8].copy_from_slice(b"garbage!");
+    assert!(matches!(collect(&bytes), Err(DecodeError::Read(_))));
+}
+
+#[test]
+fn truncated_file_keeps_the_records_before_the_cut() {
+    let text = DELIVERY.as_bytes();
+    let cut = &text[..text.len() - 40];
+    let mut seen = 0;
+    let result = records(cut, |_| seen += 1);
+    assert!(result.is_err());
+    assert_eq!(seen, 2);
+}
+
+#[test]
+fn not_json_names_the_position() {
+    let err = collect(b"hello").unwrap_err();
+    assert!(err.to_string().contains("line 1 column 1"), "{err}");
+}

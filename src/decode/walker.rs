@@ -1,0 +1,263 @@
+//! The second stage: the document's structure walked over a window of inflated text, each
+//! record handed on as a validated raw slice.
+
+use std::io;
+use std::sync::mpsc;
+
+use serde::de::{Error as _, IgnoredAny, Unexpected};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::{DecodeError, LimitExceeded, Scan, CHUNK};
+
+/// The second stage: walks the document's structure over a window of inflated text.
+pub(super) struct Walker {
+    /// Unconsumed text from `pos`; earlier bytes are dropped when the next chunk arrives.
+    buf: Vec<u8>,
+    pos: usize,
+    /// Stream offset of `buf[0]`, for error positions.
+    offset: u64,
+    chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    spare: mpsc::Sender<Vec<u8>>,
+    eof: bool,
+    /// No single value may span more than this many bytes.
+    max_record_bytes: u64,
+}
+
+impl Walker {
+    /// A walker over the chunks `chunks` brings; emptied chunks go back through `spare`.
+    pub(super) fn new(
+        chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+        spare: mpsc::Sender<Vec<u8>>,
+        max_record_bytes: u64,
+    ) -> Walker {
+        Walker {
+            buf: Vec::with_capacity(CHUNK),
+            pos: 0,
+            offset: 0,
+            chunks,
+            spare,
+            eof: false,
+            max_record_bytes,
+        }
+    }
+
+    /// Appends the next chunk; `Ok(false)` at the end of the stream.
+    fn more(&mut self) -> Result<bool, DecodeError> {
+        if self.eof {
+            return Ok(false);
+        }
+        match self.chunks.recv() {
+            Ok(Ok(chunk)) => {
+                if self.pos > 0 {
+                    self.buf.drain(..self.pos);
+                    self.offset += self.pos as u64;
+                    self.pos = 0;
+                }
+                self.buf.extend_from_slice(&chunk);
+                let _ = self.spare.send(chunk);
+                Ok(true)
+            }
+            Ok(Err(e)) => Err(DecodeError::from_io(e)),
+            Err(_) => {
+                self.eof = true;
+                Ok(false)
+            }
+        }
+    }
+
+    /// The next byte that is not JSON whitespace, without consuming it; `None` at the end.
+    fn peek(&mut self) -> Result<Option<u8>, DecodeError> {
+        loop {
+            while let Some(&b) = self.buf.get(self.pos) {
+                if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                    return Ok(Some(b));
+                }
+                self.pos += 1;
+            }
+            if !self.more()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Every top-level value in the stream: one delivery, or NDJSON records.
+    pub(super) fn document(
+        &mut self,
+        on_record: &mut dyn FnMut(&RawValue),
+    ) -> Result<(), DecodeError> {
+        while let Some(b) = self.peek()? {
+            match b {
+                b'{' => self.object(on_record)?,
+                b'[' => self.array(on_record)?,
+                _ => return Err(self.syntax_error()),
+            }
+        }
+        Ok(())
+    }
+
+    /// A top-level object: a delivery with `Records`, or else itself a record.
+    fn object(&mut self, on_record: &mut dyn FnMut(&RawValue)) -> Result<(), DecodeError> {
+        self.pos += 1;
+        let mut before_records = Map::new();
+        let mut saw_records = false;
+        if self.peek()? == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                if self.peek()? != Some(b'"') {
+                    return Err(self.syntax_error());
+                }
+                let key_text = self.value()?;
+                let key: String = serde_json::from_slice(key_text).map_err(DecodeError::Json)?;
+                if self.peek()? != Some(b':') {
+                    return Err(self.syntax_error());
+                }
+                self.pos += 1;
+                if key == "Records" && !saw_records {
+                    match self.peek()? {
+                        Some(b'[') => self.array(on_record)?,
+                        Some(b'{') => {
+                            return Err(DecodeError::Json(serde_json::Error::invalid_type(
+                                Unexpected::Map,
+                                &"Records to be an array of records",
+                            )))
+                        }
+                        _ => {
+                            let text = self.value()?;
+                            let e = match serde_json::from_slice::<Value>(text) {
+                                Ok(_) => serde_json::Error::invalid_type(
+                                    Unexpected::Other("a scalar"),
+                                    &"Records to be an array of records",
+                                ),
+                                Err(e) => e,
+                            };
+                            return Err(DecodeError::Json(e));
+                        }
+                    }
+                    saw_records = true;
+                } else {
+                    self.peek()?;
+                    let text = self.value()?;
+                    if !saw_records {
+                        let value = serde_json::from_slice(text).map_err(DecodeError::Json)?;
+                        before_records.insert(key, value);
+                    } else {
+                        serde_json::from_slice::<IgnoredAny>(text).map_err(DecodeError::Json)?;
+                    }
+                }
+                match self.peek()? {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.syntax_error()),
+                }
+            }
+        }
+        if !saw_records {
+            // No Records key: the object is itself a record.
+            let text = serde_json::to_string(&before_records).map_err(DecodeError::Json)?;
+            let record = RawValue::from_string(text).map_err(DecodeError::Json)?;
+            on_record(&record);
+        }
+        Ok(())
+    }
+
+    /// An array of records, each split out by the scanner and checked from its slice.
+    fn array(&mut self, on_record: &mut dyn FnMut(&RawValue)) -> Result<(), DecodeError> {
+        self.pos += 1;
+        if self.peek()? == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            if self.peek()?.is_none() {
+                return Err(self.syntax_error());
+            }
+            let text = self.value()?;
+            let record = std::str::from_utf8(text)
+                .map_err(|_| {
+                    DecodeError::Json(serde_json::Error::custom("invalid UTF-8 in a record"))
+                })
+                .and_then(|t| serde_json::from_str::<&RawValue>(t).map_err(DecodeError::Json))?;
+            on_record(record);
+            match self.peek()? {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.syntax_error()),
+            }
+        }
+    }
+
+    /// Consumes one JSON value starting at `pos` and returns its text, reading more as needed.
+    /// Reading more moves the window, so the value always starts at `pos`.
+    fn value(&mut self) -> Result<&[u8], DecodeError> {
+        let mut scan = Scan::default();
+        loop {
+            let start = self.pos;
+            let end = match scan.run(&self.buf[start..]) {
+                Some(end) => Some(end),
+                None if !self.more()? => {
+                    if !scan.scalar_open() {
+                        let error = self.error_at(start);
+                        self.pos = self.buf.len();
+                        return Err(error);
+                    }
+                    Some(self.buf.len() - start)
+                }
+                None if (self.buf.len() - self.pos) as u64 > self.max_record_bytes => {
+                    return Err(LimitExceeded::Record {
+                        limit: self.max_record_bytes,
+                    }
+                    .into());
+                }
+                None => None,
+            };
+            if let Some(end) = end {
+                self.pos = start + end;
+                return Ok(&self.buf[start..start + end]);
+            }
+        }
+    }
+
+    /// The error serde_json reports for the text from `at`, positioned in the whole stream.
+    fn error_at(&self, at: usize) -> DecodeError {
+        let text = &self.buf[at..];
+        let e = match serde_json::from_slice::<IgnoredAny>(text) {
+            Err(e) => e,
+            Ok(_) => return DecodeError::Json(serde_json::Error::custom("unexpected text")),
+        };
+        let start = self.offset + at as u64;
+        if start == 0 || e.is_eof() {
+            DecodeError::Json(e)
+        } else {
+            let message = e.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message);
+            let at = start + e.column().saturating_sub(1) as u64;
+            DecodeError::Json(serde_json::Error::custom(format!("{message} at byte {at}")))
+        }
+    }
+
+    fn syntax_error(&self) -> DecodeError {
+        if self.pos >= self.buf.len() {
+            // serde_json's own wording for a cut-off document.
+            return DecodeError::Json(
+                serde_json::from_slice::<IgnoredAny>(b"[")
+                    .expect_err("an open array is incomplete"),
+            );
+        }
+        if self.offset == 0 && self.pos == 0 {
+            return self.error_at(0);
+        }
+        let found = self.buf[self.pos] as char;
+        DecodeError::Json(serde_json::Error::custom(format!(
+            "unexpected {found:?} at byte {}",
+            self.offset + self.pos as u64
+        )))
+    }
+}

@@ -1,0 +1,142 @@
+//! The stages wired for a list of objects:
+//! `fetch → decode → match → plan → deliver`, the same for the Lambda and the CLI.
+//!
+//! Decoding, matching and planning are CPU work on a blocking reader, so they run on a blocking
+//! thread fed by the async fetch stream. Planned batches cross back over a bounded channel and
+//! are delivered while the object is still being read: memory stays flat whatever the number of
+//! matches, and a big file's first alerts leave before it ends.
+
+mod object;
+mod summary;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+
+use crate::decode;
+use crate::deliver::Deliver;
+use crate::fetch::{Fetch, ObjectRef};
+use crate::plan::PlanSettings;
+use crate::rules::RuleSet;
+
+pub use summary::{Failed, ObjectError, Outcome, Summary};
+
+/// Default for `OBJECT_TIMEOUT_SECONDS`: a 1 GB delivery decodes in well under a minute.
+pub const DEFAULT_OBJECT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How objects are scanned and their matches planned.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Decompressed-size and record-size bounds for every object.
+    pub limits: decode::Limits,
+    /// How long one object may take (`OBJECT_TIMEOUT_SECONDS`): a stalled body or a slow
+    /// hostile file fails alone, as retryable, instead of holding the run to its limit.
+    pub object_timeout: Option<Duration>,
+    /// Objects in flight at once.
+    pub concurrency: usize,
+    /// How matches become messages.
+    pub plan: PlanSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            limits: decode::Limits::default(),
+            object_timeout: Some(DEFAULT_OBJECT_TIMEOUT),
+            concurrency: 4,
+            plan: PlanSettings::default(),
+        }
+    }
+}
+
+/// The stages, with the I/O seams chosen by the caller.
+pub struct Pipeline {
+    fetch: Arc<dyn Fetch>,
+    deliver: Arc<dyn Deliver>,
+    rules: Arc<RuleSet>,
+    settings: Arc<Settings>,
+    /// Past this instant no object is started and running ones are abandoned, as retryable
+    /// failures, so the invocation reports them before Lambda's own limit kills it silently.
+    stop_at: Option<tokio::time::Instant>,
+}
+
+impl Pipeline {
+    /// The stages over these seams.
+    pub fn new(
+        fetch: Arc<dyn Fetch>,
+        deliver: Arc<dyn Deliver>,
+        rules: Arc<RuleSet>,
+        settings: Settings,
+    ) -> Self {
+        Pipeline {
+            fetch,
+            deliver,
+            rules,
+            settings: Arc::new(settings),
+            stop_at: None,
+        }
+    }
+
+    /// Sets the instant after which objects are reported as not scanned (retryable).
+    pub fn stop_at(mut self, at: Option<Instant>) -> Self {
+        self.stop_at = at.map(Into::into);
+        self
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Scans every object, up to `concurrency` at once, handing each outcome to `each` in the
+    /// objects' order (so alerts and summaries stay in a deterministic order).
+    pub async fn run(&self, objects: &[ObjectRef], mut each: impl FnMut(&ObjectRef, Outcome)) {
+        let mut outcomes = futures::stream::iter(objects.iter().map(|o| self.process(o)))
+            .buffered(self.settings.concurrency.max(1));
+        let mut objects = objects.iter();
+        while let (Some(outcome), Some(object)) = (outcomes.next().await, objects.next()) {
+            each(object, outcome);
+        }
+    }
+
+    /// [`Pipeline::run`] into a [`Summary`].
+    pub async fn summarise(&self, objects: &[ObjectRef]) -> Summary {
+        let started = Instant::now();
+        let mut summary = Summary::default();
+        self.run(objects, |object, outcome| summary.record(object, outcome))
+            .await;
+        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        summary
+    }
+
+    /// Scans one object within the run's deadline and the object's own timeout.
+    pub async fn process(&self, object: &ObjectRef) -> Outcome {
+        let aborted = |message: String| {
+            Outcome::failed(ObjectError::Aborted {
+                object: object.to_string(),
+                message,
+            })
+        };
+        let now = tokio::time::Instant::now();
+        if self.stop_at.is_some_and(|at| now >= at) {
+            return aborted("not started: the invocation is near its time limit".into());
+        }
+        let timeout = self.settings.object_timeout;
+        let own = timeout.map(|t| now + t);
+        let (until, own_first) = match (self.stop_at, own) {
+            (Some(stop), Some(own)) if own < stop => (own, true),
+            (Some(stop), _) => (stop, false),
+            (None, Some(own)) => (own, true),
+            (None, None) => return object::scan(self, object).await,
+        };
+        match tokio::time::timeout_at(until, object::scan(self, object)).await {
+            Ok(outcome) => outcome,
+            Err(_) if own_first => aborted(format!(
+                "stopped: the object took longer than {}s (OBJECT_TIMEOUT_SECONDS)",
+                timeout.unwrap_or_default().as_secs_f64()
+            )),
+            Err(_) => aborted("stopped: the invocation reached its time limit".into()),
+        }
+    }
+}

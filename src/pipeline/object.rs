@@ -1,0 +1,143 @@
+//! One object through the stages: fetched, then decoded, matched and planned on a blocking
+//! thread, while this task delivers each batch the plan hands over.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::io::SyncIoBridge;
+
+use super::{ObjectError, Outcome, Pipeline};
+use crate::decode::{self, DecodeError};
+use crate::deliver::DeliverError;
+use crate::fetch::{Cancellable, ObjectRef};
+use crate::matching::{Checked, Matcher, Observed};
+use crate::plan::{Batch, PlanSettings, PlanStats, Planner};
+use crate::rules::RuleSet;
+
+/// Batches waiting for delivery: the decoder pauses when they are not taken.
+const IN_FLIGHT: usize = 4;
+/// Unreadable records logged one by one per object; the rest are only counted.
+const UNREADABLE_LOGGED: u64 = 10;
+
+/// What the blocking side found.
+struct Scanned {
+    events: u64,
+    unreadable: u64,
+    plan: PlanStats,
+    seen: Observed,
+    decoded: Result<(), DecodeError>,
+}
+
+/// Scans `object`. Alerts found before a decode error are still delivered.
+pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
+    let reader = match pipeline.fetch.open(object).await {
+        Ok(reader) => reader,
+        Err(e) => return Outcome::failed(e.into()),
+    };
+    // Dropping this future (deadline) cancels the token, which ends the blocking reader.
+    let token = tokio_util::sync::CancellationToken::new();
+    let _cancel_on_drop = token.clone().drop_guard();
+    let reader = SyncIoBridge::new(Cancellable::new(reader, token));
+    let (tx, mut rx) = mpsc::channel(IN_FLIGHT);
+    let rules = Arc::clone(&pipeline.rules);
+    let settings = Arc::clone(&pipeline.settings);
+    let source = object.clone();
+    let scanning = tokio::task::spawn_blocking(move || {
+        decode_match_plan(reader, &rules, &settings.plan, settings.limits, source, &tx)
+    });
+    let mut undelivered: Option<DeliverError> = None;
+    while let Some(batch) = rx.recv().await {
+        if let Err(e) = pipeline.deliver.send(&batch).await {
+            undelivered = Some(match undelivered {
+                None => e,
+                Some(before) => DeliverError {
+                    failed: before.failed + e.failed,
+                    total: before.total + e.total,
+                    message: before.message,
+                },
+            });
+        }
+    }
+    let scanned = match scanning.await {
+        Ok(scanned) => scanned,
+        Err(e) => {
+            return Outcome::failed(ObjectError::Aborted {
+                object: object.to_string(),
+                message: e.to_string(),
+            })
+        }
+    };
+    let error = match (undelivered, scanned.decoded) {
+        (Some(source), _) => Some(ObjectError::Deliver {
+            object: object.to_string(),
+            source,
+        }),
+        (None, Err(source)) => Some(ObjectError::Decode {
+            object: object.to_string(),
+            source,
+        }),
+        (None, Ok(())) => None,
+    };
+    Outcome {
+        events: scanned.events,
+        unreadable: scanned.unreadable,
+        plan: scanned.plan,
+        oldest_event_time: scanned.seen.oldest_event_time,
+        error,
+    }
+}
+
+/// Decodes, matches and plans one object on the current (blocking) thread, handing each full
+/// batch to `tx` as soon as the plan makes it.
+fn decode_match_plan(
+    reader: impl std::io::Read + Send,
+    rules: &RuleSet,
+    settings: &PlanSettings,
+    limits: decode::Limits,
+    source: ObjectRef,
+    tx: &mpsc::Sender<Batch>,
+) -> Scanned {
+    let matcher = Matcher::new(rules);
+    let mut planner = Planner::new(settings, source.clone());
+    let mut seen = Observed::default();
+    let mut hits = Vec::new();
+    let mut ready = Vec::new();
+    let (mut events, mut unreadable) = (0u64, 0u64);
+    // Once the receiver is gone (deadline), batches are no longer handed over.
+    let mut open = true;
+    let mut hand_over = |ready: &mut Vec<Batch>| {
+        for batch in ready.drain(..) {
+            open = open && tx.blocking_send(batch).is_ok();
+        }
+    };
+    let decoded = decode::records_with(reader, limits, |raw| {
+        events += 1;
+        match matcher.check(raw, &mut hits, &mut seen) {
+            Checked::NoMatch => {}
+            Checked::Matched(record) => {
+                for rule in &hits {
+                    planner.add(rule, &record, &mut ready);
+                }
+                hand_over(&mut ready);
+            }
+            Checked::Unreadable { event_id, error } => {
+                unreadable += 1;
+                if unreadable <= UNREADABLE_LOGGED {
+                    tracing::warn!(
+                        object = %source, event_id = event_id.as_deref().unwrap_or("?"), %error,
+                        "record could not be evaluated: counted as unreadable"
+                    );
+                }
+            }
+        }
+    });
+    let plan = planner.finish(&mut ready);
+    hand_over(&mut ready);
+    Scanned {
+        events,
+        unreadable,
+        plan,
+        seen,
+        decoded,
+    }
+}

@@ -1,0 +1,185 @@
+//! What a run did: per object ([`Outcome`]) and in total ([`Summary`]), for the Lambda's
+//! response, the CLI's report, the logs and the EMF metrics.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::decode::DecodeError;
+use crate::deliver::DeliverError;
+use crate::fetch::{FetchError, ObjectRef};
+use crate::plan::{PlanStats, RuleTally};
+use crate::trigger::Skipped;
+
+/// What one run did.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Summary {
+    /// Objects scanned or attempted.
+    pub objects: u64,
+    /// Records read.
+    pub events: u64,
+    /// Records that passed the splitter but could not be evaluated (`RecordsUnreadable`).
+    pub records_unreadable: u64,
+    /// Alert messages planned (one per alert, whatever the number of topics).
+    pub alerts: u64,
+    /// Digest messages planned.
+    pub digests: u64,
+    /// Repeated (eventID, rule) matches within an object, sent once.
+    pub duplicates: u64,
+    /// Keys that were not scanned, and why.
+    pub skipped: Vec<Skipped>,
+    /// Objects that could not be scanned in full.
+    pub failed: Vec<Failed>,
+    /// Objects whose alerts could not all be delivered.
+    pub publish_failures: u64,
+    /// The earliest `eventTime` among the records read, for the delivery-lag metric.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_event_time: Option<String>,
+    /// Per rule that matched: its title, level and counts.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, RuleTally>,
+    /// Wall time of the run.
+    pub elapsed_ms: u64,
+}
+
+/// An object that could not be scanned in full.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failed {
+    /// The object (`s3://bucket/key` or a path), or the trigger item that named nothing.
+    pub object: String,
+    /// What went wrong.
+    pub error: String,
+    /// Whether running again could succeed (throttling, 5xx, a failed delivery).
+    pub retryable: bool,
+}
+
+/// Why an object was not scanned in full.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    /// The object could not be opened.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// Its content could not be read to the end; the records before the error were checked.
+    #[error("{object}: {source}")]
+    Decode {
+        /// The object.
+        object: String,
+        /// What the decoder said.
+        source: DecodeError,
+    },
+    /// Some of its alerts were not delivered.
+    #[error("{object}: {source}")]
+    Deliver {
+        /// The object.
+        object: String,
+        /// What the destination said.
+        source: DeliverError,
+    },
+    /// It was stopped by a deadline, or never started.
+    #[error("{object}: scan aborted: {message}")]
+    Aborted {
+        /// The object.
+        object: String,
+        /// Which limit stopped it.
+        message: String,
+    },
+}
+
+impl ObjectError {
+    /// Corrupt content and missing objects stay that way; delivery and transport failures pass.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ObjectError::Fetch(e) => e.is_retryable(),
+            // Bad gzip or JSON stays bad; a connection that broke mid-body may not.
+            ObjectError::Decode {
+                source: DecodeError::Read(e),
+                ..
+            } => !matches!(
+                e.kind(),
+                std::io::ErrorKind::InvalidData
+                    | std::io::ErrorKind::InvalidInput
+                    | std::io::ErrorKind::UnexpectedEof
+            ),
+            ObjectError::Decode { .. } => false,
+            ObjectError::Deliver { .. } | ObjectError::Aborted { .. } => true,
+        }
+    }
+}
+
+/// What scanning one object produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Records read.
+    pub events: u64,
+    /// Records that could not be evaluated.
+    pub unreadable: u64,
+    /// What the plan stage did.
+    pub plan: PlanStats,
+    /// The earliest `eventTime` among the records read.
+    pub oldest_event_time: Option<String>,
+    /// Why the object was not scanned in full, if it was not.
+    pub error: Option<ObjectError>,
+}
+
+impl Outcome {
+    /// An object that failed before any record was read.
+    pub fn failed(error: ObjectError) -> Outcome {
+        Outcome {
+            error: Some(error),
+            ..Outcome::default()
+        }
+    }
+}
+
+impl Summary {
+    /// Whether any object could succeed if the run were repeated.
+    pub fn has_retryable_failures(&self) -> bool {
+        self.failed.iter().any(|f| f.retryable)
+    }
+
+    /// Adds one object's outcome, logging it where an operator will look.
+    pub fn record(&mut self, object: &ObjectRef, outcome: Outcome) {
+        self.objects += 1;
+        self.events += outcome.events;
+        self.records_unreadable += outcome.unreadable;
+        self.alerts += outcome.plan.alerts;
+        self.digests += outcome.plan.digests;
+        self.duplicates += outcome.plan.duplicates;
+        for (id, tally) in outcome.plan.rules {
+            let into = self.rules.entry(id).or_insert_with(|| RuleTally {
+                title: tally.title.clone(),
+                level: tally.level,
+                ..RuleTally::default()
+            });
+            into.matches += tally.matches;
+            into.alerted += tally.alerted;
+            into.digested += tally.digested;
+        }
+        if let Some(time) = outcome.oldest_event_time {
+            if self.oldest_event_time.as_ref().is_none_or(|t| time < *t) {
+                self.oldest_event_time = Some(time);
+            }
+        }
+        match outcome.error {
+            None => tracing::info!(
+                bucket = object.bucket(), key = %object.key(), events = outcome.events,
+                alerts = outcome.plan.alerts, digests = outcome.plan.digests,
+                unreadable = outcome.unreadable, "object scanned"
+            ),
+            Some(e) => {
+                let retryable = e.is_retryable();
+                if matches!(e, ObjectError::Deliver { .. }) {
+                    self.publish_failures += 1;
+                }
+                tracing::error!(
+                    bucket = object.bucket(), key = %object.key(), error = %e, retryable, "object failed"
+                );
+                self.failed.push(Failed {
+                    object: object.to_string(),
+                    error: e.to_string(),
+                    retryable,
+                });
+            }
+        }
+    }
+}

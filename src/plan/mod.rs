@@ -1,0 +1,241 @@
+//! Plan stage: pure. One object's matches become rendered messages in delivery batches.
+//!
+//! A [`Planner`] is fed matches as the decoder finds them and hands back each batch as soon as
+//! it is full, so a big file's alerts leave before the file ends. It does no I/O and reads no
+//! clock. What it keeps per object is bounded whatever the number of matches:
+//!
+//! - de-duplication within the object: a set of 64-bit hashes of (eventID, rule), capped at
+//!   [`DEDUP_MAX`] entries (past that, repeats are no longer recognised, and are counted);
+//! - storm control: per rule, the first `max_alerts_per_rule` matches are rendered in full and
+//!   the rest only counted into a [`DigestBuilder`], itself bounded;
+//! - rendering: each alert once, in the [`Form`] the destination reads;
+//! - routing: a rule's `notify:` aliases name its topics;
+//! - batching: at most [`BATCH_ENTRIES`] messages and [`BATCH_BYTES`] per batch.
+
+mod batch;
+pub mod message;
+pub mod routing;
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::fetch::ObjectRef;
+use crate::render::{Alert, DigestBuilder, RuleRef};
+use crate::rules::{Level, Rule};
+
+pub use batch::{Batch, BATCH_BYTES, BATCH_ENTRIES};
+pub use message::{Form, Kind, Message};
+pub use routing::{Routes, UnknownAlias};
+
+/// Default for `MAX_ALERTS_PER_RULE_PER_OBJECT`.
+pub const DEFAULT_MAX_ALERTS_PER_RULE: usize = 20;
+/// Distinct (eventID, rule) hashes remembered per object: 16 bytes each, about 4 MB at most.
+pub const DEDUP_MAX: usize = 250_000;
+
+/// How matches become messages.
+#[derive(Debug, Clone)]
+pub struct PlanSettings {
+    /// Alerts per rule per object before the rest go into one digest.
+    pub max_alerts_per_rule: usize,
+    /// Every match as its own message: no storm control (the CLI's `--every-match`).
+    pub every_match: bool,
+    /// Matches of rules below this level are left out.
+    pub min_level: Option<Level>,
+    /// The form messages are rendered in.
+    pub form: Form,
+    /// Which topic each rule's messages go to.
+    pub routes: Routes,
+}
+
+impl Default for PlanSettings {
+    fn default() -> Self {
+        PlanSettings {
+            max_alerts_per_rule: DEFAULT_MAX_ALERTS_PER_RULE,
+            every_match: false,
+            min_level: None,
+            form: Form::Sns,
+            routes: Routes::single("-"),
+        }
+    }
+}
+
+/// Per rule, what one object's plan did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RuleTally {
+    /// The rule's title.
+    pub title: String,
+    /// The rule's level.
+    pub level: Option<Level>,
+    /// Matches, repeats excluded.
+    pub matches: u64,
+    /// Matches sent as alerts of their own.
+    pub alerted: u64,
+    /// Matches summarised in a digest.
+    pub digested: u64,
+}
+
+/// What one object's plan did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanStats {
+    /// Matches, repeats included.
+    pub matches: u64,
+    /// Repeats of an (eventID, rule) already seen in the object, dropped.
+    pub duplicates: u64,
+    /// Whether [`DEDUP_MAX`] was reached, after which repeats are no longer recognised.
+    pub dedup_saturated: bool,
+    /// Alert messages rendered (one per alert, whatever the number of topics).
+    pub alerts: u64,
+    /// Digest messages rendered.
+    pub digests: u64,
+    /// Matches left out by `min_level`.
+    pub below_min_level: u64,
+    /// Per rule id.
+    pub rules: BTreeMap<String, RuleTally>,
+}
+
+/// One rule's storm state within the object.
+#[derive(Debug)]
+struct PerRule {
+    rule: RuleRef,
+    alerted: usize,
+    digest: Option<DigestBuilder>,
+}
+
+/// Plans one object's matches.
+#[derive(Debug)]
+pub struct Planner<'s> {
+    settings: &'s PlanSettings,
+    source: ObjectRef,
+    seen: HashSet<u64>,
+    rules: BTreeMap<String, PerRule>,
+    batches: batch::Batcher,
+    stats: PlanStats,
+}
+
+impl<'s> Planner<'s> {
+    /// A planner for the matches of `source`.
+    pub fn new(settings: &'s PlanSettings, source: ObjectRef) -> Self {
+        Planner {
+            settings,
+            source,
+            seen: HashSet::new(),
+            rules: BTreeMap::new(),
+            batches: batch::Batcher::default(),
+            stats: PlanStats::default(),
+        }
+    }
+
+    /// Takes `rule`'s match on `event`; batches that became full are appended to `out`.
+    pub fn add(&mut self, rule: &Rule, event: &Value, out: &mut Vec<Batch>) {
+        if self.admit(&rule.id, rule.level, || RuleRef::new(rule), event) {
+            let alert = Alert::new(rule, event.clone(), self.source.clone());
+            self.send(alert, out);
+        }
+    }
+
+    /// [`Planner::add`] for an alert built elsewhere (tests, replays).
+    pub fn add_alert(&mut self, alert: Alert, out: &mut Vec<Batch>) {
+        let rule = alert.rule.clone();
+        if self.admit(&rule.id, rule.level, || rule.clone(), &alert.event) {
+            self.send(alert, out);
+        }
+    }
+
+    /// Counts one match; `true` when it is to be sent on its own, `false` when it was a
+    /// repeat, below `min_level`, or went into its rule's digest.
+    fn admit(
+        &mut self,
+        id: &str,
+        level: Level,
+        rule: impl FnOnce() -> RuleRef,
+        event: &Value,
+    ) -> bool {
+        self.stats.matches += 1;
+        if self.settings.min_level.is_some_and(|min| level < min) {
+            self.stats.below_min_level += 1;
+            return false;
+        }
+        if !self.first_time(id, event) {
+            self.stats.duplicates += 1;
+            return false;
+        }
+        let per = self.rules.entry(id.to_string()).or_insert_with(|| PerRule {
+            rule: rule(),
+            alerted: 0,
+            digest: None,
+        });
+        let tally = self
+            .stats
+            .rules
+            .entry(id.to_string())
+            .or_insert_with(|| RuleTally {
+                title: per.rule.title.clone(),
+                level: Some(level),
+                ..RuleTally::default()
+            });
+        tally.matches += 1;
+        if self.settings.every_match || per.alerted < self.settings.max_alerts_per_rule.max(1) {
+            per.alerted += 1;
+            tally.alerted += 1;
+            self.stats.alerts += 1;
+            return true;
+        }
+        tally.digested += 1;
+        let (alerted, source) = (per.alerted, &self.source);
+        per.digest
+            .get_or_insert_with(|| DigestBuilder::new(per.rule.clone(), source.clone(), alerted))
+            .add(event);
+        false
+    }
+
+    /// Renders `alert` once and files it for each of its rule's topics.
+    fn send(&mut self, alert: Alert, out: &mut Vec<Batch>) {
+        let message = Message::alert(&alert, self.settings.form);
+        let topics = self
+            .settings
+            .routes
+            .topics(&alert.rule.id, &alert.rule.notify);
+        self.batches.push(&topics, message, out);
+    }
+
+    /// Ends the object: its digests, then every batch not yet full. Returns what it did.
+    pub fn finish(mut self, out: &mut Vec<Batch>) -> PlanStats {
+        for per in self.rules.values() {
+            let Some(digest) = per.digest.as_ref().and_then(DigestBuilder::finish) else {
+                continue;
+            };
+            self.stats.digests += 1;
+            let topics = self.settings.routes.topics(&per.rule.id, &per.rule.notify);
+            let message = Message::digest(&digest, self.settings.form);
+            self.batches.push(&topics, message, out);
+        }
+        self.batches.flush(out);
+        self.stats
+    }
+
+    /// Remembers (eventID, rule); `false` for a repeat. Past [`DEDUP_MAX`] everything is new.
+    fn first_time(&mut self, rule_id: &str, event: &Value) -> bool {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        rule_id.hash(&mut h);
+        match event.get("eventID").and_then(Value::as_str) {
+            Some(id) if !id.is_empty() => id.hash(&mut h),
+            _ => event.to_string().hash(&mut h),
+        }
+        let h = h.finish();
+        if self.seen.contains(&h) {
+            return false;
+        }
+        if self.seen.len() < DEDUP_MAX {
+            self.seen.insert(h);
+        } else {
+            self.stats.dedup_saturated = true;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,99 @@
+//! The one way a [`RuleSet`] is built. Library code never reads the environment: the Lambda and
+//! the CLI get their [`RuleLimits`] from `config` and pass them in.
+use std::path::{Path, PathBuf};
+
+use super::limits::RuleLimits;
+use super::load;
+use super::{RuleErrors, RuleSet};
+
+/// Where rules come from; several may be given and are loaded as one set.
+#[derive(Debug, Clone)]
+enum Input {
+    Bundled,
+    Sources(Vec<(String, String)>),
+    Paths(Vec<PathBuf>),
+}
+
+/// `RuleSet::builder().limits(l).tests(false).paths(&dirs).build()`. Defaults: default limits,
+/// `tests:` cases kept.
+#[derive(Debug, Clone)]
+pub struct RuleSetBuilder {
+    limits: RuleLimits,
+    tests: bool,
+    inputs: Vec<Input>,
+}
+
+impl Default for RuleSetBuilder {
+    fn default() -> Self {
+        RuleSetBuilder {
+            limits: RuleLimits::default(),
+            tests: true,
+            inputs: Vec::new(),
+        }
+    }
+}
+
+impl RuleSetBuilder {
+    /// Sets the bounds on what the files may load (default: [`RuleLimits::default`]).
+    pub fn limits(mut self, limits: RuleLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Whether `tests:` cases are parsed. A load that only matches says `false`: the cases are
+    /// blanked line for line first (line numbers in errors stay true), and in the bundled rules
+    /// they are four fifths of the YAML, most of the cold start.
+    pub fn tests(mut self, keep: bool) -> Self {
+        self.tests = keep;
+        self
+    }
+
+    /// The rules under `rules/` embedded at build time, with `rules/placeholders.yml`.
+    pub fn bundled(mut self) -> Self {
+        self.inputs.push(Input::Bundled);
+        self
+    }
+
+    /// In-memory `(name, yaml)` sources; one named `placeholders.yml` supplies placeholders.
+    pub fn sources(mut self, sources: &[(String, String)]) -> Self {
+        self.inputs.push(Input::Sources(sources.to_vec()));
+        self
+    }
+
+    /// Rule files and directories (walked recursively for `*.yml`/`*.yaml`).
+    pub fn paths<P: AsRef<Path>>(mut self, paths: &[P]) -> Self {
+        let paths = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        self.inputs.push(Input::Paths(paths));
+        self
+    }
+
+    /// Reads, parses, compiles and indexes everything; every file is checked and all errors
+    /// returned.
+    pub fn build(self) -> Result<RuleSet, RuleErrors> {
+        let mut errors = Vec::new();
+        let mut groups = Vec::new();
+        for input in self.inputs {
+            match input {
+                Input::Bundled => groups.push(load::group_sources(&bundled_named())),
+                Input::Sources(s) => groups.push(load::group_sources(&s)),
+                Input::Paths(paths) => groups.extend(
+                    paths
+                        .iter()
+                        .map(|p| load::read_path(p, &self.limits, &mut errors)),
+                ),
+            }
+        }
+        if !self.tests {
+            groups.iter_mut().for_each(load::Group::skip_tests);
+        }
+        load::build(groups, errors, &self.limits)
+    }
+}
+
+/// The bundled rule files as `(rules/<name>, yaml)`.
+fn bundled_named() -> Vec<(String, String)> {
+    RuleSet::bundled_sources()
+        .iter()
+        .map(|(name, body)| (format!("rules/{name}"), (*body).to_owned()))
+        .collect()
+}
