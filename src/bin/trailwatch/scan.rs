@@ -128,7 +128,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 ));
             })
             .await;
-        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        summary.finish(started);
         progress.finish_and_clear();
         report::summary(&summary);
         Ok(if summary.failed.is_empty() {
