@@ -11,11 +11,15 @@ pub const NAMESPACE: &str = "trailwatch";
 
 /// The EMF document for one invocation.
 pub fn emf(summary: &Summary, function: &str, now: DateTime<Utc>) -> Value {
-    let lag = summary
-        .oldest_event_time
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| (now - t.with_timezone(&Utc)).num_seconds().max(0));
+    // From eventTime to delivery for the alerts delivered; with none, how far behind the
+    // records read are.
+    let lag = summary.delivery_lag_seconds.or_else(|| {
+        summary
+            .oldest_event_time
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| (now - t.with_timezone(&Utc)).num_seconds().max(0))
+    });
     let mut metrics = vec![
         ("ObjectsProcessed", "Count", json!(summary.objects)),
         ("EventsEvaluated", "Count", json!(summary.events)),

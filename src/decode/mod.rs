@@ -25,6 +25,8 @@ use serde_json::value::RawValue;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Compressed bytes read from the source at a time.
 const READ_BUFFER: usize = 256 * 1024;
+/// Compressed objects up to this size are inflated in line, without a second thread.
+const SMALL_OBJECT: usize = 512 * 1024;
 /// Inflated bytes per chunk handed from the inflating thread to the walker.
 const CHUNK: usize = 256 * 1024;
 /// Chunks in flight between the two threads; with the one being walked, memory stays ~1 MiB.
@@ -108,15 +110,36 @@ pub fn records<R: Read + Send>(
 
 /// [`records`] within `limits`.
 pub fn records_with<R: Read + Send>(
-    reader: R,
+    mut reader: R,
     limits: Limits,
     mut on_record: impl FnMut(&RawValue),
 ) -> Result<(), DecodeError> {
+    // Most deliveries are small: read up to SMALL_OBJECT bytes first, and if that is the whole
+    // object, inflate it on this thread. Starting a thread per small file costs more than the
+    // two stages save, and a backfill reads millions of them.
+    let mut head = Vec::new();
+    let failed = (&mut reader)
+        .take(SMALL_OBJECT as u64 + 1)
+        .read_to_end(&mut head)
+        .err();
+    if failed.is_some() || head.len() <= SMALL_OBJECT {
+        // A read that failed early still yields the records before the failure.
+        let source = io::Cursor::new(head).chain(FailsWith(failed));
+        let inflater =
+            Inflater::new(source, limits.max_object_bytes).map_err(DecodeError::Read)?;
+        let mut walker = Walker::new(Chunks::Inline(inflater, None), limits.max_record_bytes);
+        return walker.document(&mut on_record);
+    }
+    let reader = io::Cursor::new(head).chain(reader);
     let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(IN_FLIGHT);
     let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
         scope.spawn(move || inflate(reader, limits.max_object_bytes, &full_tx, &empty_rx));
-        let mut walker = Walker::new(full_rx, empty_tx, limits.max_record_bytes);
+        let chunks = Chunks::Thread {
+            full: full_rx,
+            spare: empty_tx,
+        };
+        let mut walker = Walker::new(chunks, limits.max_record_bytes);
         let result = walker.document(&mut on_record);
         // Dropping the receiver stops the inflating thread at its next send.
         drop(walker);
@@ -124,36 +147,81 @@ pub fn records_with<R: Read + Send>(
     })
 }
 
-/// The first stage: reads, sniffs gzip, inflates, and sends full chunks.
-fn inflate<R: Read>(
+/// A reader that fails once with the error it holds, then ends.
+struct FailsWith(Option<io::Error>);
+
+impl Read for FailsWith {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+/// The first stage on its own thread: inflates and sends full chunks until the end or an error.
+fn inflate<R: Read + Send>(
     reader: R,
     max_bytes: u64,
     out: &mpsc::SyncSender<io::Result<Vec<u8>>>,
     spare: &mpsc::Receiver<Vec<u8>>,
 ) {
-    let mut raw = BufReader::with_capacity(READ_BUFFER, reader);
-    let gzip = match raw.fill_buf() {
-        Ok(head) => head.starts_with(&GZIP_MAGIC),
+    let mut inflater = match Inflater::new(reader, max_bytes) {
+        Ok(inflater) => inflater,
         Err(e) => {
             let _ = out.send(Err(e));
             return;
         }
     };
-    let mut source: Box<dyn Read> = if gzip {
-        Box::new(MultiGzDecoder::new(raw))
-    } else {
-        Box::new(raw)
-    };
-    let mut total = 0u64;
-    loop {
-        let mut chunk = spare
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+    while let Some(chunk) = inflater.next(spare.try_recv().ok()) {
+        let failed = chunk.is_err();
+        if out.send(chunk).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// The first stage: reads, sniffs gzip, inflates, and hands out full chunks, within the
+/// decompressed-size limit.
+pub(super) struct Inflater<'r> {
+    source: Box<dyn Read + Send + 'r>,
+    total: u64,
+    max_bytes: u64,
+    done: bool,
+    /// A read error met after some bytes of the last chunk, handed out after that chunk.
+    pending: Option<io::Error>,
+}
+
+impl<'r> Inflater<'r> {
+    fn new<R: Read + Send + 'r>(reader: R, max_bytes: u64) -> io::Result<Inflater<'r>> {
+        let mut raw = BufReader::with_capacity(READ_BUFFER, reader);
+        let gzip = raw.fill_buf()?.starts_with(&GZIP_MAGIC);
+        let source: Box<dyn Read + Send + 'r> = if gzip {
+            Box::new(MultiGzDecoder::new(raw))
+        } else {
+            Box::new(raw)
+        };
+        Ok(Inflater {
+            source,
+            total: 0,
+            max_bytes,
+            done: false,
+            pending: None,
+        })
+    }
+
+    /// The next chunk of up to [`CHUNK`] bytes (filled into `spare` when given); `None` after
+    /// the last one or an error.
+    fn next(&mut self, spare: Option<Vec<u8>>) -> Option<io::Result<Vec<u8>>> {
+        if let Some(e) = self.pending.take() {
+            return Some(Err(e));
+        }
+        if self.done {
+            return None;
+        }
+        let mut chunk = spare.unwrap_or_else(|| Vec::with_capacity(CHUNK));
         chunk.clear();
         chunk.resize(CHUNK, 0);
         let mut filled = 0;
         let read = loop {
-            match source.read(&mut chunk[filled..]) {
+            match self.source.read(&mut chunk[filled..]) {
                 Ok(0) => break Ok(()),
                 Ok(n) => {
                     filled += n;
@@ -166,23 +234,23 @@ fn inflate<R: Read>(
             }
         };
         chunk.truncate(filled);
-        total = total.saturating_add(filled as u64);
-        if total > max_bytes {
-            let _ = out.send(Err(io::Error::other(LimitExceeded::Object {
-                limit: max_bytes,
+        self.total = self.total.saturating_add(filled as u64);
+        if self.total > self.max_bytes {
+            self.done = true;
+            return Some(Err(io::Error::other(LimitExceeded::Object {
+                limit: self.max_bytes,
             })));
-            return;
         }
-        let done = filled < CHUNK;
-        if filled > 0 && out.send(Ok(chunk)).is_err() {
-            return;
-        }
-        if let Err(e) = read {
-            let _ = out.send(Err(e));
-            return;
-        }
-        if done {
-            return;
+        self.done = filled < CHUNK || read.is_err();
+        match read {
+            Err(e) if filled == 0 => Some(Err(e)),
+            // The records before a read error still count: hand out what was read first.
+            Err(e) => {
+                self.pending = Some(e);
+                Some(Ok(chunk))
+            }
+            Ok(()) if filled == 0 => None,
+            Ok(()) => Some(Ok(chunk)),
         }
     }
 }
@@ -191,7 +259,7 @@ mod scan;
 mod walker;
 
 pub(crate) use scan::Scan;
-use walker::Walker;
+use walker::{Chunks, Walker};
 
 #[cfg(test)]
 mod tests;

@@ -87,3 +87,21 @@ fn not_json_names_the_position() {
     let err = collect(b"hello").unwrap_err();
     assert!(err.to_string().contains("line 1 column 1"), "{err}");
 }
+
+#[test]
+fn small_objects_inflated_in_line_and_big_ones_on_a_thread_read_the_same() {
+    let record = |i: usize| format!(r#"{{"eventName":"E{i}","pad":"{}"}}"#, "x".repeat(200));
+    for n in [100, super::SMALL_OBJECT / 220 - 10, super::SMALL_OBJECT / 220 + 10, 20_000] {
+        let text = format!(
+            r#"{{"Records":[{}]}}"#,
+            (0..n).map(record).collect::<Vec<_>>().join(",")
+        );
+        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::none());
+        gz.write_all(text.as_bytes()).unwrap();
+        for bytes in [text.clone().into_bytes(), gz.finish().unwrap()] {
+            let got = collect(&bytes).unwrap();
+            assert_eq!(got.len(), n, "{} bytes", bytes.len());
+            assert_eq!(got[n - 1]["eventName"], format!("E{}", n - 1));
+        }
+    }
+}

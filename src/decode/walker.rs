@@ -8,35 +8,61 @@ use serde::de::{Error as _, IgnoredAny, Unexpected};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{DecodeError, LimitExceeded, Scan, CHUNK};
+use super::{DecodeError, Inflater, LimitExceeded, Scan, CHUNK};
+
+/// Where inflated chunks come from: the inflating thread, or an inflater driven in line (small
+/// objects, where a thread costs more than it saves).
+pub(super) enum Chunks<'r> {
+    /// Chunks from the inflating thread; emptied ones go back through `spare`.
+    Thread {
+        /// Full chunks, or the error that ended the stream.
+        full: mpsc::Receiver<io::Result<Vec<u8>>>,
+        /// Emptied chunks, for reuse.
+        spare: mpsc::Sender<Vec<u8>>,
+    },
+    /// Inflated on the walker's own thread, one chunk at a time.
+    Inline(Inflater<'r>, Option<Vec<u8>>),
+}
+
+impl Chunks<'_> {
+    fn next(&mut self) -> Option<io::Result<Vec<u8>>> {
+        match self {
+            Chunks::Thread { full, .. } => full.recv().ok(),
+            Chunks::Inline(inflater, spare) => inflater.next(spare.take()),
+        }
+    }
+
+    fn recycle(&mut self, chunk: Vec<u8>) {
+        match self {
+            Chunks::Thread { spare, .. } => {
+                let _ = spare.send(chunk);
+            }
+            Chunks::Inline(_, spare) => *spare = Some(chunk),
+        }
+    }
+}
 
 /// The second stage: walks the document's structure over a window of inflated text.
-pub(super) struct Walker {
+pub(super) struct Walker<'r> {
     /// Unconsumed text from `pos`; earlier bytes are dropped when the next chunk arrives.
     buf: Vec<u8>,
     pos: usize,
     /// Stream offset of `buf[0]`, for error positions.
     offset: u64,
-    chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
-    spare: mpsc::Sender<Vec<u8>>,
+    chunks: Chunks<'r>,
     eof: bool,
     /// No single value may span more than this many bytes.
     max_record_bytes: u64,
 }
 
-impl Walker {
-    /// A walker over the chunks `chunks` brings; emptied chunks go back through `spare`.
-    pub(super) fn new(
-        chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
-        spare: mpsc::Sender<Vec<u8>>,
-        max_record_bytes: u64,
-    ) -> Walker {
+impl<'r> Walker<'r> {
+    /// A walker over the inflated text `chunks` brings.
+    pub(super) fn new(chunks: Chunks<'r>, max_record_bytes: u64) -> Walker<'r> {
         Walker {
             buf: Vec::with_capacity(CHUNK),
             pos: 0,
             offset: 0,
             chunks,
-            spare,
             eof: false,
             max_record_bytes,
         }
@@ -47,19 +73,19 @@ impl Walker {
         if self.eof {
             return Ok(false);
         }
-        match self.chunks.recv() {
-            Ok(Ok(chunk)) => {
+        match self.chunks.next() {
+            Some(Ok(chunk)) => {
                 if self.pos > 0 {
                     self.buf.drain(..self.pos);
                     self.offset += self.pos as u64;
                     self.pos = 0;
                 }
                 self.buf.extend_from_slice(&chunk);
-                let _ = self.spare.send(chunk);
+                self.chunks.recycle(chunk);
                 Ok(true)
             }
-            Ok(Err(e)) => Err(DecodeError::from_io(e)),
-            Err(_) => {
+            Some(Err(e)) => Err(DecodeError::from_io(e)),
+            None => {
                 self.eof = true;
                 Ok(false)
             }

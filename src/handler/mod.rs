@@ -162,7 +162,7 @@ impl Handler {
             .run(&objects, |_, outcome| outcomes.push(outcome))
             .await;
         let mut response = Response::build(trigger, outcomes);
-        response.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        response.summary.finish(started);
         self.report(&response.summary);
         let retryable = response
             .summary

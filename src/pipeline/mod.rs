@@ -6,6 +6,7 @@
 //! are delivered while the object is still being read: memory stays flat whatever the number of
 //! matches, and a big file's first alerts leave before it ends.
 
+mod delivery;
 mod object;
 mod summary;
 
@@ -106,7 +107,7 @@ impl Pipeline {
         let mut summary = Summary::default();
         self.run(objects, |object, outcome| summary.record(object, outcome))
             .await;
-        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        summary.finish(started);
         summary
     }
 

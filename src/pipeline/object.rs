@@ -6,9 +6,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::io::SyncIoBridge;
 
+use super::delivery::Delivered;
 use super::{ObjectError, Outcome, Pipeline};
 use crate::decode::{self, DecodeError};
-use crate::deliver::DeliverError;
 use crate::fetch::{Cancellable, ObjectRef};
 use crate::matching::{Checked, Matcher, Observed};
 use crate::plan::{Batch, PlanSettings, PlanStats, Planner};
@@ -45,18 +45,9 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
     let scanning = tokio::task::spawn_blocking(move || {
         decode_match_plan(reader, &rules, &settings.plan, settings.limits, source, &tx)
     });
-    let mut undelivered: Option<DeliverError> = None;
+    let mut delivered = Delivered::default();
     while let Some(batch) = rx.recv().await {
-        if let Err(e) = pipeline.deliver.send(&batch).await {
-            undelivered = Some(match undelivered {
-                None => e,
-                Some(before) => DeliverError {
-                    failed: before.failed + e.failed,
-                    total: before.total + e.total,
-                    message: before.message,
-                },
-            });
-        }
+        delivered.send(pipeline.deliver.as_ref(), &batch).await;
     }
     let scanned = match scanning.await {
         Ok(scanned) => scanned,
@@ -67,7 +58,7 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
             })
         }
     };
-    let error = match (undelivered, scanned.decoded) {
+    let error = match (delivered.undelivered, scanned.decoded) {
         (Some(source), _) => Some(ObjectError::Deliver {
             object: object.to_string(),
             source,
@@ -83,6 +74,8 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
         unreadable: scanned.unreadable,
         plan: scanned.plan,
         oldest_event_time: scanned.seen.oldest_event_time,
+        max_lag_seconds: delivered.max_lag_seconds,
+        last_delivery: delivered.last,
         error,
     }
 }

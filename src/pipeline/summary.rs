@@ -2,6 +2,7 @@
 //! response, the CLI's report, the logs and the EMF metrics.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -38,6 +39,16 @@ pub struct Summary {
     /// Per rule that matched: its title, level and counts.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub rules: BTreeMap<String, RuleTally>,
+    /// The longest wait from a delivered alert's `eventTime` to its delivery, in seconds
+    /// (`DeliveryLagSeconds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_lag_seconds: Option<i64>,
+    /// From the start of the run to the last delivery, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_delivery_ms: Option<u64>,
+    /// When the last delivery happened, for `last_delivery_ms`.
+    #[serde(skip)]
+    pub last_delivery: Option<Instant>,
     /// Wall time of the run.
     pub elapsed_ms: u64,
 }
@@ -117,6 +128,10 @@ pub struct Outcome {
     pub plan: PlanStats,
     /// The earliest `eventTime` among the records read.
     pub oldest_event_time: Option<String>,
+    /// The longest wait from a delivered alert's `eventTime` to its delivery, in seconds.
+    pub max_lag_seconds: Option<i64>,
+    /// When its last batch was delivered.
+    pub last_delivery: Option<Instant>,
     /// Why the object was not scanned in full, if it was not.
     pub error: Option<ObjectError>,
 }
@@ -137,6 +152,14 @@ impl Summary {
         self.failed.iter().any(|f| f.retryable)
     }
 
+    /// Ends a run that started at `started`: its wall time and the time to its last delivery.
+    pub fn finish(&mut self, started: Instant) {
+        self.elapsed_ms = started.elapsed().as_millis() as u64;
+        self.last_delivery_ms = self
+            .last_delivery
+            .map(|t| t.saturating_duration_since(started).as_millis() as u64);
+    }
+
     /// Adds one object's outcome, logging it where an operator will look.
     pub fn record(&mut self, object: &ObjectRef, outcome: Outcome) {
         self.objects += 1;
@@ -154,6 +177,12 @@ impl Summary {
             into.matches += tally.matches;
             into.alerted += tally.alerted;
             into.digested += tally.digested;
+        }
+        if let Some(lag) = outcome.max_lag_seconds {
+            self.delivery_lag_seconds = Some(self.delivery_lag_seconds.map_or(lag, |l| l.max(lag)));
+        }
+        if let Some(t) = outcome.last_delivery {
+            self.last_delivery = Some(self.last_delivery.map_or(t, |l| l.max(t)));
         }
         if let Some(time) = outcome.oldest_event_time {
             if self.oldest_event_time.as_ref().is_none_or(|t| time < *t) {

@@ -50,8 +50,8 @@ pub struct ScanArgs {
     /// For s3:// prefixes: only files delivered before this time.
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
-    /// Objects scanned at once (S3 scans benefit; output order is kept per object). Defaults
-    /// to MAX_CONCURRENCY, else 4; local files are read one at a time.
+    /// Objects scanned at once; each file's alerts stay in order (1: files in order too).
+    /// Defaults to MAX_CONCURRENCY, else the number of cores.
     #[arg(long)]
     concurrency: Option<usize>,
     /// Trail files or directories (read recursively), or s3://bucket/prefix/.
@@ -85,15 +85,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let (item, fetch) = resolve(&args.paths, &window).await?;
-        let local = item
-            .objects
-            .iter()
-            .all(|o| matches!(o, ObjectRef::Path { .. }));
-        // Local files are cheap to read; one at a time keeps their alerts in file order.
-        let concurrency = match (local, args.concurrency) {
-            (true, _) => 1,
-            (false, n) => n.or(common.max_concurrency).unwrap_or(4),
-        };
+        // Every core by default; each file's alerts stay in order, `--concurrency 1` keeps
+        // the files' order too.
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let concurrency = args
+            .concurrency
+            .or(common.max_concurrency)
+            .unwrap_or(cores.max(2))
+            .max(1);
         let settings = pipeline::Settings {
             limits: common.limits,
             object_timeout: Some(common.object_timeout),
@@ -128,7 +127,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 ));
             })
             .await;
-        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        summary.finish(started);
         progress.finish_and_clear();
         report::summary(&summary);
         Ok(if summary.failed.is_empty() {
