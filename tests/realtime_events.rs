@@ -81,8 +81,15 @@ async fn a_root_reboot_from_eventbridge_alerts_once_naming_the_event() {
     // Latency: eventTime to delivery, and invocation start to the last delivery.
     let lag = response.summary.delivery_lag_seconds.expect("lag measured");
     assert!(lag > 0, "the sample's eventTime is in the past: {lag}");
-    let last = response.summary.last_delivery_ms.expect("time to last delivery");
-    assert!(last <= response.summary.elapsed_ms, "{:?}", response.summary);
+    let last = response
+        .summary
+        .last_delivery_ms
+        .expect("time to last delivery");
+    assert!(
+        last <= response.summary.elapsed_ms,
+        "{:?}",
+        response.summary
+    );
     let messages = deliver.messages();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].kind, Kind::Alert);

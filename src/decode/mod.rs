@@ -125,8 +125,7 @@ pub fn records_with<R: Read + Send>(
     if failed.is_some() || head.len() <= SMALL_OBJECT {
         // A read that failed early still yields the records before the failure.
         let source = io::Cursor::new(head).chain(FailsWith(failed));
-        let inflater =
-            Inflater::new(source, limits.max_object_bytes).map_err(DecodeError::Read)?;
+        let inflater = Inflater::new(source, limits.max_object_bytes).map_err(DecodeError::Read)?;
         let mut walker = Walker::new(Chunks::Inline(inflater, None), limits.max_record_bytes);
         return walker.document(&mut on_record);
     }

@@ -91,7 +91,12 @@ fn not_json_names_the_position() {
 #[test]
 fn small_objects_inflated_in_line_and_big_ones_on_a_thread_read_the_same() {
     let record = |i: usize| format!(r#"{{"eventName":"E{i}","pad":"{}"}}"#, "x".repeat(200));
-    for n in [100, super::SMALL_OBJECT / 220 - 10, super::SMALL_OBJECT / 220 + 10, 20_000] {
+    for n in [
+        100,
+        super::SMALL_OBJECT / 220 - 10,
+        super::SMALL_OBJECT / 220 + 10,
+        20_000,
+    ] {
         let text = format!(
             r#"{{"Records":[{}]}}"#,
             (0..n).map(record).collect::<Vec<_>>().join(",")
