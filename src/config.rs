@@ -53,16 +53,7 @@ pub struct Settings {
     pub state_retention: Duration,
 }
 
-/// `STATE_UNAVAILABLE`: when the state table cannot be reached after the SDK's retries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StateUnavailable {
-    /// Send single-record alerts anyway (a duplicate beats a missed page) and fail the object
-    /// as retryable afterwards.
-    #[default]
-    Deliver,
-    /// Send nothing for the object and fail it as retryable.
-    Fail,
-}
+pub use crate::state::StateUnavailable;
 
 /// The settings the Lambda and the CLI share, read from the same variables by both.
 #[derive(Debug, Clone)]
@@ -191,6 +182,10 @@ impl Settings {
                 max_alerts_per_rule: self.max_alerts_per_rule_per_object,
                 routes: self.routes.clone(),
                 ..PlanSettings::default()
+            },
+            state: pipeline::StateSettings {
+                lease: self.state_lease,
+                unavailable: self.state_unavailable,
             },
         }
     }

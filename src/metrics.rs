@@ -32,6 +32,13 @@ pub fn emf(summary: &Summary, function: &str, now: DateTime<Utc>) -> Value {
         ),
         ("ObjectsFailed", "Count", json!(summary.failed.len())),
         ("PublishFailures", "Count", json!(summary.publish_failures)),
+        ("AlreadyAlerted", "Count", json!(summary.already_alerted)),
+        ("Suppressed", "Count", json!(summary.suppressed)),
+        (
+            "StateUnavailable",
+            "Count",
+            json!(summary.state_unavailable),
+        ),
     ];
     if let Some(lag) = lag {
         metrics.push(("DeliveryLagSeconds", "Seconds", json!(lag)));
@@ -89,6 +96,9 @@ mod tests {
                 "RecordsUnreadable",
                 "ObjectsFailed",
                 "PublishFailures",
+                "AlreadyAlerted",
+                "Suppressed",
+                "StateUnavailable",
                 "DeliveryLagSeconds"
             ]
         );

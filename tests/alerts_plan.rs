@@ -20,7 +20,7 @@ fn plan(alerts: &[Alert], every_match: bool) -> (Vec<Batch>, PlanStats) {
     for a in alerts {
         planner.add_alert(a.clone(), &mut out);
     }
-    let stats = planner.finish(&mut out);
+    let stats = planner.finish(&mut out).stats;
     (out, stats)
 }
 

@@ -88,6 +88,7 @@ fn alert(rule_id: &str, level: Level, i: usize) -> Alert {
             key: "k.json.gz".into(),
         },
         summary: None,
+        suppressed: None,
     }
 }
 

@@ -43,6 +43,7 @@ fn alert(title: String, event: Value) -> Alert {
             key: "k".into(),
         },
         summary: None,
+        suppressed: None,
     }
 }
 

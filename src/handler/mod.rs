@@ -9,6 +9,7 @@
 
 mod response;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,6 +22,7 @@ use crate::deliver::{Deliver, SnsDeliver};
 use crate::fetch::{Fetch, S3Fetch, WithEvents};
 use crate::pipeline::{self, Pipeline, Summary};
 use crate::rules_source::RuleStore;
+use crate::state::{MemoryStore, StateStore};
 use crate::trigger::{self, Options, TriggerError};
 
 pub use response::{ItemStatus, Response};
@@ -71,10 +73,13 @@ fn stop_before(deadline_ms: u64, now: SystemTime, now_instant: Instant) -> Optio
 pub struct Handler {
     fetch: Arc<dyn Fetch>,
     deliver: Arc<dyn Deliver>,
+    state: Arc<dyn StateStore>,
     rules: RuleStore,
     options: Options,
     pipeline: pipeline::Settings,
     function_name: String,
+    /// Invocations through [`Handler::handle`], for claim owners when there is no request id.
+    invocations: AtomicU64,
 }
 
 impl Handler {
@@ -89,16 +94,25 @@ impl Handler {
             // Records that came inside their trigger (EventBridge) are read from it.
             fetch: Arc::new(WithEvents(fetch)),
             deliver,
+            state: Arc::new(MemoryStore::new(settings.state_retention)),
             rules,
             options: Options {
                 key_prefix: settings.key_prefix.clone(),
             },
             pipeline: settings.pipeline(),
             function_name: settings.function_name.clone(),
+            invocations: AtomicU64::new(0),
         }
     }
 
-    /// The Lambda's handler: S3 in, SNS out, rules fixed or re-read from `RULES_S3_URI`.
+    /// Keeps claims and suppression windows in `state` (in memory by default).
+    pub fn with_state(mut self, state: Arc<dyn StateStore>) -> Handler {
+        self.state = state;
+        self
+    }
+
+    /// The Lambda's handler: S3 in, SNS out, rules fixed or re-read from `RULES_S3_URI`, and
+    /// the DynamoDB state table when `STATE_TABLE` names one (tests may run without).
     pub fn aws(sdk: &aws_config::SdkConfig, settings: Settings) -> Handler {
         let s3 = aws_sdk_s3::Client::new(sdk);
         let deliver = SnsDeliver::new(aws_sdk_sns::Client::new(sdk));
@@ -111,18 +125,24 @@ impl Handler {
             ),
             None => RuleStore::fixed(Arc::clone(&settings.rules)),
         };
-        Handler::new(
+        let handler = Handler::new(
             Arc::new(S3Fetch::new(s3)),
             Arc::new(deliver),
             rules,
             &settings,
-        )
+        );
+        match settings.state_store(sdk) {
+            Ok(store) => handler.with_state(Arc::new(store)),
+            Err(_) => handler,
+        }
     }
 
     /// Reads the standard AWS configuration chain and the environment.
     pub async fn from_env() -> Result<Handler, ConfigError> {
         let sdk = crate::aws::sdk_config().await;
         let settings = Settings::from_env(&sdk).await?;
+        // Without the table, alerts on standard topics would be at-least-once: refuse.
+        settings.require_state_table()?;
         Ok(Handler::aws(&sdk, settings))
     }
 
@@ -130,7 +150,7 @@ impl Handler {
     pub async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Response, HandlerError> {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
         let stop_at = stop_before(event.context.deadline, SystemTime::now(), Instant::now());
-        self.handle_until(event.payload, stop_at)
+        self.run(event.payload, stop_at, &event.context.request_id)
             .instrument(span)
             .await
     }
@@ -146,6 +166,22 @@ impl Handler {
         payload: Value,
         stop_at: Option<Instant>,
     ) -> Result<Response, HandlerError> {
+        let n = self.invocations.fetch_add(1, Ordering::Relaxed);
+        self.run(
+            payload,
+            stop_at,
+            &format!("local-{}-{n}", std::process::id()),
+        )
+        .await
+    }
+
+    /// One payload; `owner` (the request id) names this invocation's claims.
+    async fn run(
+        &self,
+        payload: Value,
+        stop_at: Option<Instant>,
+        owner: &str,
+    ) -> Result<Response, HandlerError> {
         let started = Instant::now();
         let trigger = trigger::parse(&payload, &self.options)?;
         let rules = self.rules.current().await;
@@ -155,6 +191,7 @@ impl Handler {
             rules,
             self.pipeline.clone(),
         )
+        .state(Arc::clone(&self.state), owner)
         .stop_at(stop_at);
         let objects: Vec<_> = trigger.objects().cloned().collect();
         let mut outcomes = Vec::with_capacity(objects.len());

@@ -1,51 +1,209 @@
-//! The deliver side of one object: each planned batch is sent as it arrives, and what happened
-//! is tallied for the object's outcome (failures, delivery lag, the last delivery's instant).
+//! The deliver side of one object: each planned batch claims its alerts in the state table,
+//! sends the ones it won, and marks them delivered, so every alert goes out once however often
+//! its record arrives (see `crate::state` for the protocol and its one crash window).
 
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 
 use crate::deliver::{Deliver, DeliverError};
-use crate::plan::Batch;
+use crate::plan::{self, Batch, Held, Kind, Message, PlanSettings};
+use crate::state::{AlertKey, Claim, StateError, StateStore, StateUnavailable, Suppression};
 
-/// What delivering one object's batches did.
-#[derive(Debug, Default)]
-pub(super) struct Delivered {
+/// How delivery uses the state table.
+#[derive(Debug, Clone, Copy)]
+pub struct StateSettings {
+    /// How long a claim holds before another invocation may take it over.
+    pub lease: Duration,
+    /// What to do when the table cannot be reached.
+    pub unavailable: StateUnavailable,
+}
+
+impl Default for StateSettings {
+    fn default() -> Self {
+        StateSettings {
+            lease: Duration::from_secs(60),
+            unavailable: StateUnavailable::Deliver,
+        }
+    }
+}
+
+/// One object's delivery: its seams, and what happened so far.
+pub(super) struct Delivery<'a> {
+    pub deliver: &'a dyn Deliver,
+    pub state: &'a dyn StateStore,
+    pub settings: StateSettings,
+    /// This attempt at this object, unique: the claims' owner.
+    pub owner: String,
+    /// The object, for digest identities.
+    pub object: String,
     /// Messages not delivered, summed over the batches that failed.
     pub undelivered: Option<DeliverError>,
+    /// Why the object cannot be acknowledged as clean although its alerts went out (or were
+    /// held back): the table was unreachable, or another invocation holds a claim.
+    pub not_clean: Option<String>,
+    /// Alerts skipped because they were delivered before (another file, path or attempt).
+    pub already_alerted: u64,
+    /// State calls that failed because the table could not be reached.
+    pub state_unavailable: u64,
     /// The longest wait from a delivered alert's `eventTime` to its delivery, in seconds.
     pub max_lag_seconds: Option<i64>,
     /// When the last batch was delivered.
     pub last: Option<Instant>,
 }
 
-impl Delivered {
-    /// Sends `batch` through `deliver`, noting the outcome.
-    pub async fn send(&mut self, deliver: &dyn Deliver, batch: &Batch) {
-        match deliver.send(batch).await {
+impl Delivery<'_> {
+    /// Claims, sends and marks one batch.
+    pub async fn send(&mut self, batch: Batch) {
+        let keys: Vec<AlertKey> = batch.messages.iter().map(|m| self.key(m)).collect();
+        let claims = self
+            .state
+            .claim(&keys, &self.owner, SystemTime::now(), self.settings.lease)
+            .await;
+        let (batch, won) = match claims {
+            Ok(claims) => self.keep_won(batch, keys, &claims),
+            Err(e)
+                if e.is_unavailable() && self.settings.unavailable == StateUnavailable::Deliver =>
+            {
+                // A duplicate beats a missed page: send, and leave the object retryable.
+                self.unreachable(&e, "claims skipped, alerts sent anyway");
+                (batch, Vec::new())
+            }
+            Err(e) => {
+                self.unreachable(&e, "nothing sent for the object");
+                let total = batch.messages.len();
+                self.failed(DeliverError {
+                    failed: total,
+                    total,
+                    message: e.to_string(),
+                });
+                return;
+            }
+        };
+        if batch.messages.is_empty() {
+            return;
+        }
+        match self.deliver.send(&batch).await {
             Ok(()) => {
-                let now = Utc::now();
-                self.last = Some(Instant::now());
-                for m in &batch.messages {
-                    let Some(t) = m.event_time.as_deref() else {
-                        continue;
-                    };
-                    if let Ok(t) = DateTime::parse_from_rfc3339(t) {
-                        let lag = (now - t.with_timezone(&Utc)).num_seconds().max(0);
-                        self.max_lag_seconds =
-                            Some(self.max_lag_seconds.map_or(lag, |m| m.max(lag)));
+                self.note_delivered(&batch);
+                if !won.is_empty() {
+                    if let Err(e) = self
+                        .state
+                        .delivered(&won, &self.owner, SystemTime::now())
+                        .await
+                    {
+                        // Sent, not marked: only a later redelivery could repeat them.
+                        self.unreachable(&e, "alerts sent but not marked delivered");
                     }
                 }
             }
             Err(e) => {
-                self.undelivered = Some(match self.undelivered.take() {
-                    None => e,
-                    Some(before) => DeliverError {
-                        failed: before.failed + e.failed,
-                        total: before.total + e.total,
-                        message: before.message,
-                    },
-                });
+                if !won.is_empty() {
+                    // Hand the claims back so the retry need not wait out the lease.
+                    let _ = self.state.release(&won, &self.owner).await;
+                }
+                self.failed(e);
+            }
+        }
+    }
+
+    /// Asks the state table about the object's held `suppress:` combinations and delivers the
+    /// alerts it says to send; returns the matches suppressed.
+    pub async fn release(&mut self, held: Vec<Held>, settings: &PlanSettings) -> u64 {
+        if held.is_empty() {
+            return 0;
+        }
+        let now = SystemTime::now();
+        let sightings: Vec<_> = held.iter().map(|h| h.sighting(&self.object, now)).collect();
+        let decisions = match self.state.suppress(&sightings, now).await {
+            Ok(decisions) => decisions,
+            Err(e)
+                if e.is_unavailable() && self.settings.unavailable == StateUnavailable::Deliver =>
+            {
+                self.unreachable(&e, "suppression skipped, alerts sent anyway");
+                vec![Suppression::Deliver { suppressed: 0 }; held.len()]
+            }
+            Err(e) => {
+                self.unreachable(&e, "suppressed alerts held back");
+                return 0;
+            }
+        };
+        let mut batches = Vec::new();
+        let suppressed = plan::release(held, &decisions, settings, &mut batches);
+        for batch in batches {
+            self.send(batch).await;
+        }
+        suppressed
+    }
+
+    /// The batch cut down to the messages this attempt won, with their keys.
+    fn keep_won(
+        &mut self,
+        mut batch: Batch,
+        keys: Vec<AlertKey>,
+        claims: &[Claim],
+    ) -> (Batch, Vec<AlertKey>) {
+        let mut won = Vec::new();
+        let mut kept = Vec::new();
+        for ((message, key), claim) in batch.messages.drain(..).zip(keys).zip(claims) {
+            match claim {
+                Claim::Won => {
+                    kept.push(message);
+                    won.push(key);
+                }
+                Claim::AlreadyDelivered => self.already_alerted += 1,
+                Claim::HeldByOther { .. } => {
+                    self.not_clean.get_or_insert_with(|| {
+                        format!("alert {} ({}) is being delivered by another invocation; retry after its lease", key.subject, key.rule_id)
+                    });
+                }
+            }
+        }
+        batch.messages = kept;
+        (batch, won)
+    }
+
+    /// The state identity of a message: (rule, eventID), or (rule, object) for a digest.
+    fn key(&self, m: &Message) -> AlertKey {
+        match (m.kind, &m.event_id) {
+            (Kind::Digest, _) => AlertKey::digest(&m.rule_id, &self.object),
+            (Kind::Alert, Some(id)) if !id.is_empty() => AlertKey::alert(&m.rule_id, id),
+            (Kind::Alert, _) => AlertKey::alert(&m.rule_id, format!("sha256:{}", m.key)),
+        }
+    }
+
+    /// Notes that the table could not be reached, or refused, while doing `what`.
+    pub fn unreachable(&mut self, e: &StateError, what: &str) {
+        if e.is_unavailable() {
+            self.state_unavailable += 1;
+        }
+        tracing::error!(object = %self.object, error = %e, "state table: {what}");
+        self.not_clean
+            .get_or_insert_with(|| format!("{e} ({what})"));
+    }
+
+    fn failed(&mut self, e: DeliverError) {
+        self.undelivered = Some(match self.undelivered.take() {
+            None => e,
+            Some(before) => DeliverError {
+                failed: before.failed + e.failed,
+                total: before.total + e.total,
+                message: before.message,
+            },
+        });
+    }
+
+    fn note_delivered(&mut self, batch: &Batch) {
+        let now = Utc::now();
+        self.last = Some(Instant::now());
+        for t in batch
+            .messages
+            .iter()
+            .filter_map(|m| m.event_time.as_deref())
+        {
+            if let Ok(t) = DateTime::parse_from_rfc3339(t) {
+                let lag = (now - t.with_timezone(&Utc)).num_seconds().max(0);
+                self.max_lag_seconds = Some(self.max_lag_seconds.map_or(lag, |m| m.max(lag)));
             }
         }
     }

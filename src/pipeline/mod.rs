@@ -10,6 +10,7 @@ mod delivery;
 mod object;
 mod summary;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,17 @@ use crate::deliver::Deliver;
 use crate::fetch::{Fetch, ObjectRef};
 use crate::plan::PlanSettings;
 use crate::rules::RuleSet;
+use crate::state::{MemoryStore, StateStore, DEFAULT_RETENTION};
 
+/// A claim owner for runs that name none: the process and the time it started.
+fn default_owner() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("run-{}-{nanos}", std::process::id())
+}
+
+pub use delivery::StateSettings;
 pub use summary::{Failed, ObjectError, Outcome, Summary};
 
 /// Default for `OBJECT_TIMEOUT_SECONDS`: a 1 GB delivery decodes in well under a minute.
@@ -38,6 +49,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// How matches become messages.
     pub plan: PlanSettings,
+    /// How delivery uses the state table.
+    pub state: StateSettings,
 }
 
 impl Default for Settings {
@@ -47,6 +60,7 @@ impl Default for Settings {
             object_timeout: Some(DEFAULT_OBJECT_TIMEOUT),
             concurrency: 4,
             plan: PlanSettings::default(),
+            state: StateSettings::default(),
         }
     }
 }
@@ -57,6 +71,11 @@ pub struct Pipeline {
     deliver: Arc<dyn Deliver>,
     rules: Arc<RuleSet>,
     settings: Arc<Settings>,
+    /// What is remembered across objects and runs: claims and suppression windows.
+    state: Arc<dyn StateStore>,
+    /// Names this run's claims; each object attempt adds its own number.
+    owner: String,
+    attempts: AtomicU64,
     /// Past this instant no object is started and running ones are abandoned, as retryable
     /// failures, so the invocation reports them before Lambda's own limit kills it silently.
     stop_at: Option<tokio::time::Instant>,
@@ -75,7 +94,36 @@ impl Pipeline {
             deliver,
             rules,
             settings: Arc::new(settings),
+            state: Arc::new(MemoryStore::new(DEFAULT_RETENTION)),
+            owner: default_owner(),
+            attempts: AtomicU64::new(0),
             stop_at: None,
+        }
+    }
+
+    /// Keeps claims and suppression windows in `state` (by default, in memory for this run),
+    /// naming this run's claims `owner` (an invocation's request id, say).
+    pub fn state(mut self, state: Arc<dyn StateStore>, owner: impl Into<String>) -> Self {
+        self.state = state;
+        self.owner = owner.into();
+        self
+    }
+
+    /// The delivery of one object attempt, with an owner no other attempt shares.
+    fn delivery(&self, object: &ObjectRef) -> delivery::Delivery<'_> {
+        let n = self.attempts.fetch_add(1, Ordering::Relaxed);
+        delivery::Delivery {
+            deliver: self.deliver.as_ref(),
+            state: self.state.as_ref(),
+            settings: self.settings.state,
+            owner: format!("{}#{n}", self.owner),
+            object: object.to_string(),
+            undelivered: None,
+            not_clean: None,
+            already_alerted: 0,
+            state_unavailable: 0,
+            max_lag_seconds: None,
+            last: None,
         }
     }
 

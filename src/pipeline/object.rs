@@ -1,17 +1,17 @@
 //! One object through the stages: fetched, then decoded, matched and planned on a blocking
-//! thread, while this task delivers each batch the plan hands over.
+//! thread, while this task delivers each batch the plan hands over; then the object's held
+//! `suppress:` combinations are decided by the state table and delivered.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio_util::io::SyncIoBridge;
 
-use super::delivery::Delivered;
 use super::{ObjectError, Outcome, Pipeline};
 use crate::decode::{self, DecodeError};
 use crate::fetch::{Cancellable, ObjectRef};
 use crate::matching::{Checked, Matcher, Observed};
-use crate::plan::{Batch, PlanSettings, PlanStats, Planner};
+use crate::plan::{Batch, Held, PlanSettings, PlanStats, Planner};
 use crate::rules::RuleSet;
 
 /// Batches waiting for delivery: the decoder pauses when they are not taken.
@@ -24,6 +24,7 @@ struct Scanned {
     events: u64,
     unreadable: u64,
     plan: PlanStats,
+    held: Vec<Held>,
     seen: Observed,
     decoded: Result<(), DecodeError>,
 }
@@ -45,9 +46,9 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
     let scanning = tokio::task::spawn_blocking(move || {
         decode_match_plan(reader, &rules, &settings.plan, settings.limits, source, &tx)
     });
-    let mut delivered = Delivered::default();
+    let mut delivery = pipeline.delivery(object);
     while let Some(batch) = rx.recv().await {
-        delivered.send(pipeline.deliver.as_ref(), &batch).await;
+        delivery.send(batch).await;
     }
     let scanned = match scanning.await {
         Ok(scanned) => scanned,
@@ -58,24 +59,26 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
             })
         }
     };
-    let error = match (delivered.undelivered, scanned.decoded) {
-        (Some(source), _) => Some(ObjectError::Deliver {
-            object: object.to_string(),
-            source,
-        }),
-        (None, Err(source)) => Some(ObjectError::Decode {
-            object: object.to_string(),
-            source,
-        }),
-        (None, Ok(())) => None,
+    let suppressed = delivery
+        .release(scanned.held, &pipeline.settings.plan)
+        .await;
+    let object = object.to_string();
+    let error = match (delivery.undelivered, scanned.decoded, delivery.not_clean) {
+        (Some(source), _, _) => Some(ObjectError::Deliver { object, source }),
+        (None, Err(source), _) => Some(ObjectError::Decode { object, source }),
+        (None, Ok(()), Some(message)) => Some(ObjectError::State { object, message }),
+        (None, Ok(()), None) => None,
     };
     Outcome {
         events: scanned.events,
         unreadable: scanned.unreadable,
         plan: scanned.plan,
         oldest_event_time: scanned.seen.oldest_event_time,
-        max_lag_seconds: delivered.max_lag_seconds,
-        last_delivery: delivered.last,
+        max_lag_seconds: delivery.max_lag_seconds,
+        last_delivery: delivery.last,
+        already_alerted: delivery.already_alerted,
+        suppressed,
+        state_unavailable: delivery.state_unavailable,
         error,
     }
 }
@@ -124,12 +127,13 @@ fn decode_match_plan(
             }
         }
     });
-    let plan = planner.finish(&mut ready);
+    let finished = planner.finish(&mut ready);
     hand_over(&mut ready);
     Scanned {
         events,
         unreadable,
-        plan,
+        plan: finished.stats,
+        held: finished.held,
         seen,
         decoded,
     }

@@ -27,6 +27,14 @@ pub struct Summary {
     pub digests: u64,
     /// Repeated (eventID, rule) matches within an object, sent once.
     pub duplicates: u64,
+    /// Alerts not sent because the state table says they were delivered before: by the other
+    /// path (EventBridge or S3), an earlier file, or an earlier attempt (`AlreadyAlerted`).
+    pub already_alerted: u64,
+    /// Matches of `suppress:` rules counted, not sent (`Suppressed`).
+    pub suppressed: u64,
+    /// State-table calls that failed because the table could not be reached
+    /// (`StateUnavailable`).
+    pub state_unavailable: u64,
     /// Keys that were not scanned, and why.
     pub skipped: Vec<Skipped>,
     /// Objects that could not be scanned in full.
@@ -86,6 +94,15 @@ pub enum ObjectError {
         /// What the destination said.
         source: DeliverError,
     },
+    /// The state table could not be reached, or another invocation holds a claim: the alerts
+    /// that could go out went out, but the object is not acknowledged as clean.
+    #[error("{object}: {message}")]
+    State {
+        /// The object.
+        object: String,
+        /// What the state table said.
+        message: String,
+    },
     /// It was stopped by a deadline, or never started.
     #[error("{object}: scan aborted: {message}")]
     Aborted {
@@ -112,7 +129,9 @@ impl ObjectError {
                     | std::io::ErrorKind::UnexpectedEof
             ),
             ObjectError::Decode { .. } => false,
-            ObjectError::Deliver { .. } | ObjectError::Aborted { .. } => true,
+            ObjectError::Deliver { .. }
+            | ObjectError::State { .. }
+            | ObjectError::Aborted { .. } => true,
         }
     }
 }
@@ -132,6 +151,12 @@ pub struct Outcome {
     pub max_lag_seconds: Option<i64>,
     /// When its last batch was delivered.
     pub last_delivery: Option<Instant>,
+    /// Alerts not sent because they were delivered before (another path, file or attempt).
+    pub already_alerted: u64,
+    /// Matches of `suppress:` rules counted, not sent.
+    pub suppressed: u64,
+    /// State-table calls that failed because the table could not be reached.
+    pub state_unavailable: u64,
     /// Why the object was not scanned in full, if it was not.
     pub error: Option<ObjectError>,
 }
@@ -168,6 +193,9 @@ impl Summary {
         self.alerts += outcome.plan.alerts;
         self.digests += outcome.plan.digests;
         self.duplicates += outcome.plan.duplicates;
+        self.already_alerted += outcome.already_alerted;
+        self.suppressed += outcome.suppressed;
+        self.state_unavailable += outcome.state_unavailable;
         for (id, tally) in outcome.plan.rules {
             let into = self.rules.entry(id).or_insert_with(|| RuleTally {
                 title: tally.title.clone(),

@@ -13,6 +13,7 @@
 //! - batching: at most [`BATCH_ENTRIES`] messages and [`BATCH_BYTES`] per batch.
 
 mod batch;
+mod hold;
 pub mod message;
 pub mod routing;
 
@@ -25,8 +26,10 @@ use serde_json::Value;
 use crate::fetch::ObjectRef;
 use crate::render::{Alert, DigestBuilder, RuleRef};
 use crate::rules::{Level, Rule};
+use crate::state::SuppressKey;
 
 pub use batch::{Batch, BATCH_BYTES, BATCH_ENTRIES};
+pub use hold::{release, Held};
 pub use message::{Form, Kind, Message};
 pub use routing::{Routes, UnknownAlias};
 
@@ -92,6 +95,8 @@ pub struct PlanStats {
     pub digests: u64,
     /// Matches left out by `min_level`.
     pub below_min_level: u64,
+    /// Combinations of `suppress:` rules held for the state table's decision.
+    pub held: u64,
     /// Per rule id.
     pub rules: BTreeMap<String, RuleTally>,
 }
@@ -112,7 +117,27 @@ pub struct Planner<'s> {
     seen: HashSet<u64>,
     rules: BTreeMap<String, PerRule>,
     batches: batch::Batcher,
+    holds: hold::Holds,
     stats: PlanStats,
+}
+
+/// What the plan does with one match.
+enum Admit {
+    /// A repeat, below `min_level`, a repeat of a held combination, or into a digest.
+    Counted,
+    /// Sent on its own.
+    Send,
+    /// The first of its `suppress:` combination in the object: held for the state's decision.
+    Hold(SuppressKey),
+}
+
+/// What planning one object leaves for the stages after it.
+#[derive(Debug)]
+pub struct Finished {
+    /// What the plan did.
+    pub stats: PlanStats,
+    /// `suppress:` combinations awaiting the state table's decision ([`release`]).
+    pub held: Vec<Held>,
 }
 
 impl<'s> Planner<'s> {
@@ -124,43 +149,62 @@ impl<'s> Planner<'s> {
             seen: HashSet::new(),
             rules: BTreeMap::new(),
             batches: batch::Batcher::default(),
+            holds: hold::Holds::default(),
             stats: PlanStats::default(),
         }
     }
 
     /// Takes `rule`'s match on `event`; batches that became full are appended to `out`.
     pub fn add(&mut self, rule: &Rule, event: &Value, out: &mut Vec<Batch>) {
-        if self.admit(&rule.id, rule.level, || RuleRef::new(rule), event) {
-            let alert = Alert::new(rule, event.clone(), self.source.clone());
-            self.send(alert, out);
+        let suppress = rule
+            .suppress
+            .as_ref()
+            .filter(|_| !self.settings.every_match);
+        let key = suppress.map(|s| SuppressKey {
+            rule_id: rule.id.clone(),
+            values: s.values(event),
+        });
+        match self.admit(&rule.id, rule.level, || RuleRef::new(rule), event, key) {
+            Admit::Counted => {}
+            Admit::Send => {
+                let alert = Alert::new(rule, event.clone(), self.source.clone());
+                self.send(alert, out);
+            }
+            Admit::Hold(key) => {
+                let alert = Alert::new(rule, event.clone(), self.source.clone());
+                let window = suppress.map(|s| s.window).unwrap_or_default();
+                self.stats.held += 1;
+                self.holds.hold(alert, key, window);
+            }
         }
     }
 
     /// [`Planner::add`] for an alert built elsewhere (tests, replays).
     pub fn add_alert(&mut self, alert: Alert, out: &mut Vec<Batch>) {
         let rule = alert.rule.clone();
-        if self.admit(&rule.id, rule.level, || rule.clone(), &alert.event) {
+        if let Admit::Send = self.admit(&rule.id, rule.level, || rule.clone(), &alert.event, None) {
             self.send(alert, out);
         }
     }
 
-    /// Counts one match; `true` when it is to be sent on its own, `false` when it was a
-    /// repeat, below `min_level`, or went into its rule's digest.
+    /// Counts one match and says what becomes of it. `suppress` is its combination, for a
+    /// rule with `suppress:`.
     fn admit(
         &mut self,
         id: &str,
         level: Level,
         rule: impl FnOnce() -> RuleRef,
         event: &Value,
-    ) -> bool {
+        suppress: Option<SuppressKey>,
+    ) -> Admit {
         self.stats.matches += 1;
         if self.settings.min_level.is_some_and(|min| level < min) {
             self.stats.below_min_level += 1;
-            return false;
+            return Admit::Counted;
         }
         if !self.first_time(id, event) {
             self.stats.duplicates += 1;
-            return false;
+            return Admit::Counted;
         }
         let per = self.rules.entry(id.to_string()).or_insert_with(|| PerRule {
             rule: rule(),
@@ -177,18 +221,26 @@ impl<'s> Planner<'s> {
                 ..RuleTally::default()
             });
         tally.matches += 1;
-        if self.settings.every_match || per.alerted < self.settings.max_alerts_per_rule.max(1) {
-            per.alerted += 1;
-            tally.alerted += 1;
-            self.stats.alerts += 1;
-            return true;
+        let max = self.settings.max_alerts_per_rule.max(1);
+        match suppress {
+            // Past `max` combinations in one object, the rest go into the digest.
+            Some(key) if self.holds.repeat(&key) => return Admit::Counted,
+            Some(key) if self.holds.count(id) < max => return Admit::Hold(key),
+            Some(_) => {}
+            None if self.settings.every_match || per.alerted < max => {
+                per.alerted += 1;
+                tally.alerted += 1;
+                self.stats.alerts += 1;
+                return Admit::Send;
+            }
+            None => {}
         }
         tally.digested += 1;
         let (alerted, source) = (per.alerted, &self.source);
         per.digest
             .get_or_insert_with(|| DigestBuilder::new(per.rule.clone(), source.clone(), alerted))
             .add(event);
-        false
+        Admit::Counted
     }
 
     /// Renders `alert` once and files it for each of its rule's topics.
@@ -201,8 +253,9 @@ impl<'s> Planner<'s> {
         self.batches.push(&topics, message, out);
     }
 
-    /// Ends the object: its digests, then every batch not yet full. Returns what it did.
-    pub fn finish(mut self, out: &mut Vec<Batch>) -> PlanStats {
+    /// Ends the object: its digests, then every batch not yet full. Returns what it did, and
+    /// the held `suppress:` combinations.
+    pub fn finish(mut self, out: &mut Vec<Batch>) -> Finished {
         for per in self.rules.values() {
             let Some(digest) = per.digest.as_ref().and_then(DigestBuilder::finish) else {
                 continue;
@@ -213,7 +266,10 @@ impl<'s> Planner<'s> {
             self.batches.push(&topics, message, out);
         }
         self.batches.flush(out);
-        self.stats
+        Finished {
+            stats: self.stats,
+            held: self.holds.into_held(),
+        }
     }
 
     /// Remembers (eventID, rule); `false` for a repeat. Past [`DEDUP_MAX`] everything is new.

@@ -56,7 +56,7 @@ fn plan(settings: &PlanSettings) -> (Vec<Batch>, PlanStats, usize) {
         planner.add(calm, &event("Calm", i), &mut out);
     }
     let before_finish = out.len();
-    let stats = planner.finish(&mut out);
+    let stats = planner.finish(&mut out).stats;
     (out, stats, before_finish)
 }
 
@@ -143,7 +143,7 @@ fn repeats_past_the_dedup_cap_are_counted_as_new() {
     let mut out = Vec::new();
     planner.add(&rules.rules()[0], &event("Storm", 1), &mut out);
     planner.add(&rules.rules()[0], &event("Storm", 1), &mut out);
-    let stats = planner.finish(&mut out);
+    let stats = planner.finish(&mut out).stats;
     assert!(stats.dedup_saturated);
     assert_eq!((stats.alerts, stats.duplicates), (2, 0));
 }

@@ -38,6 +38,10 @@ pub struct Alert {
     /// The rule's `summary:` template filled with this event's values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// For a rule with `suppress:`: repeats of this combination counted, not sent, since the
+    /// last alert for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<u64>,
 }
 
 /// What an alert says about the rule that raised it.
@@ -89,6 +93,7 @@ impl Alert {
             event,
             source,
             summary,
+            suppressed: None,
         }
     }
 
@@ -125,9 +130,13 @@ impl Alert {
     /// The title line: the rule's title, then its summary when it has one.
     pub fn headline(&self) -> String {
         let title = sanitize::clean(&self.rule.title, sanitize::FIELD_MAX);
-        match &self.summary {
+        let line = match &self.summary {
             Some(s) if !s.is_empty() => format!("{title}: {s}"),
             _ => title,
+        };
+        match self.suppressed {
+            Some(n) if n > 0 => format!("{line} ({n} suppressed since the last alert)"),
+            _ => line,
         }
     }
 }
@@ -188,6 +197,7 @@ pub(crate) mod tests {
                 key: "k".into(),
             },
             summary: None,
+            suppressed: None,
         }
     }
 

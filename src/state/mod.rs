@@ -68,6 +68,17 @@ pub const CONCURRENCY: usize = 16;
 /// redelivery (Lambda retries 6 h, SQS 14 days) short of a backfill of older files.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
+/// `STATE_UNAVAILABLE`: when the state table cannot be reached after the SDK's retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StateUnavailable {
+    /// Send single-record alerts anyway (a duplicate beats a missed page) and fail the object
+    /// as retryable afterwards.
+    #[default]
+    Deliver,
+    /// Send nothing for the object and fail it as retryable.
+    Fail,
+}
+
 /// An alert's identity.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AlertKey {

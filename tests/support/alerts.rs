@@ -33,6 +33,7 @@ pub fn alert(rule: RuleRef, event: Value, summary: Option<&str>) -> Alert {
         event,
         source: source(),
         summary,
+        suppressed: None,
     }
 }
 

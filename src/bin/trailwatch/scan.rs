@@ -13,6 +13,7 @@ use trailwatch::pipeline::{self, Pipeline, Summary};
 use trailwatch::plan::{Form, PlanSettings};
 use trailwatch::rules::Level;
 use trailwatch::rules_source::S3Uri;
+use trailwatch::state::{DynamoStore, DEFAULT_RETENTION};
 use trailwatch::trigger::{key_time_bound, Item, Options, TrailKey};
 use trailwatch::ObjectRef;
 
@@ -54,6 +55,11 @@ pub struct ScanArgs {
     /// Defaults to MAX_CONCURRENCY, else the number of cores.
     #[arg(long)]
     concurrency: Option<usize>,
+    /// Where claims and suppression windows are kept: in memory for this run (default), or
+    /// dynamodb://TABLE to share the deployed function's table, so a backfill does not resend
+    /// what the function already sent.
+    #[arg(long, value_name = "dynamodb://TABLE")]
+    state: Option<String>,
     /// Trail files or directories (read recursively), or s3://bucket/prefix/.
     #[arg(required = true, value_name = "PATH|S3URI")]
     paths: Vec<String>,
@@ -104,10 +110,21 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 form,
                 ..PlanSettings::default()
             },
+            state: pipeline::StateSettings::default(),
         };
         let deliver = Arc::new(StdoutDeliver::new(form));
         deliver.header()?;
-        let pipeline = Pipeline::new(Arc::new(fetch), deliver, Arc::new(rules), settings);
+        let mut pipeline = Pipeline::new(Arc::new(fetch), deliver, Arc::new(rules), settings);
+        if let Some(uri) = &args.state {
+            let Some(table) = uri.strip_prefix("dynamodb://").filter(|t| !t.is_empty()) else {
+                bail!("--state {uri:?}: expected dynamodb://TABLE");
+            };
+            let sdk = trailwatch::aws::sdk_config().await;
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            let store = DynamoStore::new(client, table, DEFAULT_RETENTION);
+            let owner = format!("cli-{}", std::process::id());
+            pipeline = pipeline.state(Arc::new(store), owner);
+        }
         let progress = report::progress_bar(item.objects.len());
         let mut summary = Summary {
             skipped: item.skipped,
