@@ -50,7 +50,7 @@ build-debug: ## cargo build (debug): the trailwatch CLI and trailwatch-lambda
 lint: $(STAMP) ## rustfmt check, clippy with warnings denied, cfn-lint and sam validate --lint on template.yaml
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
-	cfn-lint template.yaml
+	cfn-lint template.yaml deploy/realtime-forwarder.yaml
 	AWS_DEFAULT_REGION=$(SAM_REGION) sam validate --lint --template template.yaml
 
 fmt: ## Format the Rust code in place

@@ -83,7 +83,7 @@ echo "    $AWS_ENDPOINT_URL"
 
 step "creating the trail bucket, the alert topic and a subscriber queue"
 eval "$("$PY" scripts/demo_aws.py setup)"
-export ALERT_TOPIC_ARN="$TOPIC_ARN"
+export ALERT_TOPIC_ARN="$TOPIC_ARN" STATE_TABLE
 
 step "building trailwatch-lambda (debug; the first build takes a few minutes)"
 cargo build --bin trailwatch-lambda
@@ -102,5 +102,18 @@ echo "    summary returned by the function:"
 
 step "what the alert topic delivered"
 "$PY" scripts/demo_aws.py alerts "$QUEUE_URL"
+
+# The real-time path: the same root reboot as CloudTrail's EventBridge event. The state table
+# knows it was alerted from the file, so it is counted, not sent again (docs/triggers.md).
+REALTIME=events/eventbridge-cloudtrail-api-call.json
+if [[ "$EVENT" != "$REALTIME" ]]; then
+    step "invoking trailwatch-lambda with $REALTIME (the same record, from EventBridge)"
+    cargo lambda invoke trailwatch-lambda -A 127.0.0.1 -P "$LAMBDA_PORT" \
+        --data-file "$REALTIME" >"$WORK/realtime.json"
+    "$PY" -c 'import json, sys; s = json.load(open(sys.argv[1]))
+print(f"    events {s[\"events\"]}, alerts {s[\"alerts\"]}, already alerted through the other path {s[\"already_alerted\"]}")' "$WORK/realtime.json"
+    step "what the alert topic delivered for it (nothing new)"
+    "$PY" scripts/demo_aws.py alerts "$QUEUE_URL"
+fi
 
 printf '\ndone; stopping moto_server and cargo lambda watch\n'

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The AWS side of `make demo`, with boto3 against the moto server in AWS_ENDPOINT_URL.
 
-    demo_aws.py setup             bucket + delivery upload, topic, raw-delivery queue; prints
-                                  `TOPIC_ARN=...` and `QUEUE_URL=...` lines for the shell
+    demo_aws.py setup             bucket + delivery upload, topic, raw-delivery queue, state
+                                  table; prints `TOPIC_ARN=...`, `QUEUE_URL=...` and
+                                  `STATE_TABLE=...` lines for the shell
     demo_aws.py alerts QUEUE_URL  prints what reached the subscriber queue, readably
 """
 import json
@@ -35,8 +36,18 @@ def setup():
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
                   Attributes={"RawMessageDelivery": "true"})
     print(f"    topic {topic_arn} -> queue {queue_arn} (raw delivery)", file=sys.stderr)
+    table = "trailwatch-state"
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+    dynamodb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    print(f"    state table {table} (TTL on expires_at)", file=sys.stderr)
     print(f"TOPIC_ARN={topic_arn}")
     print(f"QUEUE_URL={queue_url}")
+    print(f"STATE_TABLE={table}")
 
 
 def who(identity):
@@ -66,6 +77,7 @@ def alerts(queue_url):
             continue
         rule, event, source = alert.get("rule", {}), alert.get("event", {}), alert.get("source", {})
         where = (f"s3://{source['bucket']}/{source['key']}" if "bucket" in source
+                 else f"EventBridge {source['detail-type']} {source['id']}" if "id" in source
                  else source.get("path", "?"))
         params = event.get("requestParameters") or {}
         print()

@@ -5,127 +5,10 @@
 //! are generous for that.
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use support::lambda::Watch;
+use support::{Aws, Moto, ROOT_REBOOT_EVENT_ID, ROOT_REBOOT_RULE};
 
-use serde_json::Value;
-use support::{Aws, Moto, Spawned, ROOT_REBOOT_EVENT_ID, ROOT_REBOOT_RULE};
-
-const BUILD_AND_INVOKE: Duration = Duration::from_secs(15 * 60);
-
-/// PATH with `.venv/bin` first, so `cargo lambda` resolves to the venv's cargo-lambda.
-fn venv_path() -> String {
-    support::venv_tool("cargo-lambda");
-    let venv = support::repo_path(".venv/bin");
-    match std::env::var("PATH") {
-        Ok(path) => format!("{}:{path}", venv.display()),
-        Err(_) => venv.display().to_string(),
-    }
-}
-
-/// A `cargo` command with none of the variables `cargo test` sets for this test binary.
-/// Several build scripts (aws-lc-sys, ring, ...) rerun when `CARGO_MANIFEST_DIR` or
-/// `CARGO_PKG_*` change, so letting them leak into the nested build would rebuild half the
-/// dependency graph here and again in the next `cargo test`.
-fn cargo() -> Command {
-    const SET_BY_CARGO_TEST: [&str; 8] = [
-        "CARGO_MANIFEST_",
-        "CARGO_PKG_",
-        "CARGO_CRATE_NAME",
-        "CARGO_BIN_",
-        "CARGO_PRIMARY_PACKAGE",
-        "CARGO_TARGET_TMPDIR",
-        "CARGO_RUSTC_CURRENT_DIR",
-        "OUT_DIR",
-    ];
-    let mut cmd = Command::new("cargo");
-    for (name, _) in std::env::vars_os() {
-        let leaked = name
-            .to_str()
-            .is_some_and(|n| SET_BY_CARGO_TEST.iter().any(|p| n.starts_with(p)));
-        if leaked {
-            cmd.env_remove(&name);
-        }
-    }
-    cmd.current_dir(support::repo_path(""))
-        .env("PATH", venv_path())
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
-
-/// `cargo lambda watch` on a free port with the function's environment; stopped on drop.
-struct Watch {
-    port: u16,
-    log: PathBuf,
-    _server: Spawned,
-}
-
-impl Watch {
-    fn start(moto: &Moto, topic_arn: &str, log_dir: &Path) -> Watch {
-        let port = support::free_port();
-        let log = log_dir.join("watch.log");
-        let out = std::fs::File::create(&log).expect("watch log");
-        let mut cmd = cargo();
-        cmd.args(["lambda", "watch", "--ignore-changes"])
-            .args(["-A", "127.0.0.1", "-P", &port.to_string()])
-            .envs(moto.env())
-            .env("ALERT_TOPIC_ARN", topic_arn)
-            .env_remove("RULES_PATH")
-            .env_remove("RULES_S3_URI")
-            .env("RUST_LOG", "info")
-            .stdout(out.try_clone().expect("log handle"))
-            .stderr(out);
-        let mut server = Spawned::spawn("cargo lambda watch", cmd);
-        support::wait_for_port(port, Duration::from_secs(120), || {
-            server
-                .check_alive()
-                .map_err(|e| format!("{e}\n{}", tail(&log)))
-        });
-        Watch {
-            port,
-            log,
-            _server: server,
-        }
-    }
-
-    /// Invokes `trailwatch-lambda` with a payload file and returns what the function returned.
-    fn invoke(&self, data_file: &str, log_dir: &Path) -> Value {
-        let out_path = log_dir.join("invoke.out");
-        let err_path = log_dir.join("invoke.err");
-        let mut cmd = cargo();
-        cmd.args(["lambda", "invoke", "trailwatch-lambda"])
-            .args(["-A", "127.0.0.1", "-P", &self.port.to_string()])
-            .args(["--data-file", data_file])
-            .stdout(std::fs::File::create(&out_path).expect("invoke out"))
-            .stderr(std::fs::File::create(&err_path).expect("invoke err"));
-        let mut invoke = Spawned::spawn("cargo lambda invoke", cmd);
-
-        let deadline = Instant::now() + BUILD_AND_INVOKE;
-        while invoke.check_alive().is_ok() {
-            assert!(
-                Instant::now() < deadline,
-                "invoke did not return within {BUILD_AND_INVOKE:?}; watch log:\n{}",
-                tail(&self.log)
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-            panic!(
-                "invoke output is not the JSON summary ({e}):\n{stdout}\ninvoke stderr:\n{}\nwatch log:\n{}",
-                tail(&err_path),
-                tail(&self.log)
-            )
-        })
-    }
-}
+const TABLE: &str = "trailwatch-state";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lambda_runtime_turns_s3_put_into_one_sns_alert() {
@@ -133,8 +16,9 @@ async fn lambda_runtime_turns_s3_put_into_one_sns_alert() {
     let aws = Aws::new(&moto.sdk_config().await);
     let world = support::demo_world(&aws).await;
     let logs = tempfile::tempdir().expect("tempdir");
+    moto.create_state_table(TABLE).await;
 
-    let watch = Watch::start(&moto, &world.topic_arn, logs.path());
+    let watch = Watch::start(&moto, &world.topic_arn, TABLE, logs.path());
     let summary = tokio::task::block_in_place(|| watch.invoke("events/s3-put.json", logs.path()));
 
     assert_eq!(summary["objects"], 1, "{summary:#}");
@@ -166,8 +50,16 @@ async fn every_trigger_shape_reaches_the_same_alert() {
     )
     .await;
     let logs = tempfile::tempdir().expect("tempdir");
-    let watch = Watch::start(&moto, &world.topic_arn, logs.path());
-    let invoke = |file: &str| tokio::task::block_in_place(|| watch.invoke(file, logs.path()));
+    let state = moto.create_state_table(TABLE).await;
+    let watch = Watch::start(&moto, &world.topic_arn, TABLE, logs.path());
+    // Each shape names the same file: the state is cleared before each, or the alerts after
+    // the first would rightly be skipped as already delivered.
+    let invoke = |file: &str| {
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(support::clear_state_table(&state, TABLE));
+            watch.invoke(file, logs.path())
+        })
+    };
 
     for file in [
         "events/sns-s3.json",

@@ -76,6 +76,7 @@ fuzz_target!(|data: &[u8]| {
             key: "k.json.gz".into(),
         },
         summary: None,
+        suppressed: None,
     };
     check(&Message::alert(&alert, Form::Sns));
     let _ = render::text_line(&alert);

@@ -178,3 +178,17 @@ impl Moto {
         client
     }
 }
+
+/// Deletes every item of the state table `table`.
+pub async fn clear_state_table(client: &aws_sdk_dynamodb::Client, table: &str) {
+    let items = client.scan().table_name(table).send().await.expect("scan");
+    for item in items.items() {
+        let mut delete = client.delete_item().table_name(table);
+        for k in ["pk", "sk"] {
+            if let Some(v) = item.get(k) {
+                delete = delete.key(k, v.clone());
+            }
+        }
+        delete.send().await.expect("delete item");
+    }
+}

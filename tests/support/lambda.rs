@@ -1,0 +1,126 @@
+//! `cargo lambda watch` (the real Lambda Runtime API) serving the debug `trailwatch-lambda` with
+//! the function's environment against moto, and `cargo lambda invoke` sending it payload files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{Moto, Spawned};
+
+const BUILD_AND_INVOKE: Duration = Duration::from_secs(15 * 60);
+
+/// PATH with `.venv/bin` first, so `cargo lambda` resolves to the venv's cargo-lambda.
+fn venv_path() -> String {
+    super::venv_tool("cargo-lambda");
+    let venv = super::repo_path(".venv/bin");
+    match std::env::var("PATH") {
+        Ok(path) => format!("{}:{path}", venv.display()),
+        Err(_) => venv.display().to_string(),
+    }
+}
+
+/// A `cargo` command with none of the variables `cargo test` sets for this test binary.
+/// Several build scripts (aws-lc-sys, ring, ...) rerun when `CARGO_MANIFEST_DIR` or
+/// `CARGO_PKG_*` change, so letting them leak into the nested build would rebuild half the
+/// dependency graph here and again in the next `cargo test`.
+fn cargo() -> Command {
+    const SET_BY_CARGO_TEST: [&str; 8] = [
+        "CARGO_MANIFEST_",
+        "CARGO_PKG_",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    let mut cmd = Command::new("cargo");
+    for (name, _) in std::env::vars_os() {
+        let leaked = name
+            .to_str()
+            .is_some_and(|n| SET_BY_CARGO_TEST.iter().any(|p| n.starts_with(p)));
+        if leaked {
+            cmd.env_remove(&name);
+        }
+    }
+    cmd.current_dir(super::repo_path(""))
+        .env("PATH", venv_path())
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// `cargo lambda watch` on a free port with the function's environment; stopped on drop.
+pub struct Watch {
+    port: u16,
+    log: PathBuf,
+    _server: Spawned,
+}
+
+impl Watch {
+    pub fn start(moto: &Moto, topic_arn: &str, state_table: &str, log_dir: &Path) -> Watch {
+        let port = super::free_port();
+        let log = log_dir.join("watch.log");
+        let out = std::fs::File::create(&log).expect("watch log");
+        let mut cmd = cargo();
+        cmd.args(["lambda", "watch", "--ignore-changes"])
+            .args(["-A", "127.0.0.1", "-P", &port.to_string()])
+            .envs(moto.env())
+            .env("ALERT_TOPIC_ARN", topic_arn)
+            .env("STATE_TABLE", state_table)
+            .env_remove("RULES_PATH")
+            .env_remove("RULES_S3_URI")
+            .env("RUST_LOG", "info")
+            .stdout(out.try_clone().expect("log handle"))
+            .stderr(out);
+        let mut server = Spawned::spawn("cargo lambda watch", cmd);
+        super::wait_for_port(port, Duration::from_secs(120), || {
+            server
+                .check_alive()
+                .map_err(|e| format!("{e}\n{}", tail(&log)))
+        });
+        Watch {
+            port,
+            log,
+            _server: server,
+        }
+    }
+
+    /// Invokes `trailwatch-lambda` with a payload file and returns what the function returned.
+    pub fn invoke(&self, data_file: &str, log_dir: &Path) -> Value {
+        let out_path = log_dir.join("invoke.out");
+        let err_path = log_dir.join("invoke.err");
+        let mut cmd = cargo();
+        cmd.args(["lambda", "invoke", "trailwatch-lambda"])
+            .args(["-A", "127.0.0.1", "-P", &self.port.to_string()])
+            .args(["--data-file", data_file])
+            .stdout(std::fs::File::create(&out_path).expect("invoke out"))
+            .stderr(std::fs::File::create(&err_path).expect("invoke err"));
+        let mut invoke = Spawned::spawn("cargo lambda invoke", cmd);
+
+        let deadline = Instant::now() + BUILD_AND_INVOKE;
+        while invoke.check_alive().is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "invoke did not return within {BUILD_AND_INVOKE:?}; watch log:\n{}",
+                tail(&self.log)
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "invoke output is not the JSON summary ({e}):\n{stdout}\ninvoke stderr:\n{}\nwatch log:\n{}",
+                tail(&err_path),
+                tail(&self.log)
+            )
+        })
+    }
+}
