@@ -18,6 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rulegen  # noqa: E402
+import state  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("TARGET_DIR") or os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
@@ -225,6 +226,7 @@ def main():
         ratio >= 1.0,
     )
     scan_rss = r["scan"][1]
+    zcat_large = r["zcat"][0]
     row(
         f"peak RSS, {LARGE_MB} MB decompressed",
         f"{scan_rss / 1024:.1f} MB (zcat {r['zcat'][1] / 1024:.1f} MB)",
@@ -277,6 +279,40 @@ def main():
         "< 0.1 of the scan",
         first is not None and first < 0.1 * end,
     )
+
+    if os.path.exists(state.MOTO):
+        c = state.claim_cost(TRAILWATCH, WORK)
+        log(f"claim cost: {c}")
+        row(
+            f"state table: what the claim adds per alert ({c['alerts']} alerts, moto)",
+            f"{c['ms_per_alert']:.2f} ms per alert ({c['table_s']:.2f}s with the table, {c['memory_s']:.2f}s in memory), "
+            f"{c['requests_per_alert']:.2f} requests per alert",
+            "-",
+            "<= 2 requests per alert",
+            c["requests_per_alert"] <= 2,
+        )
+        t, requests = state.scan_with_state(TRAILWATCH, large, base_rules)
+        ratio = zcat_large / t
+        log(f"scan with the state table: {t:.2f}s, {requests} requests")
+        row(
+            f"throughput vs zcat with the state table on, {LARGE_MB} MB, {n_base} rules",
+            f"scan {LARGE_MB / t:.0f} MB/s ({requests} state requests), zcat {LARGE_MB / zcat_large:.0f} MB/s",
+            f"{ratio:.2f}x",
+            ">= 1.0x",
+            ratio >= 1.0,
+        )
+        rt = state.realtime(LAMBDA)
+        log(f"real time: {rt}")
+        row(
+            f"real time: per-event handling, {rt['events']} EventBridge events in SQS batches of 10 (moto)",
+            f"p50 {rt['p50_ms']:.2f} ms, p99 {rt['p99_ms']:.2f} ms per event; {rt['events_per_s']:.0f} events/s "
+            f"per invocation; {rt['requests']} state requests",
+            "-",
+            "every batch handled",
+            rt["events"] == 10_000 and rt["failures"] == 0,
+        )
+    else:
+        row("state table and real time (moto)", f"skipped: {state.MOTO} is missing (make .venv)", "-", "-", False)
 
     cold, why = cold_start()
     if cold is None:

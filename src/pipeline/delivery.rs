@@ -42,6 +42,8 @@ pub(super) struct Delivery<'a> {
     /// Why the object cannot be acknowledged as clean although its alerts went out (or were
     /// held back): the table was unreachable, or another invocation holds a claim.
     pub not_clean: Option<String>,
+    /// Alert and digest messages delivered.
+    pub sent: (u64, u64),
     /// Alerts skipped because they were delivered before (another file, path or attempt).
     pub already_alerted: u64,
     /// State calls that failed because the table could not be reached.
@@ -194,6 +196,12 @@ impl Delivery<'_> {
     }
 
     fn note_delivered(&mut self, batch: &Batch) {
+        for m in &batch.messages {
+            match m.kind {
+                Kind::Alert => self.sent.0 += 1,
+                Kind::Digest => self.sent.1 += 1,
+            }
+        }
         let now = Utc::now();
         self.last = Some(Instant::now());
         for t in batch

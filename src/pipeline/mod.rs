@@ -120,6 +120,7 @@ impl Pipeline {
             object: object.to_string(),
             undelivered: None,
             not_clean: None,
+            sent: (0, 0),
             already_alerted: 0,
             state_unavailable: 0,
             max_lag_seconds: None,

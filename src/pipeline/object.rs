@@ -76,6 +76,8 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
         oldest_event_time: scanned.seen.oldest_event_time,
         max_lag_seconds: delivery.max_lag_seconds,
         last_delivery: delivery.last,
+        sent_alerts: delivery.sent.0,
+        sent_digests: delivery.sent.1,
         already_alerted: delivery.already_alerted,
         suppressed,
         state_unavailable: delivery.state_unavailable,

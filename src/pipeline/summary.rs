@@ -21,9 +21,9 @@ pub struct Summary {
     pub events: u64,
     /// Records that passed the splitter but could not be evaluated (`RecordsUnreadable`).
     pub records_unreadable: u64,
-    /// Alert messages planned (one per alert, whatever the number of topics).
+    /// Alert messages delivered (one per alert and topic).
     pub alerts: u64,
-    /// Digest messages planned.
+    /// Digest messages delivered.
     pub digests: u64,
     /// Repeated (eventID, rule) matches within an object, sent once.
     pub duplicates: u64,
@@ -151,6 +151,10 @@ pub struct Outcome {
     pub max_lag_seconds: Option<i64>,
     /// When its last batch was delivered.
     pub last_delivery: Option<Instant>,
+    /// Alert messages delivered (one per alert and topic).
+    pub sent_alerts: u64,
+    /// Digest messages delivered.
+    pub sent_digests: u64,
     /// Alerts not sent because they were delivered before (another path, file or attempt).
     pub already_alerted: u64,
     /// Matches of `suppress:` rules counted, not sent.
@@ -190,8 +194,8 @@ impl Summary {
         self.objects += 1;
         self.events += outcome.events;
         self.records_unreadable += outcome.unreadable;
-        self.alerts += outcome.plan.alerts;
-        self.digests += outcome.plan.digests;
+        self.alerts += outcome.sent_alerts;
+        self.digests += outcome.sent_digests;
         self.duplicates += outcome.plan.duplicates;
         self.already_alerted += outcome.already_alerted;
         self.suppressed += outcome.suppressed;
@@ -220,7 +224,8 @@ impl Summary {
         match outcome.error {
             None => tracing::info!(
                 bucket = object.bucket(), key = %object.key(), events = outcome.events,
-                alerts = outcome.plan.alerts, digests = outcome.plan.digests,
+                alerts = outcome.sent_alerts, digests = outcome.sent_digests,
+                already_alerted = outcome.already_alerted,
                 unreadable = outcome.unreadable, "object scanned"
             ),
             Some(e) => {
