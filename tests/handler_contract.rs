@@ -254,3 +254,20 @@ async fn an_unknown_payload_is_an_error_that_says_so() {
     let err = w.handler.handle(json!({"hello": "world"})).await;
     assert!(matches!(err, Err(HandlerError::Trigger(_))), "{err:?}");
 }
+
+#[tokio::test]
+async fn one_object_named_twice_in_a_batch_alerts_once_and_both_messages_succeed() {
+    let w = world();
+    let payload = sqs_of(&[
+        ("m-1", s3_event(&["good"]).to_string()),
+        ("m-2", s3_event(&["good"]).to_string()),
+    ]);
+    let response = w.handler.handle(payload).await.expect("handled");
+    assert!(
+        response.batch_item_failures().is_empty(),
+        "{:?}",
+        response.summary
+    );
+    assert_eq!(response.summary.already_alerted, 1);
+    assert_eq!(alerted(&w), ["e-good"]);
+}

@@ -9,6 +9,7 @@
 
 mod response;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -19,8 +20,9 @@ use tracing::Instrument;
 
 use crate::config::{ConfigError, Settings};
 use crate::deliver::{Deliver, SnsDeliver};
+use crate::fetch::ObjectRef;
 use crate::fetch::{Fetch, S3Fetch, WithEvents};
-use crate::pipeline::{self, Pipeline, Summary};
+use crate::pipeline::{self, Outcome, Pipeline, Summary};
 use crate::rules_source::RuleStore;
 use crate::state::{MemoryStore, StateStore};
 use crate::trigger::{self, Options, TriggerError};
@@ -66,6 +68,21 @@ fn stop_before(deadline_ms: u64, now: SystemTime, now_instant: Instant) -> Optio
     // Short invocations keep a proportional margin rather than none at all.
     let margin = DEADLINE_MARGIN.min(remaining / 5);
     Some(now_instant + remaining - margin)
+}
+
+/// Positions of `objects` grouped by occurrence: every first occurrence, then every second...
+fn occurrences(objects: &[ObjectRef]) -> Vec<Vec<usize>> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        let n = seen.entry(object.to_string()).or_default();
+        if rounds.len() <= *n {
+            rounds.push(Vec::new());
+        }
+        rounds[*n].push(i);
+        *n += 1;
+    }
+    rounds
 }
 
 /// Built once per cold start and reused by every invocation; generic over its seams, so every
@@ -194,10 +211,25 @@ impl Handler {
         .state(Arc::clone(&self.state), owner)
         .stop_at(stop_at);
         let objects: Vec<_> = trigger.objects().cloned().collect();
-        let mut outcomes = Vec::with_capacity(objects.len());
-        pipeline
-            .run(&objects, |_, outcome| outcomes.push(outcome))
-            .await;
+        let mut outcomes: Vec<Option<Outcome>> = objects.iter().map(|_| None).collect();
+        // An object named twice in one payload (two notifications in one SQS batch) is scanned
+        // again only after the first scan ended, so the second finds its alerts delivered
+        // instead of meeting its own invocation's claims.
+        for round in occurrences(&objects) {
+            let refs: Vec<ObjectRef> = round.iter().map(|&i| objects[i].clone()).collect();
+            let mut at = round.iter();
+            pipeline
+                .run(&refs, |_, outcome| {
+                    if let Some(&i) = at.next() {
+                        outcomes[i] = Some(outcome);
+                    }
+                })
+                .await;
+        }
+        let outcomes = outcomes
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect();
         let mut response = Response::build(trigger, outcomes);
         response.summary.finish(started);
         self.report(&response.summary);
