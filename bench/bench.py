@@ -174,6 +174,7 @@ def cold_start(runs=7):
         os.environ,
         AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}",
         ALERT_TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:x",
+        STATE_TABLE="trailwatch-bench-state",
         AWS_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="AKIDBENCH",
         AWS_SECRET_ACCESS_KEY="bench",

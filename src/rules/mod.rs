@@ -27,15 +27,26 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-// The parser's AST, its placeholders and the reference interpreter are public only with the
-// `testing` feature, for the property test that holds the compiled evaluator to the reference;
-// the Lambda and the CLI are built without them.
+/// Declares modules that are public only with the `testing` feature: the parser's AST, its
+/// placeholders and the reference interpreter, for the property test that holds the compiled
+/// evaluator to the reference. The Lambda and the CLI are built without them.
+macro_rules! testing_pub {
+    ($($name:ident),*) => {$(
+        #[cfg(feature = "testing")]
+        #[doc(hidden)]
+        #[allow(missing_docs)]
+        pub mod $name;
+        #[cfg(not(feature = "testing"))]
+        mod $name;
+    )*};
+}
+
+testing_pub!(ast, modifiers, parse);
 #[cfg(feature = "testing")]
 #[doc(hidden)]
 #[allow(missing_docs)]
-pub mod ast;
-#[cfg(not(feature = "testing"))]
-mod ast;
+pub mod reference;
+
 mod builder;
 mod cases;
 mod compile;
@@ -48,23 +59,7 @@ mod index;
 mod limits;
 mod load;
 mod logsource;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-#[allow(missing_docs)]
-pub mod modifiers;
-#[cfg(not(feature = "testing"))]
-mod modifiers;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-#[allow(missing_docs)]
-pub mod parse;
-#[cfg(not(feature = "testing"))]
-mod parse;
 mod pattern;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-#[allow(missing_docs)]
-pub mod reference;
 mod strip;
 pub mod suppress;
 mod yaml;
