@@ -186,6 +186,7 @@ impl Settings {
             state: pipeline::StateSettings {
                 lease: self.state_lease,
                 unavailable: self.state_unavailable,
+                claims: true,
             },
         }
     }

@@ -17,6 +17,9 @@ pub struct StateSettings {
     pub lease: Duration,
     /// What to do when the table cannot be reached.
     pub unavailable: StateUnavailable,
+    /// Whether alerts claim their identity at all. Off only for `scan --every-match` without a
+    /// shared table: every match is printed, and remembering each would grow with them.
+    pub claims: bool,
 }
 
 impl Default for StateSettings {
@@ -24,6 +27,7 @@ impl Default for StateSettings {
         StateSettings {
             lease: Duration::from_secs(60),
             unavailable: StateUnavailable::Deliver,
+            claims: true,
         }
     }
 }
@@ -57,6 +61,13 @@ pub(super) struct Delivery<'a> {
 impl Delivery<'_> {
     /// Claims, sends and marks one batch.
     pub async fn send(&mut self, batch: Batch) {
+        if !self.settings.claims {
+            match self.deliver.send(&batch).await {
+                Ok(()) => self.note_delivered(&batch),
+                Err(e) => self.failed(e),
+            }
+            return;
+        }
         let keys: Vec<AlertKey> = batch.messages.iter().map(|m| self.key(m)).collect();
         let claims = self
             .state

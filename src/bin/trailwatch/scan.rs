@@ -110,7 +110,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 form,
                 ..PlanSettings::default()
             },
-            state: pipeline::StateSettings::default(),
+            // Every match, printed: claims would only grow with them, unless a backfill shares
+            // the function's table.
+            state: pipeline::StateSettings {
+                claims: !args.every_match || args.state.is_some(),
+                ..pipeline::StateSettings::default()
+            },
         };
         let deliver = Arc::new(StdoutDeliver::new(form));
         deliver.header()?;
