@@ -110,8 +110,7 @@ if [[ "$EVENT" != "$REALTIME" ]]; then
     step "invoking trailwatch-lambda with $REALTIME (the same record, from EventBridge)"
     cargo lambda invoke trailwatch-lambda -A 127.0.0.1 -P "$LAMBDA_PORT" \
         --data-file "$REALTIME" >"$WORK/realtime.json"
-    "$PY" -c 'import json, sys; s = json.load(open(sys.argv[1]))
-print(f"    events {s[\"events\"]}, alerts {s[\"alerts\"]}, already alerted through the other path {s[\"already_alerted\"]}")' "$WORK/realtime.json"
+    "$PY" scripts/demo_aws.py realtime "$WORK/realtime.json"
     step "what the alert topic delivered for it (nothing new)"
     "$PY" scripts/demo_aws.py alerts "$QUEUE_URL"
 fi

@@ -5,6 +5,7 @@
                                   table; prints `TOPIC_ARN=...`, `QUEUE_URL=...` and
                                   `STATE_TABLE=...` lines for the shell
     demo_aws.py alerts QUEUE_URL  prints what reached the subscriber queue, readably
+    demo_aws.py realtime FILE     prints the counts of a summary the function returned
 """
 import json
 import pathlib
@@ -48,6 +49,12 @@ def setup():
     print(f"TOPIC_ARN={topic_arn}")
     print(f"QUEUE_URL={queue_url}")
     print(f"STATE_TABLE={table}")
+
+
+def realtime(path):
+    s = json.loads(pathlib.Path(path).read_text())
+    print(f"    events {s['events']}, alerts sent {s['alerts']}, "
+          f"already alerted through the other path {s['already_alerted']}")
 
 
 def who(identity):
@@ -98,5 +105,7 @@ if __name__ == "__main__":
         setup()
     elif sys.argv[1:2] == ["alerts"] and len(sys.argv) == 3:
         alerts(sys.argv[2])
+    elif sys.argv[1:2] == ["realtime"] and len(sys.argv) == 3:
+        realtime(sys.argv[2])
     else:
         sys.exit(__doc__)
