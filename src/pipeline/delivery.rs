@@ -2,6 +2,7 @@
 //! sends the ones it won, and marks them delivered, so every alert goes out once however often
 //! its record arrives (see `crate::state` for the protocol and its one crash window).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
@@ -48,6 +49,8 @@ pub(super) struct Delivery<'a> {
     pub not_clean: Option<String>,
     /// Alert and digest messages delivered.
     pub sent: (u64, u64),
+    /// Alert messages delivered, per rule id.
+    pub sent_by_rule: BTreeMap<String, u64>,
     /// Alerts skipped because they were delivered before (another file, path or attempt).
     pub already_alerted: u64,
     /// State calls that failed because the table could not be reached.
@@ -209,7 +212,10 @@ impl Delivery<'_> {
     fn note_delivered(&mut self, batch: &Batch) {
         for m in &batch.messages {
             match m.kind {
-                Kind::Alert => self.sent.0 += 1,
+                Kind::Alert => {
+                    self.sent.0 += 1;
+                    *self.sent_by_rule.entry(m.rule_id.clone()).or_default() += 1;
+                }
                 Kind::Digest => self.sent.1 += 1,
             }
         }

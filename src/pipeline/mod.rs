@@ -121,6 +121,7 @@ impl Pipeline {
             undelivered: None,
             not_clean: None,
             sent: (0, 0),
+            sent_by_rule: Default::default(),
             already_alerted: 0,
             state_unavailable: 0,
             max_lag_seconds: None,

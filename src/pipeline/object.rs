@@ -78,6 +78,7 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
         last_delivery: delivery.last,
         sent_alerts: delivery.sent.0,
         sent_digests: delivery.sent.1,
+        sent_by_rule: delivery.sent_by_rule,
         already_alerted: delivery.already_alerted,
         suppressed,
         state_unavailable: delivery.state_unavailable,

@@ -155,6 +155,8 @@ pub struct Outcome {
     pub sent_alerts: u64,
     /// Digest messages delivered.
     pub sent_digests: u64,
+    /// Alert messages delivered, per rule id.
+    pub sent_by_rule: BTreeMap<String, u64>,
     /// Alerts not sent because they were delivered before (another path, file or attempt).
     pub already_alerted: u64,
     /// Matches of `suppress:` rules counted, not sent.
@@ -201,13 +203,15 @@ impl Summary {
         self.suppressed += outcome.suppressed;
         self.state_unavailable += outcome.state_unavailable;
         for (id, tally) in outcome.plan.rules {
+            // Delivered, not planned: an alert found delivered before is not counted again.
+            let sent = outcome.sent_by_rule.get(&id).copied().unwrap_or(0);
             let into = self.rules.entry(id).or_insert_with(|| RuleTally {
                 title: tally.title.clone(),
                 level: tally.level,
                 ..RuleTally::default()
             });
             into.matches += tally.matches;
-            into.alerted += tally.alerted;
+            into.alerted += sent;
             into.digested += tally.digested;
         }
         if let Some(lag) = outcome.max_lag_seconds {

@@ -74,7 +74,8 @@ pub struct RuleTally {
     pub level: Option<Level>,
     /// Matches, repeats excluded.
     pub matches: u64,
-    /// Matches sent as alerts of their own.
+    /// Matches sent as alerts of their own: planned, in [`PlanStats`]; delivered, in a run's
+    /// summary.
     pub alerted: u64,
     /// Matches summarised in a digest.
     pub digested: u64,
