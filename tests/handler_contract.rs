@@ -270,6 +270,10 @@ async fn one_object_named_twice_in_a_batch_alerts_once_and_both_messages_succeed
     );
     assert_eq!(response.summary.already_alerted, 1);
     let tally = &response.summary.rules["00000000-0000-4000-8000-000000000001"];
-    assert_eq!((tally.matches, tally.alerted), (2, 1), "delivered, not planned");
+    assert_eq!(
+        (tally.matches, tally.alerted),
+        (2, 1),
+        "delivered, not planned"
+    );
     assert_eq!(alerted(&w), ["e-good"]);
 }
