@@ -51,6 +51,9 @@ pub struct Settings {
     /// How long delivered identities and suppression counts are kept (`STATE_RETENTION_DAYS`,
     /// default 30): past it a redelivered file alerts again.
     pub state_retention: Duration,
+    /// How long after its window a record still counts for a correlation
+    /// (`CORRELATION_LATENESS`, default `1h`).
+    pub correlation_lateness: Duration,
 }
 
 pub use crate::state::StateUnavailable;
@@ -66,6 +69,8 @@ pub struct Common {
     pub max_alerts_per_rule: usize,
     /// `MAX_CONCURRENCY`, when set.
     pub max_concurrency: Option<usize>,
+    /// `CORRELATION_LATENESS`.
+    pub correlation_lateness: Duration,
 }
 
 impl Common {
@@ -76,7 +81,11 @@ impl Common {
             object_timeout: pipeline::DEFAULT_OBJECT_TIMEOUT,
             max_alerts_per_rule: DEFAULT_MAX_ALERTS_PER_RULE,
             max_concurrency: None,
+            correlation_lateness: crate::correlate::DEFAULT_LATENESS,
         };
+        if let Some(v) = var("CORRELATION_LATENESS") {
+            common.correlation_lateness = duration("CORRELATION_LATENESS", v)?;
+        }
         if let Some(v) = var("MAX_CONCURRENCY") {
             common.max_concurrency = Some(positive("MAX_CONCURRENCY", v)? as usize);
         }
@@ -157,6 +166,7 @@ impl Settings {
             state_unavailable: StateUnavailable::Deliver,
             state_lease: Duration::from_secs(60),
             state_retention: crate::state::DEFAULT_RETENTION,
+            correlation_lateness: crate::correlate::DEFAULT_LATENESS,
         }
     }
 
@@ -187,6 +197,10 @@ impl Settings {
                 lease: self.state_lease,
                 unavailable: self.state_unavailable,
                 claims: true,
+            },
+            correlation: crate::correlate::CorrelationSettings {
+                lateness: self.correlation_lateness,
+                clock: crate::correlate::Clock::Wall,
             },
         }
     }
@@ -239,6 +253,7 @@ impl Settings {
         settings.max_alerts_per_rule_per_object = common.max_alerts_per_rule;
         settings.limits = common.limits;
         settings.object_timeout = common.object_timeout;
+        settings.correlation_lateness = common.correlation_lateness;
         if let Some(name) = var("AWS_LAMBDA_FUNCTION_NAME") {
             settings.function_name = name;
         }
@@ -268,6 +283,36 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// `90m`, `1h`, `2d`, `30s`, or whole seconds; `0` is allowed (no lateness at all).
+fn duration(name: &'static str, v: String) -> Result<Duration, ConfigError> {
+    let t = v.trim();
+    let (digits, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], Some(c)),
+        _ => (t, None),
+    };
+    let n: u64 = digits.parse().map_err(|_| {
+        invalid(
+            name,
+            v.clone(),
+            "expected a duration such as 1h, 90m or 3600",
+        )
+    })?;
+    let unit = match unit {
+        None | Some('s') => 1,
+        Some('m') => 60,
+        Some('h') => 3600,
+        Some('d') => 86_400,
+        Some(_) => {
+            return Err(invalid(
+                name,
+                v,
+                "expected a duration such as 1h, 90m or 3600",
+            ))
+        }
+    };
+    Ok(Duration::from_secs(n.saturating_mul(unit)))
 }
 
 /// A builder for a set that only matches (no `tests:`), held to `limits`.

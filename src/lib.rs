@@ -28,6 +28,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod correlate;
 pub mod decode;
 pub mod deliver;
 pub mod fetch;

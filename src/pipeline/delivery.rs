@@ -7,9 +7,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 
+use super::CorrelationTally;
+use crate::correlate::{settle, Collected};
 use crate::deliver::{Deliver, DeliverError};
-use crate::plan::{self, Batch, Held, Kind, Message, PlanSettings};
-use crate::state::{AlertKey, Claim, StateError, StateStore, StateUnavailable, Suppression};
+use crate::fetch::ObjectRef;
+use crate::plan::{self, Batch, Held, Kind, Message, PlanSettings, RuleTally};
+use crate::state::{
+    AlertKey, Claim, MemoryStore, Slice, StateError, StateStore, StateUnavailable, Suppression,
+    DEFAULT_RETENTION,
+};
 
 /// How delivery uses the state table.
 #[derive(Debug, Clone, Copy)]
@@ -152,6 +158,97 @@ impl Delivery<'_> {
         suppressed
     }
 
+    /// Settles the object's correlation slices with the state table and delivers the alerts
+    /// of the windows they complete.
+    pub async fn correlate(
+        &mut self,
+        pipeline: &super::Pipeline,
+        source: &ObjectRef,
+        collected: Collected,
+    ) -> CorrelationTally {
+        let mut tally = CorrelationTally {
+            dropped: collected.dropped + collected.untimed,
+            ..CorrelationTally::default()
+        };
+        if collected.untimed > 0 {
+            tracing::warn!(object = %self.object, matches = collected.untimed,
+                "correlated matches without a readable eventTime: not counted");
+        }
+        if collected.dropped > 0 {
+            tracing::warn!(object = %self.object, matches = collected.dropped,
+                "more correlated matches than one object may hold (500000): the rest not counted");
+        }
+        if collected.slices.is_empty() {
+            return tally;
+        }
+        let newest = collected
+            .slices
+            .values()
+            .flatten()
+            .map(Slice::max_at)
+            .max()
+            .unwrap_or(i64::MIN);
+        let now = pipeline.correlation_now(newest);
+        let rules = pipeline.rules();
+        let lateness = pipeline.settings.correlation.lateness;
+        let backup = collected.slices.clone();
+        let settled = match settle(self.state, rules, collected, lateness, now, source).await {
+            Ok(s) => s,
+            Err(e)
+                if e.is_unavailable() && self.settings.unavailable == StateUnavailable::Deliver =>
+            {
+                // A duplicate beats a missed page: correlate the object on its own.
+                self.unreachable(&e, "correlated the object alone, alerts sent anyway");
+                let alone = MemoryStore::new(DEFAULT_RETENTION);
+                let collected = Collected {
+                    slices: backup,
+                    ..Collected::default()
+                };
+                match settle(&alone, rules, collected, lateness, now, source).await {
+                    Ok(s) => s,
+                    Err(_) => return tally,
+                }
+            }
+            Err(e) => {
+                self.unreachable(&e, "correlations not evaluated");
+                return tally;
+            }
+        };
+        tally.late = settled.late;
+        if settled.late > 0 {
+            tracing::warn!(object = %self.object, records = settled.late,
+                "records older than their correlation window allows (CORRELATION_LATENESS): not counted");
+        }
+        let mut batches = Vec::new();
+        plan::correlations(&settled.alerts, &pipeline.settings.plan, &mut batches);
+        let before: u64 = self.sent.0;
+        let mut sent_before = self.sent_by_rule.clone();
+        for batch in batches {
+            self.send(batch).await;
+        }
+        tally.alerts = self.sent.0 - before;
+        for a in settled.alerts.iter().filter(|a| !a.feeds_only) {
+            let c = &a.correlation;
+            let entry = tally
+                .rules
+                .entry(c.id.clone())
+                .or_insert_with(|| RuleTally {
+                    title: c.title.clone(),
+                    level: Some(c.level),
+                    ..RuleTally::default()
+                });
+            entry.matches += 1;
+        }
+        for (id, entry) in &mut tally.rules {
+            let now_sent = self.sent_by_rule.get(id).copied().unwrap_or(0);
+            let was = sent_before.remove(id).unwrap_or(0);
+            entry.alerted = now_sent - was;
+            // Counted here, not again as a plan rule's delivered alerts.
+            self.sent_by_rule.insert(id.clone(), was);
+        }
+        tally
+    }
+
     /// The batch cut down to the messages this attempt won, with their keys.
     fn keep_won(
         &mut self,
@@ -183,8 +280,12 @@ impl Delivery<'_> {
     fn key(&self, m: &Message) -> AlertKey {
         match (m.kind, &m.event_id) {
             (Kind::Digest, _) => AlertKey::digest(&m.rule_id, &self.object),
-            (Kind::Alert, Some(id)) if !id.is_empty() => AlertKey::alert(&m.rule_id, id),
-            (Kind::Alert, _) => AlertKey::alert(&m.rule_id, format!("sha256:{}", m.key)),
+            (Kind::Alert | Kind::Correlation, Some(id)) if !id.is_empty() => {
+                AlertKey::alert(&m.rule_id, id)
+            }
+            (Kind::Alert | Kind::Correlation, _) => {
+                AlertKey::alert(&m.rule_id, format!("sha256:{}", m.key))
+            }
         }
     }
 
@@ -212,7 +313,7 @@ impl Delivery<'_> {
     fn note_delivered(&mut self, batch: &Batch) {
         for m in &batch.messages {
             match m.kind {
-                Kind::Alert => {
+                Kind::Alert | Kind::Correlation => {
                     self.sent.0 += 1;
                     *self.sent_by_rule.entry(m.rule_id.clone()).or_default() += 1;
                 }

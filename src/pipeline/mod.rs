@@ -10,12 +10,13 @@ mod delivery;
 mod object;
 mod summary;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
+use crate::correlate::CorrelationSettings;
 use crate::decode;
 use crate::deliver::Deliver;
 use crate::fetch::{Fetch, ObjectRef};
@@ -32,7 +33,7 @@ fn default_owner() -> String {
 }
 
 pub use delivery::StateSettings;
-pub use summary::{Failed, ObjectError, Outcome, Summary};
+pub use summary::{CorrelationTally, Failed, ObjectError, Outcome, Summary};
 
 /// Default for `OBJECT_TIMEOUT_SECONDS`: a 1 GB delivery decodes in well under a minute.
 pub const DEFAULT_OBJECT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -51,6 +52,8 @@ pub struct Settings {
     pub plan: PlanSettings,
     /// How delivery uses the state table.
     pub state: StateSettings,
+    /// Lateness and clock of correlation windows.
+    pub correlation: CorrelationSettings,
 }
 
 impl Default for Settings {
@@ -61,6 +64,7 @@ impl Default for Settings {
             concurrency: 4,
             plan: PlanSettings::default(),
             state: StateSettings::default(),
+            correlation: CorrelationSettings::default(),
         }
     }
 }
@@ -76,6 +80,8 @@ pub struct Pipeline {
     /// Names this run's claims; each object attempt adds its own number.
     owner: String,
     attempts: AtomicU64,
+    /// The newest eventTime correlated so far (epoch ms): the clock of [`Clock::EventTime`](crate::correlate::Clock).
+    watermark: AtomicI64,
     /// Past this instant no object is started and running ones are abandoned, as retryable
     /// failures, so the invocation reports them before Lambda's own limit kills it silently.
     stop_at: Option<tokio::time::Instant>,
@@ -97,6 +103,7 @@ impl Pipeline {
             state: Arc::new(MemoryStore::new(DEFAULT_RETENTION)),
             owner: default_owner(),
             attempts: AtomicU64::new(0),
+            watermark: AtomicI64::new(i64::MIN),
             stop_at: None,
         }
     }
@@ -126,6 +133,18 @@ impl Pipeline {
             state_unavailable: 0,
             max_lag_seconds: None,
             last: None,
+        }
+    }
+
+    /// The correlation clock for an object whose newest correlated record is at `newest_ms`.
+    fn correlation_now(&self, newest_ms: i64) -> std::time::SystemTime {
+        match self.settings.correlation.clock {
+            crate::correlate::Clock::Wall => std::time::SystemTime::now(),
+            crate::correlate::Clock::EventTime => {
+                let seen = self.watermark.fetch_max(newest_ms, Ordering::Relaxed);
+                let ms = seen.max(newest_ms).max(0);
+                crate::state::from_epoch_ms(u64::try_from(ms).unwrap_or(0))
+            }
         }
     }
 

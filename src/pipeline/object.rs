@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::io::SyncIoBridge;
 
 use super::{ObjectError, Outcome, Pipeline};
+use crate::correlate::{Collected, Correlator};
 use crate::decode::{self, DecodeError};
 use crate::fetch::{Cancellable, ObjectRef};
 use crate::matching::{Checked, Matcher, Observed};
@@ -26,6 +27,7 @@ struct Scanned {
     plan: PlanStats,
     held: Vec<Held>,
     seen: Observed,
+    correlated: Collected,
     decoded: Result<(), DecodeError>,
 }
 
@@ -62,6 +64,9 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
     let suppressed = delivery
         .release(scanned.held, &pipeline.settings.plan)
         .await;
+    let correlation = delivery
+        .correlate(pipeline, object, scanned.correlated)
+        .await;
     let object = object.to_string();
     let error = match (delivery.undelivered, scanned.decoded, delivery.not_clean) {
         (Some(source), _, _) => Some(ObjectError::Deliver { object, source }),
@@ -82,6 +87,7 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
         already_alerted: delivery.already_alerted,
         suppressed,
         state_unavailable: delivery.state_unavailable,
+        correlation,
         error,
     }
 }
@@ -98,6 +104,7 @@ fn decode_match_plan(
 ) -> Scanned {
     let matcher = Matcher::new(rules);
     let mut planner = Planner::new(settings, source.clone());
+    let mut correlator = Correlator::new(rules);
     let mut seen = Observed::default();
     let mut hits = Vec::new();
     let mut ready = Vec::new();
@@ -115,7 +122,12 @@ fn decode_match_plan(
             Checked::NoMatch => {}
             Checked::Matched(record) => {
                 for rule in &hits {
-                    planner.add(rule, &record, &mut ready);
+                    if rule.alerts {
+                        planner.add(rule, &record, &mut ready);
+                    }
+                    if !rule.feeds().is_empty() {
+                        correlator.add(rule, &record);
+                    }
                 }
                 hand_over(&mut ready);
             }
@@ -132,12 +144,14 @@ fn decode_match_plan(
     });
     let finished = planner.finish(&mut ready);
     hand_over(&mut ready);
+    let origin = crate::state::origin_tag(&source.to_string());
     Scanned {
         events,
         unreadable,
         plan: finished.stats,
         held: finished.held,
         seen,
+        correlated: correlator.finish(&origin),
         decoded,
     }
 }

@@ -35,6 +35,14 @@ pub struct Summary {
     /// State-table calls that failed because the table could not be reached
     /// (`StateUnavailable`).
     pub state_unavailable: u64,
+    /// Correlation alerts delivered (also counted in `alerts`).
+    pub correlation_alerts: u64,
+    /// Records too late for their correlation window (`CORRELATION_LATENESS`), not counted
+    /// (`CorrelationLate`).
+    pub correlation_late: u64,
+    /// Matches no correlation could count: past the per-object bound, or without an
+    /// `eventTime` (`CorrelationDropped`).
+    pub correlation_dropped: u64,
     /// Keys that were not scanned, and why.
     pub skipped: Vec<Skipped>,
     /// Objects that could not be scanned in full.
@@ -163,8 +171,23 @@ pub struct Outcome {
     pub suppressed: u64,
     /// State-table calls that failed because the table could not be reached.
     pub state_unavailable: u64,
+    /// What the correlate stage did.
+    pub correlation: CorrelationTally,
     /// Why the object was not scanned in full, if it was not.
     pub error: Option<ObjectError>,
+}
+
+/// What the correlate stage did for one object.
+#[derive(Debug, Default, Clone)]
+pub struct CorrelationTally {
+    /// Correlation alerts delivered.
+    pub alerts: u64,
+    /// Records too late for their window.
+    pub late: u64,
+    /// Matches past the per-object bound or without an `eventTime`.
+    pub dropped: u64,
+    /// Per correlation id that fired: its title, level and delivered alerts.
+    pub rules: BTreeMap<String, RuleTally>,
 }
 
 impl Outcome {
@@ -202,6 +225,18 @@ impl Summary {
         self.already_alerted += outcome.already_alerted;
         self.suppressed += outcome.suppressed;
         self.state_unavailable += outcome.state_unavailable;
+        self.correlation_alerts += outcome.correlation.alerts;
+        self.correlation_late += outcome.correlation.late;
+        self.correlation_dropped += outcome.correlation.dropped;
+        for (id, tally) in outcome.correlation.rules {
+            let into = self.rules.entry(id).or_insert_with(|| RuleTally {
+                title: tally.title.clone(),
+                level: tally.level,
+                ..RuleTally::default()
+            });
+            into.matches += tally.matches;
+            into.alerted += tally.alerted;
+        }
         for (id, tally) in outcome.plan.rules {
             // Delivered, not planned: an alert found delivered before is not counted again.
             let sent = outcome.sent_by_rule.get(&id).copied().unwrap_or(0);

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::batch::Batcher;
 use super::{Batch, Message, PlanSettings};
-use crate::render::Alert;
+use crate::render::{Alert, CorrelationAlert};
 use crate::state::{Sighting, SuppressKey, Suppression};
 
 /// One combination of one rule, held for the state's decision.
@@ -91,6 +91,28 @@ fn event_time(event: &Value) -> Option<SystemTime> {
     let t = chrono::DateTime::parse_from_rfc3339(text).ok()?;
     let ms = u64::try_from(t.timestamp_millis()).ok()?;
     Some(SystemTime::UNIX_EPOCH + Duration::from_millis(ms))
+}
+
+/// Renders, routes and batches correlation alerts (those that only feed other correlations,
+/// and those below `min_level`, are left out); returns how many were planned.
+pub fn correlations(
+    alerts: &[CorrelationAlert],
+    settings: &PlanSettings,
+    out: &mut Vec<Batch>,
+) -> u64 {
+    let mut batches = Batcher::default();
+    let mut planned = 0;
+    for a in alerts {
+        let c = &a.correlation;
+        if a.feeds_only || settings.min_level.is_some_and(|min| c.level < min) {
+            continue;
+        }
+        planned += 1;
+        let topics = settings.routes.topics(&c.id, &c.notify);
+        batches.push(&topics, Message::correlation(a, settings.form), out);
+    }
+    batches.flush(out);
+    planned
 }
 
 /// Renders, routes and batches the held alerts the state said to send (`decisions`, in the

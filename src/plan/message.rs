@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 
 use crate::render::attributes::{self, Attribute};
-use crate::render::{self, chatbot, csv, sanitize, text, Alert, Digest, Facts, RuleRef};
+use crate::render::{
+    self, chatbot, csv, sanitize, text, Alert, CorrelationAlert, Digest, Facts, RuleRef,
+};
 use crate::rules::Level;
 
 /// SNS's limit for one message: the whole `MessageStructure=json` payload plus attributes.
@@ -36,6 +38,8 @@ pub enum Kind {
     Alert,
     /// The matches of one rule in one object past the storm limit.
     Digest,
+    /// A correlation rule's window over several records.
+    Correlation,
 }
 
 /// One rendered message, ready for any delivery seam.
@@ -77,6 +81,47 @@ impl Message {
     /// Deterministic, so a retried batch names the same entries.
     pub fn entry_id(&self) -> String {
         format!("m{}", &self.key[..40.min(self.key.len())])
+    }
+
+    /// Renders one correlation alert. Its `event_id` is the firing's subject in the state
+    /// table, so it is claimed and delivered once like a single-record alert.
+    pub fn correlation(alert: &CorrelationAlert, form: Form) -> Message {
+        let c = &alert.correlation;
+        let identity = alert.identity();
+        let mut out = Message {
+            kind: Kind::Correlation,
+            rule_id: c.id.clone(),
+            level: c.level,
+            key: hash(&identity),
+            identity,
+            group: group_id(&c.id),
+            subject: alert.subject(),
+            body: String::new(),
+            attributes: Vec::new(),
+            event_id: Some(alert.subject_key()),
+            event_time: Some(alert.last_event_time.clone()),
+        };
+        out.body = match form {
+            Form::Json => alert.to_json(),
+            Form::Text => alert.line(),
+            Form::Csv => alert.csv_row(),
+            Form::Sns => {
+                out.attributes = alert.attributes();
+                let full = structure(&alert.text(), &alert.chatbot(), &alert.to_json());
+                if full.len() + out.size() <= MESSAGE_BUDGET {
+                    full
+                } else {
+                    let mut small = alert.clone();
+                    small.sample.truncate(2);
+                    small.values.truncate(3);
+                    small.group.iter_mut().for_each(|(_, v)| {
+                        *v = v.as_deref().map(|s| sanitize::truncate(s, 256));
+                    });
+                    structure(&small.text(), &small.chatbot(), &small.to_json())
+                }
+            }
+        };
+        out
     }
 
     /// A message with no body yet, for `rule`'s alert or digest known by `identity`.

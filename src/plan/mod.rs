@@ -29,7 +29,7 @@ use crate::rules::{Level, Rule};
 use crate::state::SuppressKey;
 
 pub use batch::{Batch, BATCH_BYTES, BATCH_ENTRIES};
-pub use hold::{release, Held};
+pub use hold::{correlations, release, Held};
 pub use message::{Form, Kind, Message};
 pub use routing::{Routes, UnknownAlias};
 

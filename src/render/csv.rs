@@ -43,7 +43,7 @@ pub fn digest_row(d: &Digest) -> String {
     ])
 }
 
-fn row(cells: &[&str]) -> String {
+pub(crate) fn row(cells: &[&str]) -> String {
     cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",")
 }
 

@@ -118,6 +118,17 @@ fn lightsail_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// The CloudTrail console's page for one event, where the region is a plain region name.
+pub fn cloudtrail_link(region: &str, event_id: &str) -> Option<String> {
+    let region = safe_region(region)?;
+    (!event_id.is_empty()).then(|| {
+        format!(
+            "https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}#/events/{}",
+            enc(event_id)
+        )
+    })
+}
+
 impl Facts {
     /// Reads the facts of `alert`'s event, once per alert.
     pub fn of(alert: &Alert) -> Facts {

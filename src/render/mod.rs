@@ -7,6 +7,7 @@
 
 pub mod attributes;
 pub mod chatbot;
+pub mod correlation;
 pub mod csv;
 pub mod digest;
 pub mod facts;
@@ -21,6 +22,7 @@ use serde_json::Value;
 use crate::fetch::ObjectRef;
 use crate::rules::{Level, Rule};
 
+pub use correlation::CorrelationAlert;
 pub use digest::{Digest, DigestBuilder};
 pub use facts::Facts;
 pub use sanitize::truncate;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::ast::{FilterAst, RuleAst};
 use super::compile::compile;
+use super::correlation::resolve::resolve;
 use super::filter;
 use super::index::RuleIndex;
 use super::limits::RuleLimits;
@@ -171,6 +172,8 @@ pub fn build(
     let mut filters: Vec<FilterAst> = Vec::new();
     let (mut skipped, mut warnings) = (Vec::new(), Vec::new());
     let mut seen: HashMap<String, String> = HashMap::new();
+    let mut correlations = Vec::new();
+    let mut skipped_refs: HashMap<String, String> = HashMap::new();
     'groups: for g in groups {
         let placeholders = g
             .placeholders
@@ -194,7 +197,7 @@ pub fn build(
                 ));
                 continue;
             }
-            if asts.len() + filters.len() >= limits.max_rules {
+            if asts.len() + filters.len() + correlations.len() >= limits.max_rules {
                 errors.push(at(
                     1,
                     1,
@@ -209,11 +212,13 @@ pub fn build(
             skipped.extend(out.skipped);
             warnings.extend(out.warnings);
             errors.extend(out.errors);
+            skipped_refs.extend(out.skipped_refs);
             let ids = out
                 .rules
                 .iter()
                 .map(|r| (Some(&r.id), r.id_pos))
-                .chain(out.filters.iter().map(|f| (f.id.as_ref(), f.pos)));
+                .chain(out.filters.iter().map(|f| (f.id.as_ref(), f.pos)))
+                .chain(out.correlations.iter().map(|c| (Some(&c.id), c.id_pos)));
             for (id, pos) in ids {
                 let Some(id) = id else { continue };
                 let here = format!("{file}:{}:{}", pos.line, pos.col);
@@ -232,6 +237,7 @@ pub fn build(
                 }
                 asts.push(ast);
             }
+            correlations.extend(out.correlations);
             for f in out.filters {
                 // Compiled alone once, so that its errors name the filter's own file.
                 match compile(&f.detection, limits.max_regex_bytes) {
@@ -271,6 +277,19 @@ pub fn build(
     if !errors.is_empty() {
         return Err(RuleErrors(errors));
     }
+    let correlations = resolve(
+        correlations,
+        &mut rules,
+        &skipped_refs,
+        &mut errors,
+        &mut skipped,
+    );
+    if !errors.is_empty() {
+        return Err(RuleErrors(errors));
+    }
+    for (r, rule) in rules.iter_mut().enumerate() {
+        rule.feeds = correlations.rule_feeds.get(r).cloned().unwrap_or_default();
+    }
     let dets: Vec<_> = rules.iter().map(|r| r.detection.as_ref()).collect();
     let index = RuleIndex::build(&dets);
     let filters = filters
@@ -289,6 +308,7 @@ pub fn build(
         filters,
         skipped,
         warnings,
+        correlations,
         limits: *limits,
     })
 }

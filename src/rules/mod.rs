@@ -51,6 +51,7 @@ mod builder;
 mod cases;
 mod compile;
 mod condition;
+pub mod correlation;
 mod detection;
 mod eval;
 mod explain;
@@ -66,6 +67,9 @@ mod yaml;
 
 pub use ast::{Expect, TestCase};
 pub use builder::RuleSetBuilder;
+pub use correlation::{
+    Condition, Correlation, CorrelationCase, CorrelationType, ExpectedAlert, Input, Op,
+};
 pub use explain::{CaseOutcome, Explanation, FieldTrace, FilterCaseOutcome, SelectionTrace};
 pub use limits::RuleLimits;
 
@@ -152,6 +156,13 @@ pub struct Rule {
     pub filters: Vec<String>,
     /// `suppress:`: repeats of one combination of field values within a window are counted.
     pub suppress: Option<suppress::Suppress>,
+    /// Sigma 2's `name`, which correlations and filters may refer to instead of the id.
+    pub name: Option<String>,
+    /// Whether its matches alert on their own: `false` when only correlations with
+    /// `generate: false` refer to it.
+    pub alerts: bool,
+    /// The (correlation, input position) pairs its matches feed.
+    feeds: Vec<(usize, usize)>,
     detection: Arc<compile::CompiledDetection>,
     tests: Arc<Vec<TestCase>>,
 }
@@ -174,9 +185,18 @@ impl Rule {
             summary: ast.summary,
             filters,
             suppress: ast.suppress,
+            name: ast.name,
+            alerts: true,
+            feeds: Vec::new(),
             detection,
             tests: Arc::new(ast.tests),
         }
+    }
+
+    /// The correlations its matches feed: (index into [`RuleSet::correlations`], position in
+    /// that correlation's `rules`).
+    pub fn feeds(&self) -> &[(usize, usize)] {
+        &self.feeds
     }
 
     /// Whether this rule matches the record (no index pre-check).
@@ -243,6 +263,7 @@ pub struct RuleSet {
     filters: Vec<LoadedFilter>,
     skipped: Vec<RuleError>,
     warnings: Vec<RuleError>,
+    correlations: correlation::resolve::Resolved,
     limits: RuleLimits,
 }
 
@@ -350,6 +371,24 @@ impl RuleSet {
                 .filter_map(|i| self.rules.get(i))
                 .filter(|r| r.detection.matches(record)),
         );
+    }
+
+    /// The correlation rules, in load order.
+    pub fn correlations(&self) -> &[Correlation] {
+        &self.correlations.list
+    }
+
+    /// The correlations a correlation's alerts feed: (index, position in its `rules`).
+    pub fn correlation_feeds(&self, correlation: usize) -> &[(usize, usize)] {
+        self.correlations
+            .corr_feeds
+            .get(correlation)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Correlation indices, each after the correlations it refers to.
+    pub fn correlation_order(&self) -> &[usize] {
+        &self.correlations.order
     }
 
     /// Rules left out, each at its `file:line:col` with the reason: a logsource that is not

@@ -1,5 +1,6 @@
 //! YAML nodes → [`RuleAst`], with every problem reported at its `file:line:col`.
 use super::ast::{FilterAst, Pos, RuleAst};
+use super::correlation::parse::{parse_correlation, CorrelationAst};
 use super::cases::doc_tests;
 use super::detection::parse_detection;
 use super::modifiers::Placeholders;
@@ -11,6 +12,10 @@ use super::{logsource, Level, RuleError};
 pub struct FileOutcome {
     pub rules: Vec<RuleAst>,
     pub filters: Vec<FilterAst>,
+    pub correlations: Vec<CorrelationAst>,
+    /// The ids and names of the documents left out, with why: a correlation that refers to
+    /// one is left out too.
+    pub skipped_refs: Vec<(String, String)>,
     /// Documents left out (another log source, deprecated, correlation...), with the reason.
     pub skipped: Vec<RuleError>,
     pub warnings: Vec<RuleError>,
@@ -23,6 +28,7 @@ pub(super) struct Ctx<'a> {
     pub errors: Vec<RuleError>,
     pub skipped: Vec<RuleError>,
     pub warnings: Vec<RuleError>,
+    pub skipped_refs: Vec<(String, String)>,
 }
 
 impl Ctx<'_> {
@@ -46,8 +52,14 @@ impl Ctx<'_> {
         self.warnings.push(e);
     }
 
-    fn skip(&mut self, at: impl Into<Pos>, message: impl Into<String>) {
-        let e = self.at(at, message);
+    /// Leaves out the document `doc`, remembering its id and name for correlations.
+    fn skip(&mut self, doc: &Node, message: impl Into<String>) {
+        let e = self.at(doc, message);
+        for key in ["id", "name"] {
+            if let Some(r) = doc.get(key).and_then(Node::as_str) {
+                self.skipped_refs.push((r.to_owned(), e.message.clone()));
+            }
+        }
         self.skipped.push(e);
     }
 }
@@ -82,6 +94,7 @@ pub fn parse_source(file: &str, text: &str, placeholders: &Placeholders) -> File
         errors: Vec::new(),
         skipped: Vec::new(),
         warnings: Vec::new(),
+        skipped_refs: Vec::new(),
     };
     if docs.is_empty() {
         ctx.err(Pos { line: 1, col: 1 }, "empty rule file");
@@ -110,7 +123,14 @@ pub fn parse_source(file: &str, text: &str, placeholders: &Placeholders) -> File
             Some(g) => merge(g, &doc),
             None => doc,
         };
-        if doc.get("filter").is_some() && doc.get("detection").is_none() {
+        if doc.get("correlation").is_some() {
+            let status = doc.get("status").and_then(Node::as_str);
+            if let Some(s @ ("deprecated" | "unsupported")) = status {
+                ctx.skip(&doc, format!("correlation: status {s}; skipped"));
+            } else {
+                out.correlations.extend(parse_correlation(&mut ctx, &doc));
+            }
+        } else if doc.get("filter").is_some() && doc.get("detection").is_none() {
             out.filters
                 .extend(super::filter::parse_filter(&mut ctx, &doc, placeholders));
         } else if let Some(rule) = parse_rule(&mut ctx, &doc, placeholders) {
@@ -120,6 +140,7 @@ pub fn parse_source(file: &str, text: &str, placeholders: &Placeholders) -> File
     out.errors = ctx.errors;
     out.skipped = ctx.skipped;
     out.warnings = ctx.warnings;
+    out.skipped_refs = ctx.skipped_refs;
     out
 }
 
@@ -160,13 +181,6 @@ fn parse_rule(ctx: &mut Ctx<'_>, doc: &Node, placeholders: &Placeholders) -> Opt
         .and_then(Node::as_str)
         .map(|t| format!("`{t}`: "))
         .unwrap_or_default();
-    if doc.get("correlation").is_some() {
-        ctx.skip(
-            doc,
-            format!("{label}correlation rules are not supported yet; skipped"),
-        );
-        return None;
-    }
     let status = doc.get("status").and_then(Node::as_str).map(str::to_owned);
     if let Some(s @ ("deprecated" | "unsupported")) = status.as_deref() {
         ctx.skip(doc, format!("{label}status {s}; skipped"));
@@ -296,7 +310,7 @@ pub(super) fn optional_str(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Option<S
     }
 }
 
-fn str_list(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Vec<String> {
+pub(super) fn str_list(ctx: &mut Ctx<'_>, doc: &Node, key: &str) -> Vec<String> {
     let Some(n) = doc.get(key) else {
         return Vec::new();
     };

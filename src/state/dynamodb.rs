@@ -4,6 +4,7 @@
 //! | item | `pk` | `sk` | other attributes |
 //! |---|---|---|---|
 //! | an alert's claim | `alert#<rule id>` | eventID, or `digest#<object>` | `owner`, `state` (`claimed`/`delivered`), `lease_until` (ms) |
+//! | correlation windows | `corr#<correlation id>#<group>` | see [`correlation`] | |
 //! | a suppression window | `suppress#<rule id>` | digest of the combination | `owner`, `window_floor`/`window_ends` (ms), `suppressed`, `suppressed_before`, `counted` (objects), `combination` |
 //!
 //! Requests per call, each one round trip, at most [`CONCURRENCY`] in flight:
@@ -29,8 +30,8 @@ use aws_sdk_dynamodb::Client;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::{
-    epoch_ms, epoch_secs_ceil, from_epoch_ms, AlertKey, Claim, Sighting, StateError, StateStore,
-    Suppression, CONCURRENCY,
+    epoch_ms, epoch_secs_ceil, from_epoch_ms, AlertKey, Claim, FireRequest, Fired, Sighting, Slice,
+    StateError, StateStore, Suppression, CONCURRENCY,
 };
 
 /// The TTL attribute every item carries (the table's `TimeToLiveSpecification`).
@@ -44,6 +45,7 @@ const SUPPRESS_ATTEMPTS: usize = 4;
 
 type Item = HashMap<String, AttributeValue>;
 
+mod correlation;
 mod window;
 
 /// The function's state store: one DynamoDB table.
@@ -244,6 +246,22 @@ impl StateStore for DynamoStore {
             .buffered(CONCURRENCY)
             .try_collect()
             .await
+    }
+
+    async fn gather(
+        &self,
+        slices: &[Slice],
+        now: SystemTime,
+    ) -> Result<Vec<Vec<Slice>>, StateError> {
+        self.gather_slices(slices, now).await
+    }
+
+    async fn fire(
+        &self,
+        requests: &[FireRequest],
+        now: SystemTime,
+    ) -> Result<Vec<Vec<Fired>>, StateError> {
+        self.fire_groups(requests, now).await
     }
 }
 

@@ -8,9 +8,10 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
+use super::memory_correlation::Windows;
 use super::{
-    origin_tag, window_bounds, AlertKey, Claim, Sighting, StateError, StateStore, Suppression,
-    DEFAULT_RETENTION,
+    epoch_ms, origin_tag, window_bounds, AlertKey, Claim, FireRequest, Fired, Sighting, Slice,
+    StateError, StateStore, Suppression, DEFAULT_RETENTION,
 };
 
 /// The state of one process, gone when it exits.
@@ -25,6 +26,7 @@ struct Tables {
     alerts: HashMap<AlertKey, Entry>,
     /// Keyed by (rule id, combination digest).
     windows: HashMap<(String, String), Window>,
+    correlations: Windows,
 }
 
 #[derive(Debug)]
@@ -64,6 +66,11 @@ impl MemoryStore {
     pub fn len(&self) -> usize {
         let t = self.tables();
         t.alerts.len() + t.windows.len()
+    }
+
+    /// Correlation groups and slices held (evicted by event time), for tests of the bound.
+    pub fn correlation_len(&self) -> (usize, usize) {
+        self.tables().correlations.len()
     }
 
     /// Whether nothing is stored.
@@ -189,5 +196,23 @@ impl StateStore for MemoryStore {
                 }
             })
             .collect())
+    }
+
+    async fn gather(
+        &self,
+        slices: &[Slice],
+        now: SystemTime,
+    ) -> Result<Vec<Vec<Slice>>, StateError> {
+        let now_ms = i64::try_from(epoch_ms(now)).unwrap_or(i64::MAX);
+        Ok(self.tables().correlations.gather(slices, now_ms))
+    }
+
+    async fn fire(
+        &self,
+        requests: &[FireRequest],
+        now: SystemTime,
+    ) -> Result<Vec<Vec<Fired>>, StateError> {
+        let now_ms = i64::try_from(epoch_ms(now)).unwrap_or(i64::MAX);
+        Ok(self.tables().correlations.fire(requests, now_ms))
     }
 }

@@ -1,5 +1,6 @@
-//! What trailwatch remembers between invocations: which alerts were delivered, and how often a
-//! rule's `suppress:` combination was seen inside its window.
+//! What trailwatch remembers between invocations: which alerts were delivered, how often a
+//! rule's `suppress:` combination was seen inside its window, and correlation windows
+//! ([`correlation`]).
 //!
 //! Standard SNS topics deliver at least once, and so do S3 notifications, Lambda retries, SQS and
 //! backfills. The state seam turns that into exactly-once alerts (save for one crash window,
@@ -55,8 +56,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
+pub mod correlation;
 pub mod dynamodb;
 pub mod memory;
+mod memory_correlation;
+
+pub use correlation::{Contribution, FireRequest, Fired, GroupId, Sample, Slice};
 
 pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
@@ -219,6 +224,24 @@ pub trait StateStore: Send + Sync {
         sightings: &[Sighting],
         now: SystemTime,
     ) -> Result<Vec<Suppression>, StateError>;
+
+    /// Stores each correlation slice (replacing the one its origin stored before) and returns,
+    /// for each, every slice its group holds, itself included, whose newest record is within
+    /// the slice's `keep_ms` of `now` (the correlation clock). Writes come before reads, so of
+    /// two objects of one group stored at once, at least the later sees both.
+    async fn gather(
+        &self,
+        slices: &[Slice],
+        now: SystemTime,
+    ) -> Result<Vec<Vec<Slice>>, StateError>;
+
+    /// Settles each group's triggers into firings, atomically per group ([`correlation::cover`]),
+    /// remembering firings for `keep_ms` after them.
+    async fn fire(
+        &self,
+        requests: &[FireRequest],
+        now: SystemTime,
+    ) -> Result<Vec<Vec<Fired>>, StateError>;
 }
 
 /// Milliseconds since the epoch (0 before it), the unit leases and windows are stored in.
@@ -245,8 +268,9 @@ pub(crate) fn window_bounds(s: &Sighting) -> (u64, u64) {
     (at.saturating_sub(w), at.saturating_add(w))
 }
 
-/// A short stable name for an object, so a window's list of counted objects stays small.
-pub(crate) fn origin_tag(origin: &str) -> String {
+/// A short stable name for an object, so a window's list of counted objects stays small, and
+/// a correlation slice's key is short.
+pub fn origin_tag(origin: &str) -> String {
     hex(&Sha256::digest(origin.as_bytes())[..8])
 }
 

@@ -94,8 +94,9 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
                 eprintln!("warning: {w}");
             }
             println!(
-                "{} rules OK, {} filters, {} skipped, {} warnings",
+                "{} rules OK, {} correlations, {} filters, {} skipped, {} warnings",
                 set.len(),
+                set.correlations().len(),
                 set.filters().len(),
                 set.skipped().len(),
                 set.skipped().len() + set.warnings().len()
@@ -189,6 +190,25 @@ fn test(paths: &[PathBuf]) -> ExitCode {
                 &failed,
             ) {
                 case.explanations.iter().for_each(print_trace);
+            }
+        }
+    }
+    for (i, corr) in set.correlations().iter().enumerate() {
+        for case in corr.tests() {
+            let outcome = trailwatch::correlate::run_case(&set, i, case);
+            let why = outcome.problem.clone().unwrap_or_default();
+            if !tally(
+                &mut counts,
+                outcome.passed,
+                &corr.id,
+                &corr.source,
+                &case.name,
+                &why,
+            ) {
+                eprintln!("  alerts raised: {}", outcome.got.len());
+                for line in &outcome.got {
+                    eprintln!("    {line}");
+                }
             }
         }
     }

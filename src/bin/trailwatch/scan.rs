@@ -116,6 +116,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 claims: !args.every_match || args.state.is_some(),
                 ..pipeline::StateSettings::default()
             },
+            // Backfills read old files: lateness is judged on the newest eventTime read.
+            correlation: trailwatch::correlate::CorrelationSettings {
+                lateness: common.correlation_lateness,
+                clock: trailwatch::correlate::Clock::EventTime,
+            },
         };
         let deliver = Arc::new(StdoutDeliver::new(form));
         deliver.header()?;

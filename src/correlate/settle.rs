@@ -1,0 +1,247 @@
+//! The correlate stage's side effects: one object's slices through the state store, into
+//! firings and alerts, inner correlations before those that refer to them.
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use super::window::{distinct_values, merge, triggers, Point, Trigger};
+use super::{digest64, file, format_ms, Collected};
+use crate::fetch::ObjectRef;
+use crate::render::correlation::{CorrelationRef, SampleRecord, VALUES_MAX};
+use crate::render::facts::cloudtrail_link;
+use crate::render::CorrelationAlert;
+use crate::rules::{Correlation, CorrelationType, RuleSet};
+use crate::state::correlation::SAMPLES;
+use crate::state::{epoch_ms, Contribution, FireRequest, Sample, Slice, StateError, StateStore};
+
+/// Default for `CORRELATION_LATENESS`.
+pub const DEFAULT_LATENESS: Duration = Duration::from_secs(3600);
+
+/// Which clock decides that a record is too late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Clock {
+    /// The wall clock: the function, reading deliveries as they land.
+    #[default]
+    Wall,
+    /// The newest eventTime read so far: the CLI, which may read last year's files.
+    EventTime,
+}
+
+/// How correlations are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct CorrelationSettings {
+    /// `CORRELATION_LATENESS`: how long after its window a record still counts.
+    pub lateness: Duration,
+    /// Which clock judges lateness.
+    pub clock: Clock,
+}
+
+impl Default for CorrelationSettings {
+    fn default() -> Self {
+        CorrelationSettings {
+            lateness: DEFAULT_LATENESS,
+            clock: Clock::Wall,
+        }
+    }
+}
+
+/// What settling one object gave.
+#[derive(Debug, Default)]
+pub struct Settled {
+    /// The alerts, in a deterministic order; those of correlations that only feed others
+    /// have `feeds_only` set and are not sent.
+    pub alerts: Vec<CorrelationAlert>,
+    /// Records older than their window's lateness allows, not counted.
+    pub late: u64,
+    /// Firings this object recorded first (including those of inner correlations).
+    pub fired: u64,
+    /// Groups the object touched.
+    pub groups: u64,
+}
+
+/// Settles `collected` (one object's slices) with `store`. `now` is the correlation clock.
+pub async fn settle(
+    store: &dyn StateStore,
+    rules: &RuleSet,
+    mut collected: Collected,
+    lateness: Duration,
+    now: SystemTime,
+    source: &ObjectRef,
+) -> Result<Settled, StateError> {
+    let mut out = Settled::default();
+    let now_ms = i64::try_from(epoch_ms(now)).unwrap_or(i64::MAX);
+    let lateness_ms = i64::try_from(lateness.as_millis()).unwrap_or(i64::MAX);
+    for &c in rules.correlation_order() {
+        let Some(mut slices) = collected.slices.remove(&c) else {
+            continue;
+        };
+        let Some(corr) = rules.correlations().get(c) else {
+            continue;
+        };
+        let keep_ms = corr.timespan_ms().saturating_add(lateness_ms);
+        let floor = now_ms.saturating_sub(keep_ms);
+        for s in &mut slices {
+            s.keep_ms = keep_ms;
+            let before = s.contributions.len();
+            s.contributions.retain(|x| x.at >= floor);
+            out.late += (before - s.contributions.len()) as u64;
+        }
+        slices.retain(|s| !s.contributions.is_empty());
+        if slices.is_empty() {
+            continue;
+        }
+        out.groups += slices.len() as u64;
+        let gathered = store.gather(&slices, now).await?;
+        let mut requests = Vec::new();
+        let mut found = Vec::new();
+        for (slice, all) in slices.iter().zip(&gathered) {
+            let points = merge(all, slice);
+            let trig = triggers(corr, &points);
+            if trig.is_empty() {
+                continue;
+            }
+            requests.push(FireRequest {
+                group: slice.group.clone(),
+                span_ms: corr.timespan_ms(),
+                keep_ms,
+                triggers: trig.iter().map(|t| t.at).collect(),
+            });
+            found.push((slice, all, points, trig));
+        }
+        if requests.is_empty() {
+            continue;
+        }
+        let fired = store.fire(&requests, now).await?;
+        let mut chained: HashMap<(usize, String), Slice> = HashMap::new();
+        for ((slice, all, points, trig), firings) in found.iter().zip(fired) {
+            for f in firings {
+                out.fired += u64::from(f.new);
+                let Some(t) = trig.get(f.trigger) else {
+                    continue;
+                };
+                out.alerts
+                    .push(alert(corr, slice, all, points, t, f.at, source));
+                for &(outer, input) in rules.correlation_feeds(c) {
+                    if let Some(o) = rules.correlations().get(outer) {
+                        feed(&mut chained, outer, o, input, corr, slice, f.at);
+                    }
+                }
+            }
+        }
+        let mut chained: Vec<_> = chained.into_iter().collect();
+        chained.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((outer, _), mut s) in chained {
+            s.origin = format!("{}>{}", collected_origin(&slices), corr.id);
+            collected.slices.entry(outer).or_default().push(s);
+        }
+    }
+    Ok(out)
+}
+
+fn collected_origin(slices: &[Slice]) -> &str {
+    slices.first().map_or("", |s| s.origin.as_str())
+}
+
+/// An inner correlation's firing as a record of the correlation that refers to it: at the
+/// firing's time, with the inner group's values under the outer's group-by names.
+fn feed(
+    chained: &mut HashMap<(usize, String), Slice>,
+    outer: usize,
+    o: &Correlation,
+    input: usize,
+    inner: &Correlation,
+    slice: &Slice,
+    at: i64,
+) {
+    let paths = o.group_paths.get(input).map_or(&[][..], Vec::as_slice);
+    let values: Vec<Option<String>> = paths
+        .iter()
+        .map(|p| {
+            let i = inner.group_by.iter().position(|g| g == p)?;
+            slice.values.get(i).cloned().flatten()
+        })
+        .collect();
+    let key = format!("{}\u{0}{}\u{0}{at}", inner.id, slice.group.group);
+    let contribution = Contribution {
+        id: digest64(key.as_bytes()),
+        at,
+        input: u16::try_from(input).unwrap_or(u16::MAX),
+        value: None,
+    };
+    let sample = Sample {
+        at,
+        event_id: Some(format!("{}@{}", inner.id, format_ms(at))),
+        event_name: Some(inner.title.clone()),
+        event_time: Some(format_ms(at)),
+        source_ip: None,
+        region: None,
+    };
+    file(chained, outer, o, values, contribution, Some(sample));
+}
+
+/// The alert for the firing at `fired_at`, described by the trigger that led to it.
+fn alert(
+    corr: &Correlation,
+    slice: &Slice,
+    all: &[Slice],
+    points: &[Point<'_>],
+    t: &Trigger,
+    fired_at: i64,
+    source: &ObjectRef,
+) -> CorrelationAlert {
+    let window = &points[t.start..=t.end];
+    let (first, last) = (window[0].at, window[window.len() - 1].at);
+    let values = if corr.kind == CorrelationType::ValueCount {
+        distinct_values(window)
+    } else {
+        Vec::new()
+    };
+    let total = values.len();
+    let mut samples: Vec<&Sample> = all
+        .iter()
+        .flat_map(|s| s.samples.iter())
+        .filter(|s| s.at >= first && s.at <= last)
+        .collect();
+    samples.sort_by(|a, b| (a.at, &a.event_id).cmp(&(b.at, &b.event_id)));
+    samples.dedup_by(|a, b| a.event_id == b.event_id);
+    let sample = samples
+        .into_iter()
+        .take(SAMPLES)
+        .map(|s| SampleRecord {
+            event_id: s.event_id.clone(),
+            event_name: s.event_name.clone(),
+            event_time: s.event_time.clone(),
+            source_ip: s.source_ip.clone(),
+            link: match (&s.region, &s.event_id) {
+                (Some(r), Some(id)) => cloudtrail_link(r, id),
+                _ => None,
+            },
+        })
+        .collect();
+    CorrelationAlert {
+        correlation: CorrelationRef::new(corr),
+        group: corr
+            .group_by
+            .iter()
+            .cloned()
+            .zip(slice.values.iter().cloned())
+            .collect(),
+        measure: t.measure,
+        measure_label: match corr.kind {
+            CorrelationType::EventCount => "records",
+            CorrelationType::ValueCount => "distinct values",
+            CorrelationType::Temporal | CorrelationType::TemporalOrdered => "rules",
+            CorrelationType::ValueSum => "sum",
+            CorrelationType::ValueAvg => "average",
+        },
+        values_total: (total > VALUES_MAX).then_some(total),
+        values: values.into_iter().take(VALUES_MAX).collect(),
+        records: window.len(),
+        first_event_time: format_ms(first),
+        last_event_time: format_ms(last),
+        fired_at_ms: fired_at,
+        group_digest: slice.group.group.clone(),
+        sample,
+        source: source.clone(),
+        feeds_only: !corr.alerts,
+    }
+}

@@ -1,0 +1,228 @@
+//! Correlation windows in the table.
+//!
+//! | item | `pk` | `sk` | other attributes |
+//! |---|---|---|---|
+//! | one object's slice of a group | `corr#<correlation id>#<group digest>` | `slice#<origin>#<part>` | `slice` (JSON), `max_at` (ms) |
+//! | the group's firings | the same | `fired` | `fired` (JSON list of ms), `ver` |
+//!
+//! Requests per object: one `BatchWriteItem` per 25 slices, one `Query` per group (more only
+//! past 1 MB), and for a group whose condition holds one `GetItem` and one conditional
+//! `PutItem` on `ver` (retried when another invocation fired first). They grow with the groups
+//! an object touches, not with its records.
+
+use std::time::SystemTime;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use super::{classify, get_n, get_s, n, s, DynamoStore, Item, BATCH, TTL_ATTRIBUTE};
+use crate::state::correlation::{cover, prune, FireRequest, Fired, GroupId, Slice};
+use crate::state::{epoch_ms, StateError, CONCURRENCY};
+
+/// A slice's JSON is cut into parts under DynamoDB's 400 KB item limit.
+const PART_BYTES: usize = 300 * 1024;
+/// Attempts at a group's firings that other invocations keep changing under us.
+const FIRE_ATTEMPTS: usize = 8;
+
+fn pk(g: &GroupId) -> AttributeValue {
+    s(&format!("corr#{}#{}", g.correlation, g.group))
+}
+
+fn ms(t: SystemTime) -> i64 {
+    i64::try_from(epoch_ms(t)).unwrap_or(i64::MAX)
+}
+
+/// TTL in epoch seconds: `keep_ms` past the later of `at` and the wall clock, so a backfill's
+/// old windows are not deleted before the run is over.
+fn expires(at_ms: i64, keep_ms: i64) -> AttributeValue {
+    let base = at_ms.max(ms(SystemTime::now()));
+    let secs = base.saturating_add(keep_ms).max(0) / 1000 + 1;
+    n(u64::try_from(secs).unwrap_or(u64::MAX))
+}
+
+/// A slice cut into parts that each fit an item.
+fn parts(slice: &Slice) -> Result<Vec<Slice>, StateError> {
+    let whole = serde_json::to_string(slice).map_err(|e| StateError::Other(e.to_string()))?;
+    let n = whole.len().div_ceil(PART_BYTES).max(1);
+    if n == 1 {
+        return Ok(vec![slice.clone()]);
+    }
+    let per = slice.contributions.len().div_ceil(n).max(1);
+    Ok(slice
+        .contributions
+        .chunks(per)
+        .enumerate()
+        .map(|(i, c)| Slice {
+            contributions: c.to_vec(),
+            samples: if i == 0 {
+                slice.samples.clone()
+            } else {
+                Vec::new()
+            },
+            origin: format!("{}#{i}", slice.origin),
+            ..slice.clone()
+        })
+        .collect())
+}
+
+impl DynamoStore {
+    pub(super) async fn gather_slices(
+        &self,
+        slices: &[Slice],
+        now: SystemTime,
+    ) -> Result<Vec<Vec<Slice>>, StateError> {
+        let mut requests = Vec::new();
+        for slice in slices {
+            for part in parts(slice)? {
+                let json =
+                    serde_json::to_string(&part).map_err(|e| StateError::Other(e.to_string()))?;
+                let item: Item = [
+                    ("pk".to_owned(), pk(&part.group)),
+                    ("sk".to_owned(), s(&format!("slice#{}", part.origin))),
+                    ("slice".to_owned(), s(&json)),
+                    (
+                        "max_at".to_owned(),
+                        AttributeValue::N(part.max_at().to_string()),
+                    ),
+                    (
+                        TTL_ATTRIBUTE.to_owned(),
+                        expires(part.max_at(), part.keep_ms),
+                    ),
+                ]
+                .into();
+                let put = PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|e| StateError::Other(e.to_string()))?;
+                requests.push(WriteRequest::builder().put_request(put).build());
+            }
+        }
+        let writes: Vec<_> = requests
+            .chunks(BATCH)
+            .map(|c| self.write_batch(c.to_vec()))
+            .collect();
+        stream::iter(writes)
+            .buffer_unordered(CONCURRENCY)
+            .try_collect::<()>()
+            .await?;
+        let now_ms = ms(now);
+        let reads: Vec<_> = slices
+            .iter()
+            .map(|sl| self.read_group(&sl.group, now_ms.saturating_sub(sl.keep_ms)))
+            .collect();
+        stream::iter(reads)
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    /// Every slice of `group` whose newest record is at or after `floor_ms`.
+    async fn read_group(&self, group: &GroupId, floor_ms: i64) -> Result<Vec<Slice>, StateError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :slice)")
+                .filter_expression("max_at >= :floor")
+                .expression_attribute_values(":pk", pk(group))
+                .expression_attribute_values(":slice", s("slice#"))
+                .expression_attribute_values(":floor", AttributeValue::N(floor_ms.to_string()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify("Query", e))?;
+            for item in page.items() {
+                let Some(json) = get_s(item, "slice") else {
+                    continue;
+                };
+                match serde_json::from_str::<Slice>(json) {
+                    Ok(slice) => out.push(slice),
+                    Err(e) => {
+                        tracing::warn!(%e, "state table: unreadable correlation slice skipped")
+                    }
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    pub(super) async fn fire_groups(
+        &self,
+        requests: &[FireRequest],
+        now: SystemTime,
+    ) -> Result<Vec<Vec<Fired>>, StateError> {
+        let calls: Vec<_> = requests.iter().map(|r| self.fire_one(r, ms(now))).collect();
+        stream::iter(calls)
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    async fn fire_one(&self, r: &FireRequest, now_ms: i64) -> Result<Vec<Fired>, StateError> {
+        let key: Item = [
+            ("pk".to_owned(), pk(&r.group)),
+            ("sk".to_owned(), s("fired")),
+        ]
+        .into();
+        for _ in 0..FIRE_ATTEMPTS {
+            let old = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(key.clone()))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| classify("GetItem", e))?
+                .item;
+            let ver = old.as_ref().and_then(|i| get_n(i, "ver"));
+            let mut fired: Vec<i64> = old
+                .as_ref()
+                .and_then(|i| get_s(i, "fired"))
+                .and_then(|j| serde_json::from_str(j).ok())
+                .unwrap_or_default();
+            prune(&mut fired, now_ms.saturating_sub(r.keep_ms + r.span_ms));
+            let out = cover(&mut fired, &r.triggers, r.span_ms);
+            if !out.iter().any(|f| f.new) {
+                return Ok(out);
+            }
+            let mut item = key.clone();
+            let latest = fired.iter().copied().max().unwrap_or(now_ms);
+            item.insert(
+                "fired".into(),
+                s(&serde_json::to_string(&fired).unwrap_or_default()),
+            );
+            item.insert("ver".into(), n(ver.unwrap_or(0) + 1));
+            item.insert(TTL_ATTRIBUTE.into(), expires(latest, r.keep_ms + r.span_ms));
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item));
+            let put = match ver {
+                None => put.condition_expression("attribute_not_exists(pk)"),
+                Some(v) => put
+                    .condition_expression("ver = :ver")
+                    .expression_attribute_values(":ver", n(v)),
+            };
+            match put.send().await {
+                Ok(_) => return Ok(out),
+                Err(SdkError::ServiceError(ctx))
+                    if ctx.err().is_conditional_check_failed_exception() => {}
+                Err(e) => return Err(classify("PutItem", e)),
+            }
+        }
+        Err(StateError::Unavailable(format!(
+            "correlation {}: firings changed under {FIRE_ATTEMPTS} attempts in a row",
+            r.group.correlation
+        )))
+    }
+}
