@@ -35,6 +35,17 @@ pub fn emf(summary: &Summary, function: &str, now: DateTime<Utc>) -> Value {
         ("AlreadyAlerted", "Count", json!(summary.already_alerted)),
         ("Suppressed", "Count", json!(summary.suppressed)),
         (
+            "CorrelationAlerts",
+            "Count",
+            json!(summary.correlation_alerts),
+        ),
+        ("CorrelationLate", "Count", json!(summary.correlation_late)),
+        (
+            "CorrelationDropped",
+            "Count",
+            json!(summary.correlation_dropped),
+        ),
+        (
             "StateUnavailable",
             "Count",
             json!(summary.state_unavailable),

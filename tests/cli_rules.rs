@@ -50,7 +50,7 @@ fn validate_prints_a_warning_for_every_skipped_rule_and_counts_them() {
     assert!(err.contains("deprecated_rule.yml:1:1: "), "{err}");
     assert_eq!(
         text(&out.stdout).trim(),
-        "8 rules OK, 0 filters, 3 skipped, 3 warnings"
+        "8 rules OK, 0 correlations, 0 filters, 3 skipped, 3 warnings"
     );
 }
 

@@ -222,8 +222,8 @@ fn skipped_rules_become_notes() {
     let windows = "title: w\nid: w1\nlevel: low\nlogsource:\n  product: windows\ndetection:\n  s:\n    a: b\n  condition: s\n";
     let deprecated = rule("d1", "  s:\n    a: b\n  condition: s\n")
         .replace("level: medium", "level: medium\nstatus: deprecated");
-    let corr =
-        "title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [x]\n  timespan: 1h\n";
+    // A correlation over a rule left out is left out too, with a note.
+    let corr = "title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [w1]\n  timespan: 1h\n  condition:\n    gte: 2\n";
     let s = RuleSet::from_sources(&[
         ("w.yml".into(), windows.into()),
         ("d.yml".into(), deprecated),

@@ -129,12 +129,31 @@ pub async fn settle(
         }
         let mut chained: Vec<_> = chained.into_iter().collect();
         chained.sort_by(|a, b| a.0.cmp(&b.0));
-        for ((outer, _), mut s) in chained {
-            s.origin = format!("{}>{}", collected_origin(&slices), corr.id);
-            collected.slices.entry(outer).or_default().push(s);
+        for ((outer, _), s) in chained {
+            let pending = collected.slices.entry(outer).or_default();
+            adopt(pending, s, collected_origin(&slices), &corr.id);
         }
     }
     Ok(out)
+}
+
+/// Files an inner correlation's firings among the outer correlation's pending slices. One
+/// group has one slice per object: were the firings a slice of their own, both would gather
+/// the same group and the outer correlation would fire twice for one window.
+fn adopt(pending: &mut Vec<Slice>, chained: Slice, origin: &str, inner: &str) {
+    let Some(same) = pending.iter_mut().find(|p| p.group == chained.group) else {
+        let mut chained = chained;
+        chained.origin = format!("{origin}>{inner}");
+        pending.push(chained);
+        return;
+    };
+    for c in chained.contributions {
+        if !same.contributions.iter().any(|x| x.id == c.id) {
+            same.contributions.push(c);
+        }
+    }
+    let room = SAMPLES.saturating_sub(same.samples.len());
+    same.samples.extend(chained.samples.into_iter().take(room));
 }
 
 fn collected_origin(slices: &[Slice]) -> &str {

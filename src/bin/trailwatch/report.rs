@@ -37,6 +37,12 @@ pub fn summary(summary: &Summary) {
         summary.failed.len(),
         summary.elapsed_ms as f64 / 1000.0
     );
+    if summary.correlation_alerts + summary.correlation_late + summary.correlation_dropped > 0 {
+        eprintln!(
+            "trailwatch: {} of the alerts from correlation rules; {} records too late for their window (CORRELATION_LATENESS), {} matches not correlated (no eventTime, or past the per-file bound)",
+            summary.correlation_alerts, summary.correlation_late, summary.correlation_dropped
+        );
+    }
 }
 
 /// Alerts per rule, most severe first; `colour` paints the level column.
