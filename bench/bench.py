@@ -2,7 +2,8 @@
 
 Run through `bench/run.sh`, which builds the release binaries and the generator first.
 Environment: BENCH_DIR (work dir, default /tmp/trailwatch-bench), BENCH_LARGE_MB (1000),
-BENCH_MEDIUM_MB (100), BENCH_SEED (42), BENCH_PYTHON (python with PyYAML), TARGET_DIR.
+BENCH_MEDIUM_MB (100), BENCH_SEED (42), BENCH_PYTHON (python with PyYAML), TARGET_DIR,
+BENCH_CORRELATED (100000) and BENCH_PRINCIPALS (5000) for the correlation row.
 """
 
 import datetime
@@ -31,18 +32,25 @@ PYTHON = os.environ.get("BENCH_PYTHON", sys.executable)
 TRAILWATCH = os.path.join(RELEASE, "trailwatch")
 LAMBDA = os.path.join(RELEASE, "trailwatch-lambda")
 BUNDLED = os.path.join(REPO, "rules")
+# The correlation row: matches of one correlated rule, and the principals they come from.
+CORRELATED = int(os.environ.get("BENCH_CORRELATED", "100000"))
+PRINCIPALS = int(os.environ.get("BENCH_PRINCIPALS", "5000"))
 
 
 def log(msg):
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
-def generate(mb):
-    path = os.path.join(WORK, f"trail-{mb}MB-seed{SEED}.json.gz")
+def generate(mb, correlated=None):
+    """The seeded trail of `mb` MB (cached in WORK); `correlated=(records, principals)` adds the
+    correlation row's records."""
+    tag = f"-corr{correlated[0]}x{correlated[1]}" if correlated else ""
+    path = os.path.join(WORK, f"trail-{mb}MB-seed{SEED}{tag}.json.gz")
     if not os.path.exists(path):
         log(f"generating {path}")
         tmp = path + ".part"
-        subprocess.run([os.path.join(RELEASE, "trailwatch-gen-trail"), tmp, str(mb), str(SEED)], check=True)
+        env = dict(os.environ, GEN_CORRELATED=f"{correlated[0]}:{correlated[1]}") if correlated else None
+        subprocess.run([os.path.join(RELEASE, "trailwatch-gen-trail"), tmp, str(mb), str(SEED)], check=True, env=env)
         os.rename(tmp, path)
     return path
 
@@ -204,6 +212,34 @@ def cold_start(runs=7):
     return statistics.median(times), ""
 
 
+def correlation_rows(row, base_rules, zcat_large):
+    """One 1 GB file where a correlated rule matches CORRELATED records over PRINCIPALS
+    principals: the scan with the state table in moto (time, requests), and the throughput
+    against zcat with the bundled rules (the correlation pack among them) loaded."""
+    path = generate(LARGE_MB, correlated=(CORRELATED, PRINCIPALS))
+    rules = [*base_rules, state.correlation_rules(WORK)]
+    r = best(2, {"zcat": ["zcat", path], "scan": scan_cmd(path, rules)})
+    ratio = r["zcat"][0] / r["scan"][0]
+    row(
+        f"throughput vs zcat, {LARGE_MB} MB with {CORRELATED} correlated records, bundled rules and correlation pack",
+        f"scan {LARGE_MB / r['scan'][0]:.0f} MB/s, zcat {LARGE_MB / r['zcat'][0]:.0f} MB/s",
+        f"{ratio:.2f}x",
+        ">= 1.0x",
+        ratio >= 1.0,
+    )
+    c = state.correlation(TRAILWATCH, path, rules)
+    per_group = c["requests"] / PRINCIPALS
+    row(
+        f"correlation with the state table (moto), {LARGE_MB} MB, {CORRELATED} matches over {PRINCIPALS} principals",
+        f"{c['wall_s']:.2f}s (zcat {zcat_large:.2f}s), {c['alerts']} correlation alerts, {c['requests']} state requests "
+        f"({per_group:.2f} per group; " + ", ".join(f"{k} {v}" for k, v in sorted(c["ops"].items())) + ")",
+        f"{c['requests'] / CORRELATED:.3f} per match",
+        "requests grow with groups: <= 8 per group",
+        per_group <= 8 and c["alerts"] == PRINCIPALS,
+    )
+    return c
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     started = time.perf_counter()
@@ -304,6 +340,8 @@ def main():
             "reported",
             True,
         )
+        corr = correlation_rows(row, base_rules, zcat_large)
+        log(f"correlation: {corr}")
         rt = state.realtime(LAMBDA)
         log(f"real time: {rt}")
         row(

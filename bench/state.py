@@ -2,7 +2,8 @@
 
 `moto()` starts moto_server from .venv behind a counting proxy; `claim_cost()` times a scan with
 the state table against the same scan with in-memory state; `realtime()` drives the release
-`trailwatch-lambda` through a minimal Lambda Runtime API with SQS batches of EventBridge events.
+`trailwatch-lambda` through a minimal Lambda Runtime API with SQS batches of EventBridge events;
+`correlation()` times a scan whose correlation keeps thousands of groups in the table.
 """
 
 import contextlib
@@ -168,6 +169,56 @@ def scan_with_state(trailwatch, path, rules):
         subprocess.run(args + ["--state", f"dynamodb://{TABLE}", path], env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         return time.perf_counter() - t, counter.dynamodb()
+
+
+CORRELATION_RULES = """title: Bench correlated call
+name: bench_correlated
+id: 00000000-0000-4000-8000-0000000c0001
+level: low
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection:
+    eventName: BenchCorrelated
+  condition: selection
+---
+title: Bench correlated burst
+id: 00000000-0000-4000-8000-0000000c0002
+level: medium
+correlation:
+  type: event_count
+  rules: [bench_correlated]
+  group-by: [userIdentity.arn]
+  timespan: 10m
+  condition:
+    gte: 20
+"""
+
+
+def correlation_rules(work):
+    """The bench correlation: 20 `BenchCorrelated` calls by one principal within 10 minutes."""
+    path = os.path.join(work, "rules", "bench-correlation")
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "burst.yml"), "w") as f:
+        f.write(CORRELATION_RULES)
+    return path
+
+
+def correlation(trailwatch, path, rules):
+    """Wall seconds, DynamoDB requests by operation, and the correlation alerts of a scan of
+    `path` with the state table in moto."""
+    args = [trailwatch, "scan", "--format", "json"]
+    for r in rules:
+        args += ["--rules", r]
+    with moto() as (endpoint, counter, _):
+        env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, **DUMMY)
+        t = time.perf_counter()
+        out = subprocess.run(args + ["--state", f"dynamodb://{TABLE}", path], env=env, capture_output=True,
+                             text=True, check=True)
+        wall = time.perf_counter() - t
+        with counter.lock:
+            ops = {op: n for op, n in counter.counts.items() if op != "other"}
+    alerts = sum(1 for line in out.stdout.splitlines() if line.startswith('{"correlation"'))
+    return {"wall_s": wall, "requests": sum(ops.values()), "ops": ops, "alerts": alerts}
 
 
 def sqs_batches(events, per_batch):

@@ -13,7 +13,7 @@ use crate::deliver::{Deliver, DeliverError};
 use crate::fetch::ObjectRef;
 use crate::plan::{self, Batch, Held, Kind, Message, PlanSettings, RuleTally};
 use crate::state::{
-    AlertKey, Claim, MemoryStore, Slice, StateError, StateStore, StateUnavailable, Suppression,
+    AlertKey, Claim, MemoryStore, StateError, StateStore, StateUnavailable, Suppression,
     DEFAULT_RETENTION,
 };
 
@@ -181,14 +181,15 @@ impl Delivery<'_> {
         if collected.slices.is_empty() {
             return tally;
         }
-        let newest = collected
+        let times = collected
             .slices
             .values()
             .flatten()
-            .map(Slice::max_at)
-            .max()
-            .unwrap_or(i64::MIN);
-        let now = pipeline.correlation_now(newest);
+            .flat_map(|s| s.contributions.iter().map(|c| c.at));
+        let (oldest, newest) = times.fold((i64::MAX, i64::MIN), |(lo, hi), at| {
+            (lo.min(at), hi.max(at))
+        });
+        let now = pipeline.correlation_now(oldest, newest);
         let rules = pipeline.rules();
         let lateness = pipeline.settings.correlation.lateness;
         let backup = collected.slices.clone();

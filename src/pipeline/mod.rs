@@ -136,14 +136,17 @@ impl Pipeline {
         }
     }
 
-    /// The correlation clock for an object whose newest correlated record is at `newest_ms`.
-    fn correlation_now(&self, newest_ms: i64) -> std::time::SystemTime {
+    /// The correlation clock for an object whose correlated records span `oldest_ms` to
+    /// `newest_ms`. On event time, an object is judged by what was read before it: its records
+    /// arrive together, so none is late for another, and a file spanning days (an export, a
+    /// merged backfill) is not cut to its last hour.
+    fn correlation_now(&self, oldest_ms: i64, newest_ms: i64) -> std::time::SystemTime {
         match self.settings.correlation.clock {
             crate::correlate::Clock::Wall => std::time::SystemTime::now(),
             crate::correlate::Clock::EventTime => {
-                let seen = self.watermark.fetch_max(newest_ms, Ordering::Relaxed);
-                let ms = seen.max(newest_ms).max(0);
-                crate::state::from_epoch_ms(u64::try_from(ms).unwrap_or(0))
+                let before = self.watermark.fetch_max(newest_ms, Ordering::Relaxed);
+                let ms = if before == i64::MIN { oldest_ms } else { before };
+                crate::state::from_epoch_ms(u64::try_from(ms.max(0)).unwrap_or(0))
             }
         }
     }

@@ -37,11 +37,27 @@ pub fn summary(summary: &Summary) {
         summary.failed.len(),
         summary.elapsed_ms as f64 / 1000.0
     );
-    if summary.correlation_alerts + summary.correlation_late + summary.correlation_dropped > 0 {
-        eprintln!(
-            "trailwatch: {} of the alerts from correlation rules; {} records too late for their window (CORRELATION_LATENESS), {} matches not correlated (no eventTime, or past the per-file bound)",
-            summary.correlation_alerts, summary.correlation_late, summary.correlation_dropped
-        );
+    let mut parts = Vec::new();
+    if summary.correlation_alerts > 0 {
+        parts.push(format!(
+            "{} of the alerts from correlation rules",
+            summary.correlation_alerts
+        ));
+    }
+    if summary.correlation_late > 0 {
+        parts.push(format!(
+            "{} records too late for their window (CORRELATION_LATENESS), not counted",
+            summary.correlation_late
+        ));
+    }
+    if summary.correlation_dropped > 0 {
+        parts.push(format!(
+            "{} matches not correlated (no eventTime, or past the per-file bound)",
+            summary.correlation_dropped
+        ));
+    }
+    if !parts.is_empty() {
+        eprintln!("trailwatch: {}", parts.join("; "));
     }
 }
 

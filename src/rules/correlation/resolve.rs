@@ -61,7 +61,7 @@ pub fn resolve(
                 (Some(&input), _) => resolved.iter_mut().for_each(|v| v.push(input)),
                 (None, Some(why)) => {
                     let m = format!(
-                        "`{}`: refers to `{r}`, which was left out ({why}); skipped",
+                        "correlation `{}` refers to `{r}`, which was left out ({why}): skipped",
                         c.title
                     );
                     skipped.push(error(&c.source, c.pos, m));
