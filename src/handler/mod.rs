@@ -10,7 +10,6 @@
 mod response;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -95,8 +94,6 @@ pub struct Handler {
     options: Options,
     pipeline: pipeline::Settings,
     function_name: String,
-    /// Invocations through [`Handler::handle`], for claim owners when there is no request id.
-    invocations: AtomicU64,
 }
 
 impl Handler {
@@ -118,7 +115,6 @@ impl Handler {
             },
             pipeline: settings.pipeline(),
             function_name: settings.function_name.clone(),
-            invocations: AtomicU64::new(0),
         }
     }
 
@@ -183,13 +179,8 @@ impl Handler {
         payload: Value,
         stop_at: Option<Instant>,
     ) -> Result<Response, HandlerError> {
-        let n = self.invocations.fetch_add(1, Ordering::Relaxed);
-        self.run(
-            payload,
-            stop_at,
-            &format!("local-{}-{n}", std::process::id()),
-        )
-        .await
+        self.run(payload, stop_at, &crate::pipeline::unique_owner("local"))
+            .await
     }
 
     /// One payload; `owner` (the request id) names this invocation's claims.

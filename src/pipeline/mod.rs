@@ -24,12 +24,21 @@ use crate::plan::PlanSettings;
 use crate::rules::RuleSet;
 use crate::state::{MemoryStore, StateStore, DEFAULT_RETENTION};
 
-/// A claim owner for runs that name none: the process and the time it started.
+/// A claim owner for runs that name none.
 fn default_owner() -> String {
+    unique_owner("run")
+}
+
+/// A claim owner no other run shares: the process, the time and a count within the process.
+/// The process id alone is not enough: two containers both run as pid 1, and two handlers in
+/// one process each count from zero.
+pub fn unique_owner(prefix: &str) -> String {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    format!("run-{}-{nanos}", std::process::id())
+    format!("{prefix}-{}-{nanos}-{n}", std::process::id())
 }
 
 pub use delivery::StateSettings;
@@ -145,7 +154,11 @@ impl Pipeline {
             crate::correlate::Clock::Wall => std::time::SystemTime::now(),
             crate::correlate::Clock::EventTime => {
                 let before = self.watermark.fetch_max(newest_ms, Ordering::Relaxed);
-                let ms = if before == i64::MIN { oldest_ms } else { before };
+                let ms = if before == i64::MIN {
+                    oldest_ms
+                } else {
+                    before
+                };
                 crate::state::from_epoch_ms(u64::try_from(ms.max(0)).unwrap_or(0))
             }
         }

@@ -17,6 +17,7 @@ pub struct RuleAst {
     pub id_pos: Pos,
     /// Sigma 2's optional `name`, which filters may refer to instead of the id.
     pub name: Option<String>,
+    pub name_pos: Pos,
     pub title: String,
     pub level: Level,
     pub description: Option<String>,

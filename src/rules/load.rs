@@ -3,14 +3,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::ast::{FilterAst, RuleAst};
+use super::ast::{FilterAst, Pos, RuleAst};
 use super::compile::compile;
 use super::correlation::resolve::resolve;
 use super::filter;
 use super::index::RuleIndex;
 use super::limits::RuleLimits;
 use super::modifiers::Placeholders;
-use super::parse::parse_source;
+use super::parse::{parse_source, FileOutcome};
 use super::strip;
 use super::yaml::{self, NodeKind};
 use super::{LoadedFilter, Rule, RuleError, RuleErrors, RuleSet};
@@ -208,25 +208,24 @@ pub fn build(
                 ));
                 break 'groups;
             }
-            let out = parse_source(file, text, &placeholders);
-            skipped.extend(out.skipped);
-            warnings.extend(out.warnings);
-            errors.extend(out.errors);
-            skipped_refs.extend(out.skipped_refs);
-            let ids = out
-                .rules
-                .iter()
-                .map(|r| (Some(&r.id), r.id_pos))
-                .chain(out.filters.iter().map(|f| (f.id.as_ref(), f.pos)))
-                .chain(out.correlations.iter().map(|c| (Some(&c.id), c.id_pos)));
-            for (id, pos) in ids {
-                let Some(id) = id else { continue };
+            let mut out = parse_source(file, text, &placeholders);
+            skipped.extend(std::mem::take(&mut out.skipped));
+            warnings.extend(std::mem::take(&mut out.warnings));
+            errors.extend(std::mem::take(&mut out.errors));
+            skipped_refs.extend(std::mem::take(&mut out.skipped_refs));
+            for (pos, key, what) in references(&out) {
                 let here = format!("{file}:{}:{}", pos.line, pos.col);
-                if let Some(prev) = seen.get(id) {
-                    let message = format!("duplicate rule id `{id}` (first at {prev})");
+                if let Some(prev) = seen.get(key) {
+                    let message = match what {
+                        "id" => format!("duplicate rule id `{key}` (first at {prev})"),
+                        _ => format!(
+                            "duplicate name `{key}` (first at {prev}): correlations refer to \
+                             rules by id or name, so each must name one document"
+                        ),
+                    };
                     errors.push(at(pos.line, pos.col, message));
                 } else {
-                    seen.insert(id.clone(), here);
+                    seen.insert(key.to_owned(), here);
                 }
             }
             for ast in out.rules {
@@ -328,4 +327,29 @@ pub fn group_sources(sources: &[(String, String)]) -> Group {
         }
     }
     g
+}
+
+/// The ids and names a file's documents declare, in the order written: (where, which,
+/// `id` or `name`). A document's name equal to its own id is listed once.
+fn references(out: &FileOutcome) -> Vec<(Pos, &str, &'static str)> {
+    let mut keys = Vec::new();
+    for r in &out.rules {
+        keys.push((r.id_pos, r.id.as_str(), "id"));
+        if let Some(n) = r.name.as_deref().filter(|n| *n != r.id) {
+            keys.push((r.name_pos, n, "name"));
+        }
+    }
+    for f in &out.filters {
+        if let Some(id) = &f.id {
+            keys.push((f.pos, id.as_str(), "id"));
+        }
+    }
+    for c in &out.correlations {
+        keys.push((c.id_pos, c.id.as_str(), "id"));
+        if let Some(n) = c.name.as_deref().filter(|n| *n != c.id) {
+            keys.push((c.name_pos, n, "name"));
+        }
+    }
+    keys.sort_by_key(|(pos, _, _)| (pos.line, pos.col));
+    keys
 }

@@ -257,6 +257,7 @@ fn parse_rule(ctx: &mut Ctx<'_>, doc: &Node, placeholders: &Placeholders) -> Opt
         source: ctx.file.to_owned(),
         id: id?,
         id_pos: doc.get("id").map(Pos::from).unwrap_or_default(),
+        name_pos: doc.get("name").map(Pos::from).unwrap_or_default(),
         name,
         title: title?,
         level: level?,

@@ -124,3 +124,82 @@ impl Watch {
         })
     }
 }
+
+impl Watch {
+    /// [`Watch::start`] with extra `cargo lambda watch` arguments (such as `--concurrency 2`)
+    /// and extra environment for the function (such as `RULES_PATH`).
+    pub fn start_with(
+        moto: &Moto,
+        topic_arn: &str,
+        state_table: &str,
+        log_dir: &Path,
+        args: &[&str],
+        env: &[(&str, String)],
+    ) -> Watch {
+        let port = super::free_port();
+        let log = log_dir.join("watch.log");
+        let out = std::fs::File::create(&log).expect("watch log");
+        let mut cmd = cargo();
+        cmd.args(["lambda", "watch", "--ignore-changes"])
+            .args(["-A", "127.0.0.1", "-P", &port.to_string()])
+            .args(args)
+            .envs(moto.env())
+            .env("ALERT_TOPIC_ARN", topic_arn)
+            .env("STATE_TABLE", state_table)
+            .env_remove("RULES_PATH")
+            .env_remove("RULES_S3_URI")
+            .env("RUST_LOG", "info")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(out.try_clone().expect("log handle"))
+            .stderr(out);
+        let mut server = Spawned::spawn("cargo lambda watch", cmd);
+        super::wait_for_port(port, Duration::from_secs(120), || {
+            server
+                .check_alive()
+                .map_err(|e| format!("{e}\n{}", tail(&log)))
+        });
+        Watch {
+            port,
+            log,
+            _server: server,
+        }
+    }
+
+    /// Everything `cargo lambda watch` and the function have logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Watch {
+    /// [`Watch::invoke`] for an invocation that may fail: the function's JSON response, or what
+    /// `cargo lambda invoke` printed when there was none (a function error, such as
+    /// `trailwatch.RetryableFailure`, which Lambda would retry).
+    pub fn try_invoke(&self, data_file: &str, log_dir: &Path) -> Result<Value, String> {
+        let out_path = log_dir.join("invoke.out");
+        let err_path = log_dir.join("invoke.err");
+        let mut cmd = cargo();
+        cmd.args(["lambda", "invoke", "trailwatch-lambda"])
+            .args(["-A", "127.0.0.1", "-P", &self.port.to_string()])
+            .args(["--data-file", data_file])
+            .stdout(std::fs::File::create(&out_path).expect("invoke out"))
+            .stderr(std::fs::File::create(&err_path).expect("invoke err"));
+        let mut invoke = Spawned::spawn("cargo lambda invoke", cmd);
+        let deadline = Instant::now() + BUILD_AND_INVOKE;
+        while invoke.check_alive().is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "invoke did not return within {BUILD_AND_INVOKE:?}; watch log:\n{}",
+                tail(&self.log)
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+        serde_json::from_str(stdout.trim()).map_err(|_| {
+            format!(
+                "{stdout}\n{}",
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            )
+        })
+    }
+}

@@ -132,7 +132,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             let sdk = trailwatch::aws::sdk_config().await;
             let client = aws_sdk_dynamodb::Client::new(&sdk);
             let store = DynamoStore::new(client, table, DEFAULT_RETENTION);
-            let owner = format!("cli-{}", std::process::id());
+            let owner = trailwatch::pipeline::unique_owner("cli");
             pipeline = pipeline.state(Arc::new(store), owner);
         }
         let progress = report::progress_bar(item.objects.len());

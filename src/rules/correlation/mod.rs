@@ -104,6 +104,33 @@ impl Condition {
             .any(|&(op, n)| matches!(op, Op::Gt | Op::Gte) || (op == Op::Eq && n > 0.0))
     }
 
+    /// Whether no measure can satisfy every criterion (`gt: 10` with `lt: 5`): a mistake.
+    pub fn never_holds(&self) -> bool {
+        let (mut lo, mut lo_strict) = (f64::NEG_INFINITY, false);
+        let (mut hi, mut hi_strict) = (f64::INFINITY, false);
+        for &(op, n) in &self.0 {
+            let (low, high) = match op {
+                Op::Gt => (Some((n, true)), None),
+                Op::Gte => (Some((n, false)), None),
+                Op::Lt => (None, Some((n, true))),
+                Op::Lte => (None, Some((n, false))),
+                Op::Eq => (Some((n, false)), Some((n, false))),
+                Op::Neq => (None, None),
+            };
+            if let Some((n, strict)) = low {
+                if n > lo || (n == lo && strict) {
+                    (lo, lo_strict) = (n, strict);
+                }
+            }
+            if let Some((n, strict)) = high {
+                if n < hi || (n == hi && strict) {
+                    (hi, hi_strict) = (n, strict);
+                }
+            }
+        }
+        lo > hi || (lo == hi && (lo_strict || hi_strict))
+    }
+
     /// The condition as written, for alerts: `gte 10`, `gt 100 and lte 200`.
     pub fn text(&self) -> String {
         self.0

@@ -23,6 +23,7 @@ pub struct CorrelationAst {
     pub id: String,
     pub id_pos: Pos,
     pub name: Option<String>,
+    pub name_pos: Pos,
     pub title: String,
     pub level: Option<Level>,
     pub tags: Vec<String>,
@@ -33,6 +34,8 @@ pub struct CorrelationAst {
     /// `rules`, each with its position.
     pub rules: Vec<(String, Pos)>,
     pub group_by: Vec<String>,
+    /// Where each `group-by` entry is written.
+    pub group_by_pos: Vec<Pos>,
     /// `aliases`: alias → [(rule name, field, position of the rule name)].
     pub aliases: Vec<Alias>,
     pub field: Vec<String>,
@@ -48,16 +51,23 @@ pub fn parse_correlation(ctx: &mut Ctx<'_>, doc: &Node) -> Option<CorrelationAst
     let before = ctx.errors.len();
     let title = required_str(ctx, doc, "title");
     let name = optional_str(ctx, doc, "name");
-    let id = match (optional_str(ctx, doc, "id"), &name) {
-        (Some(id), _) => Some(id),
-        (None, Some(name)) => Some(name.clone()),
-        (None, None) => {
-            ctx.err(
+    // The spec makes `id` optional; alerts, claims and windows need a stable key, so one is
+    // made from the name or the title, and the author is told.
+    let id = match (optional_str(ctx, doc, "id"), &name, &title) {
+        (Some(id), _, _) => Some(id),
+        (None, Some(name), _) => Some(name.clone()),
+        (None, None, Some(title)) => {
+            let id = derived_id(title);
+            ctx.warn(
                 doc,
-                "a correlation needs an `id` (or a `name`): its alerts carry it",
+                format!(
+                    "no `id` or `name`: alerts carry `{id}`, made from the title; give the \
+                     correlation an `id` so that a new title keeps its windows and alerts"
+                ),
             );
-            None
+            Some(id)
         }
+        (None, None, None) => None,
     };
     let level = doc
         .get("level")
@@ -83,21 +93,27 @@ pub fn parse_correlation(ctx: &mut Ctx<'_>, doc: &Node) -> Option<CorrelationAst
         );
         return None;
     }
+    unknown_keys(ctx, corr);
     let kind = kind(ctx, corr);
     let rules = references(ctx, corr);
-    let group_by = group_by(ctx, corr);
+    let (group_by, group_by_pos) = group_by(ctx, corr).into_iter().unzip();
     let timespan = corr
         .get("timespan")
         .map(|n| timespan(ctx, n))
         .unwrap_or_else(|| {
-            ctx.err(corr, "missing `timespan` (for example `timespan: 10m`)");
+            let hint = if corr.get("timeframe").is_some() {
+                ": `timeframe` is Sigma 1's name, correlation rules write `timespan: 10m`"
+            } else {
+                " (for example `timespan: 10m`)"
+            };
+            ctx.err(corr, format!("missing `timespan`{hint}"));
             None
         });
-    let (condition, field) = match corr.get("condition") {
+    let (condition, field, field_pos) = match corr.get("condition") {
         Some(c) => condition(ctx, c),
-        None => (Some(Condition(Vec::new())), Vec::new()),
+        None => (Some(Condition(Vec::new())), Vec::new(), None),
     };
-    if let Some(f) = corr.get("field") {
+    if let Some(f) = key_node(corr, "field") {
         ctx.err(
             f,
             "`field` belongs inside `condition` (`condition: {field: ..., gte: 3}`)",
@@ -123,7 +139,8 @@ pub fn parse_correlation(ctx: &mut Ctx<'_>, doc: &Node) -> Option<CorrelationAst
         }
     };
     if let (Some(kind), Some(cond)) = (kind, &condition) {
-        check_condition(ctx, kind, cond, &field, corr, condition_pos);
+        let field_at = field_pos.unwrap_or(condition_pos);
+        check_condition(ctx, kind, cond, &field, corr, condition_pos, field_at);
     }
     let tests = parse_cases(ctx, doc);
     if ctx.errors.len() > before {
@@ -141,9 +158,9 @@ pub fn parse_correlation(ctx: &mut Ctx<'_>, doc: &Node) -> Option<CorrelationAst
         id_pos: doc
             .get("id")
             .or(doc.get("name"))
-            .map(Pos::from)
-            .unwrap_or_default(),
+            .map_or_else(|| Pos::from(doc), Pos::from),
         id: id?,
+        name_pos: doc.get("name").map(Pos::from).unwrap_or_default(),
         name,
         title: title?,
         level,
@@ -154,6 +171,7 @@ pub fn parse_correlation(ctx: &mut Ctx<'_>, doc: &Node) -> Option<CorrelationAst
         kind,
         rules,
         group_by,
+        group_by_pos,
         aliases,
         field,
         timespan: timespan?,
@@ -217,9 +235,13 @@ fn references(ctx: &mut Ctx<'_>, corr: &Node) -> Vec<(String, Pos)> {
     if items.is_empty() {
         ctx.err(n, "`rules` is empty");
     }
-    let mut out = Vec::new();
+    let mut out: Vec<(String, Pos)> = Vec::new();
     for item in items {
         match item.scalar_text() {
+            Some(s) if out.iter().any(|(r, _)| *r == s) => ctx.err(
+                item,
+                format!("`{s}` is listed twice in `rules`: each rule counts once"),
+            ),
             Some(s) if !s.trim().is_empty() => out.push((s, item.into())),
             _ => ctx.err(item, "a `rules` entry must be a rule id or name"),
         }
@@ -227,14 +249,63 @@ fn references(ctx: &mut Ctx<'_>, corr: &Node) -> Vec<(String, Pos)> {
     out
 }
 
-fn group_by(ctx: &mut Ctx<'_>, corr: &Node) -> Vec<String> {
+/// The keys `correlation:` may hold; any other is most likely a typo (`group_by`).
+const KEYS: &[&str] = &[
+    "type",
+    "rules",
+    "group-by",
+    "timespan",
+    "condition",
+    "aliases",
+    "generate",
+];
+
+fn unknown_keys(ctx: &mut Ctx<'_>, corr: &Node) {
+    let NodeKind::Map(entries) = &corr.kind else {
+        return;
+    };
+    for (k, _) in entries {
+        match k.as_str() {
+            Some(key) if KEYS.contains(&key) || key == "field" || key == "timeframe" => {}
+            Some(key) => ctx.warn(
+                k,
+                format!(
+                    "unknown key `{key}` in `correlation`, ignored: expected {}",
+                    KEYS.join(", ")
+                ),
+            ),
+            None => ctx.warn(k, "a `correlation` key must be a name"),
+        }
+    }
+}
+
+/// The key node (not the value) of `key` in map `node`, for errors about the key itself.
+fn key_node<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+    match &node.kind {
+        NodeKind::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(k, _)| k),
+        _ => None,
+    }
+}
+
+/// `corr-` and 16 hex digits of the title's SHA-256: stable while the title is.
+fn derived_id(title: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(title.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("corr-{hex}")
+}
+
+fn group_by(ctx: &mut Ctx<'_>, corr: &Node) -> Vec<(String, Pos)> {
     match corr.get("group-by").map(|n| (n, &n.kind)) {
         None | Some((_, NodeKind::Null)) => Vec::new(),
-        Some((_, NodeKind::Str(s))) => vec![s.clone()],
+        Some((n, NodeKind::Str(s))) => vec![(s.clone(), n.into())],
         Some((_, NodeKind::Seq(items))) => items
             .iter()
             .filter_map(|i| match i.as_str() {
-                Some(s) if !s.is_empty() => Some(s.to_owned()),
+                Some(s) if !s.is_empty() => Some((s.to_owned(), i.into())),
                 _ => {
                     ctx.err(i, "a `group-by` entry must be a field name");
                     None
@@ -286,12 +357,14 @@ fn timespan(ctx: &mut Ctx<'_>, n: &Node) -> Option<Duration> {
     Some(span)
 }
 
-fn condition(ctx: &mut Ctx<'_>, c: &Node) -> (Option<Condition>, Vec<String>) {
+/// The condition's operators, its `field` and where the `field` key is written.
+fn condition(ctx: &mut Ctx<'_>, c: &Node) -> (Option<Condition>, Vec<String>, Option<Pos>) {
     let NodeKind::Map(entries) = &c.kind else {
         ctx.err(c, "`condition` must be a map such as `gte: 10`");
-        return (None, Vec::new());
+        return (None, Vec::new(), None);
     };
-    let (mut ops, mut field) = (Vec::new(), Vec::new());
+    let before = ctx.errors.len();
+    let (mut ops, mut field, mut field_pos) = (Vec::new(), Vec::new(), None);
     for (k, v) in entries {
         let op = match k.as_str() {
             Some("gt") => Op::Gt,
@@ -301,24 +374,17 @@ fn condition(ctx: &mut Ctx<'_>, c: &Node) -> (Option<Condition>, Vec<String>) {
             Some("eq") => Op::Eq,
             Some("neq") => Op::Neq,
             Some("field") => {
-                field = match &v.kind {
-                    NodeKind::Str(s) if !s.is_empty() => vec![s.clone()],
-                    NodeKind::Seq(items) if !items.is_empty() => items
-                        .iter()
-                        .filter_map(Node::as_str)
-                        .map(str::to_owned)
-                        .collect(),
-                    _ => {
-                        ctx.err(v, "`field` must be a field name (or a list of them)");
-                        Vec::new()
-                    }
-                };
+                field_pos = Some(Pos::from(k));
+                field = fields(ctx, v);
                 continue;
             }
-            _ => {
+            other => {
+                let named = other.map(|o| format!(" `{o}`")).unwrap_or_default();
                 ctx.err(
                     k,
-                    "unknown condition: expected gt, gte, lt, lte, eq, neq or field",
+                    format!(
+                        "unknown condition{named}: expected gt, gte, lt, lte, eq, neq or field"
+                    ),
                 );
                 continue;
             }
@@ -333,14 +399,47 @@ fn condition(ctx: &mut Ctx<'_>, c: &Node) -> (Option<Condition>, Vec<String>) {
         };
         ops.push((op, n));
     }
+    if ctx.errors.len() > before {
+        return (None, field, field_pos);
+    }
     if ops.is_empty() {
         ctx.err(
             c,
             "`condition` needs a criterion: gt, gte, lt, lte, eq or neq",
         );
-        return (None, field);
+        return (None, field, field_pos);
     }
-    (Some(Condition(ops)), field)
+    let condition = Condition(ops);
+    if condition.never_holds() {
+        ctx.err(
+            c,
+            "the condition can never hold: its lower bound is above its upper bound",
+        );
+        return (None, field, field_pos);
+    }
+    (Some(condition), field, field_pos)
+}
+
+/// `field: name` or `field: [name, ...]`, each a non-empty string.
+fn fields(ctx: &mut Ctx<'_>, v: &Node) -> Vec<String> {
+    let bad = "`field` must be a field name (or a list of them)";
+    match &v.kind {
+        NodeKind::Str(s) if !s.is_empty() => vec![s.clone()],
+        NodeKind::Seq(items) if !items.is_empty() => items
+            .iter()
+            .filter_map(|i| match i.as_str() {
+                Some(s) if !s.is_empty() => Some(s.to_owned()),
+                _ => {
+                    ctx.err(i, bad);
+                    None
+                }
+            })
+            .collect(),
+        _ => {
+            ctx.err(v, bad);
+            Vec::new()
+        }
+    }
 }
 
 /// What the type requires of `field` and `condition`.
@@ -351,6 +450,7 @@ fn check_condition(
     field: &[String],
     corr: &Node,
     at: Pos,
+    field_at: Pos,
 ) {
     let temporal = matches!(
         kind,
@@ -365,7 +465,7 @@ fn check_condition(
             ),
         );
     }
-    if kind.needs_field() && field.is_empty() {
+    if kind.needs_field() && field.is_empty() && field_at == at {
         ctx.err(
             at,
             format!(
@@ -375,10 +475,13 @@ fn check_condition(
         );
     }
     if !kind.needs_field() && !field.is_empty() {
-        ctx.err(at, format!("`field` has no meaning for {}", kind.as_str()));
+        ctx.err(
+            field_at,
+            format!("`field` has no meaning for {}", kind.as_str()),
+        );
     }
     if field.len() > 1 && kind != CorrelationType::ValueCount {
-        ctx.err(at, "only value_count takes a list of fields");
+        ctx.err(field_at, "only value_count takes a list of fields");
     }
     if !cond.0.is_empty() && !cond.has_lower_bound() {
         ctx.warn(

@@ -90,7 +90,7 @@ pub fn resolve(
             if gone {
                 let c = &asts[j];
                 let m = format!(
-                    "`{}`: refers to a correlation that was left out; skipped",
+                    "correlation `{}` refers to a correlation that was left out: skipped",
                     c.title
                 );
                 skipped.push(error(&c.source, c.pos, m));
@@ -285,7 +285,7 @@ fn build(
             Input::Correlation(k) => done[k].as_ref(),
             Input::Rule(_) => None,
         } {
-            for p in &paths {
+            for (i, p) in paths.iter().enumerate() {
                 if !inner.group_by.contains(p) {
                     let m = format!(
                         "groups by `{p}`, but the correlation `{title}` it refers to does not \
@@ -296,7 +296,8 @@ fn build(
                             inner.group_by.join(", ")
                         }
                     );
-                    errors.push(error(&ast.source, ast.pos, m));
+                    let at = ast.group_by_pos.get(i).copied().unwrap_or(ast.pos);
+                    errors.push(error(&ast.source, at, m));
                 }
             }
             if ast.kind.needs_field() {
