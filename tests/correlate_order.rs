@@ -143,7 +143,7 @@ proptest! {
         // Files: records assigned to six files, some delivered twice, in a shuffled order.
         let fetch = Arc::new(MemoryFetch::new());
         let mut objects = Vec::new();
-        for f in 0..6 {
+        for (f, &again) in twice.iter().enumerate() {
             let part: Vec<Value> = records.iter().enumerate()
                 .filter(|(i, _)| file_of[*i % file_of.len()] == f)
                 .map(|(_, r)| r.clone()).collect();
@@ -151,7 +151,7 @@ proptest! {
             let object = ObjectRef::S3 { bucket: "b".into(), key: format!("f{f}.json.gz") };
             fetch.put(&object, gz(&part));
             objects.push(object.clone());
-            if twice[f] { objects.push(object); }
+            if again { objects.push(object); }
         }
         let mut rng = seed;
         for i in (1..objects.len()).rev() {
