@@ -109,6 +109,9 @@ mod tests {
                 "PublishFailures",
                 "AlreadyAlerted",
                 "Suppressed",
+                "CorrelationAlerts",
+                "CorrelationLate",
+                "CorrelationDropped",
                 "StateUnavailable",
                 "DeliveryLagSeconds"
             ]

@@ -212,3 +212,73 @@ detection:
     assert!(got.passed, "{:?}: {:?}", got.problem, got.got);
     assert_eq!(got.got.len(), 1, "{:?}", got.got);
 }
+
+/// A temporal_ordered correlation over (any read, GetInstanceAccessDetails), with the
+/// documents in `order`: its one case must pass whichever rule loads first.
+fn overlapping_inputs(
+    reads_first: bool,
+    same_second: bool,
+) -> trailwatch::correlate::CorrelationCaseOutcome {
+    let reads = "title: any read
+id: 66666666-6666-4666-8666-666666666661
+name: any_read
+level: low
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventName|startswith: Get}, condition: sel}
+---
+";
+    let details = "title: access details
+id: 66666666-6666-4666-8666-666666666662
+name: access_details
+level: low
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventName: GetInstanceAccessDetails}, condition: sel}
+---
+";
+    let second = if same_second { "00:00:00" } else { "00:01:00" };
+    let corr = format!(
+        "title: read then access details
+id: 66666666-6666-4666-8666-666666666663
+correlation: {{type: temporal_ordered, rules: [any_read, access_details], group-by: [userIdentity.arn], timespan: 10m}}
+tests:
+  - name: a read, then the access details (which is also a read)
+    records:
+      - {{eventName: GetInstances, eventTime: '2026-01-01T00:00:00Z', eventID: r1, userIdentity: {{arn: a}}}}
+      - {{eventName: GetInstanceAccessDetails, eventTime: '2026-01-01T{second}Z', eventID: zz, userIdentity: {{arn: a}}}}
+    expect: [{{group: {{userIdentity.arn: a}}, count: 2}}]
+"
+    );
+    let text = if reads_first {
+        format!("{reads}{details}{corr}")
+    } else {
+        format!("{details}{reads}{corr}")
+    };
+    let set = RuleSet::from_sources(&[("o.yml".into(), text)]).unwrap();
+    let c = set.correlations().len() - 1;
+    trailwatch::correlate::run_case(&set, c, &set.correlations()[c].tests()[0])
+}
+
+#[test]
+fn a_record_matching_two_inputs_is_a_step_of_each_whatever_the_load_order() {
+    for reads_first in [true, false] {
+        let got = overlapping_inputs(reads_first, false);
+        assert!(
+            got.passed,
+            "reads first: {reads_first}: {:?} {:?}",
+            got.problem, got.got
+        );
+    }
+}
+
+#[test]
+fn steps_in_the_same_second_count_in_the_order_the_rules_are_listed() {
+    // `zz` sorts after `r1` by id hash or not: the listed order decides, not the eventID.
+    for reads_first in [true, false] {
+        let got = overlapping_inputs(reads_first, true);
+        assert!(
+            got.passed,
+            "reads first: {reads_first}: {:?} {:?}",
+            got.problem, got.got
+        );
+    }
+}

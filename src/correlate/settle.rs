@@ -94,7 +94,7 @@ pub async fn settle(
         let mut requests = Vec::new();
         let mut found = Vec::new();
         for (slice, all) in slices.iter().zip(&gathered) {
-            let points = merge(all, slice);
+            let points = merge(all, slice, corr.kind);
             let trig = triggers(corr, &points);
             if trig.is_empty() {
                 continue;

@@ -37,15 +37,22 @@ pub struct Trigger {
     pub measure: f64,
 }
 
-/// The records of `all` slices, each id once, in (time, id) order; those of `current` are
-/// marked new.
-pub fn merge<'a>(all: &'a [Slice], current: &Slice) -> Vec<Point<'a>> {
+/// The records of `all` slices in (time, input, id) order; those of `current` are marked new.
+/// A record counts once, however often delivered; for the temporal types, a record that
+/// matches two of the referenced rules is a step of each. Records of one second are taken in
+/// the order the rules are listed, so `A then B` holds when both land in the same second
+/// (CloudTrail's eventTime has whole seconds).
+pub fn merge<'a>(all: &'a [Slice], current: &Slice, kind: CorrelationType) -> Vec<Point<'a>> {
+    let per_input = matches!(
+        kind,
+        CorrelationType::Temporal | CorrelationType::TemporalOrdered
+    );
     let new: HashSet<u64> = current.contributions.iter().map(|c| c.id).collect();
     let mut seen = HashSet::new();
     let mut points: Vec<Point<'a>> = all
         .iter()
         .flat_map(|s| s.contributions.iter())
-        .filter(|c| seen.insert(c.id))
+        .filter(|c| seen.insert((c.id, if per_input { c.input } else { 0 })))
         .map(|c: &'a Contribution| Point {
             at: c.at,
             id: c.id,
@@ -54,7 +61,7 @@ pub fn merge<'a>(all: &'a [Slice], current: &Slice) -> Vec<Point<'a>> {
             new: new.contains(&c.id),
         })
         .collect();
-    points.sort_by_key(|p| (p.at, p.id));
+    points.sort_by_key(|p| (p.at, p.input, p.id));
     points
 }
 
