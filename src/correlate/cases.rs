@@ -64,7 +64,7 @@ pub fn run_case(rules: &RuleSet, index: usize, case: &CorrelationCase) -> Correl
             .into_iter()
             .filter(|a| a.correlation.id == corr.id)
             .collect(),
-        Err(e) => return outcome(case, Vec::new(), Some(e.to_string())),
+        Err(e) => return outcome(case, Vec::new(), Some(e.error.to_string())),
     };
     let got: Vec<String> = alerts.iter().map(describe).collect();
     let problem = compare(&case.expect, &alerts);

@@ -30,10 +30,16 @@ use crate::state::correlation::SAMPLES;
 use crate::state::{Contribution, GroupId, Sample, Slice, SuppressKey};
 
 pub use cases::{run_case, CorrelationCaseOutcome};
-pub use settle::{settle, Clock, CorrelationSettings, Settled, DEFAULT_LATENESS};
+pub use settle::{settle, Clock, CorrelationSettings, SettleError, Settled, DEFAULT_LATENESS};
 
 /// Contributions one object may hold before the rest are counted as dropped: about 40 MB.
 pub const MAX_CONTRIBUTIONS: usize = 500_000;
+
+/// Groups one object may touch (over all its correlations) before matches of further groups
+/// are counted as dropped. A group costs a few kilobytes while the object is settled (its
+/// slice, samples and what the store returns) and four requests to the state table, so this
+/// bounds both: about 50 MB and 40,000 requests.
+pub const MAX_GROUPS: usize = 10_000;
 
 /// One object's correlation input, collected while it is read.
 #[derive(Debug)]
@@ -98,6 +104,11 @@ impl<'r> Correlator<'r> {
             self.held += 1;
             let paths = corr.group_paths.get(input).map_or(&[][..], Vec::as_slice);
             let values: Vec<Option<String>> = paths.iter().map(|p| text_at(record, p)).collect();
+            let digest = group_digest(&corr.id, &values);
+            if self.slices.len() >= MAX_GROUPS && !self.slices.contains_key(&(c, digest.clone())) {
+                self.dropped += 1;
+                continue;
+            }
             let contribution = Contribution {
                 id: record_id(record),
                 at,
@@ -107,7 +118,7 @@ impl<'r> Correlator<'r> {
             let sample = sample(record, at);
             file(
                 &mut self.slices,
-                c,
+                (c, digest),
                 corr,
                 values,
                 contribution,
@@ -136,14 +147,14 @@ impl<'r> Correlator<'r> {
 /// Adds one contribution to its group's slice, creating it.
 pub(crate) fn file(
     slices: &mut HashMap<(usize, String), Slice>,
-    c: usize,
+    key: (usize, String),
     corr: &Correlation,
     values: Vec<Option<String>>,
     contribution: Contribution,
     sample: Option<Sample>,
 ) {
-    let digest = group_digest(&corr.id, &values);
-    let slice = slices.entry((c, digest.clone())).or_insert_with(|| Slice {
+    let digest = key.1.clone();
+    let slice = slices.entry(key).or_insert_with(|| Slice {
         group: GroupId {
             correlation: corr.id.clone(),
             group: digest,

@@ -58,6 +58,18 @@ pub struct Settled {
     pub groups: u64,
 }
 
+/// The store failed part way: what was settled before, and the slices not yet settled (so
+/// that the caller can settle them elsewhere without having kept a copy of everything).
+#[derive(Debug)]
+pub struct SettleError {
+    /// Why.
+    pub error: StateError,
+    /// The correlations settled before the failure.
+    pub settled: Settled,
+    /// The rest of the object's slices, those of the failed correlation included.
+    pub rest: Collected,
+}
+
 /// Settles `collected` (one object's slices) with `store`. `now` is the correlation clock.
 pub async fn settle(
     store: &dyn StateStore,
@@ -66,7 +78,7 @@ pub async fn settle(
     lateness: Duration,
     now: SystemTime,
     source: &ObjectRef,
-) -> Result<Settled, StateError> {
+) -> Result<Settled, Box<SettleError>> {
     let mut out = Settled::default();
     let now_ms = i64::try_from(epoch_ms(now)).unwrap_or(i64::MAX);
     let lateness_ms = i64::try_from(lateness.as_millis()).unwrap_or(i64::MAX);
@@ -90,7 +102,18 @@ pub async fn settle(
             continue;
         }
         out.groups += slices.len() as u64;
-        let gathered = store.gather(&slices, now).await?;
+        let failed = |error, out, mut rest: Collected, slices| {
+            rest.slices.insert(c, slices);
+            Box::new(SettleError {
+                error,
+                settled: out,
+                rest,
+            })
+        };
+        let gathered = match store.gather(&slices, now).await {
+            Ok(g) => g,
+            Err(e) => return Err(failed(e, out, collected, slices)),
+        };
         let mut requests = Vec::new();
         let mut found = Vec::new();
         for (slice, all) in slices.iter().zip(&gathered) {
@@ -110,7 +133,13 @@ pub async fn settle(
         if requests.is_empty() {
             continue;
         }
-        let fired = store.fire(&requests, now).await?;
+        let fired = match store.fire(&requests, now).await {
+            Ok(f) => f,
+            Err(e) => {
+                drop(found);
+                return Err(failed(e, out, collected, slices));
+            }
+        };
         let mut chained: HashMap<(usize, String), Slice> = HashMap::new();
         for ((slice, all, points, trig), firings) in found.iter().zip(fired) {
             for f in firings {
@@ -194,7 +223,15 @@ fn feed(
         source_ip: None,
         region: None,
     };
-    file(chained, outer, o, values, contribution, Some(sample));
+    let digest = super::group_digest(&o.id, &values);
+    file(
+        chained,
+        (outer, digest),
+        o,
+        values,
+        contribution,
+        Some(sample),
+    );
 }
 
 /// The alert for the firing at `fired_at`, described by the trigger that led to it.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use chrono::{DateTime, Utc};
 
 use super::CorrelationTally;
-use crate::correlate::{settle, Collected};
+use crate::correlate::{settle, Collected, SettleError};
 use crate::deliver::{Deliver, DeliverError};
 use crate::fetch::ObjectRef;
 use crate::plan::{self, Batch, Held, Kind, Message, PlanSettings, RuleTally};
@@ -17,6 +17,8 @@ use crate::state::{
     DEFAULT_RETENTION,
 };
 
+/// Correlation alerts rendered and sent at a time (a multiple of SNS's batch of 10).
+const RENDER_CHUNK: usize = 100;
 /// How delivery uses the state table.
 #[derive(Debug, Clone, Copy)]
 pub struct StateSettings {
@@ -176,7 +178,7 @@ impl Delivery<'_> {
         }
         if collected.dropped > 0 {
             tracing::warn!(object = %self.object, matches = collected.dropped,
-                "more correlated matches than one object may hold (500000): the rest not counted");
+                "more correlated matches (500000) or groups (10000) than one object may hold: the rest not counted");
         }
         if collected.slices.is_empty() {
             return tally;
@@ -192,26 +194,28 @@ impl Delivery<'_> {
         let now = pipeline.correlation_now(oldest, newest);
         let rules = pipeline.rules();
         let lateness = pipeline.settings.correlation.lateness;
-        let backup = collected.slices.clone();
         let settled = match settle(self.state, rules, collected, lateness, now, source).await {
             Ok(s) => s,
-            Err(e)
-                if e.is_unavailable() && self.settings.unavailable == StateUnavailable::Deliver =>
+            Err(failed)
+                if failed.error.is_unavailable()
+                    && self.settings.unavailable == StateUnavailable::Deliver =>
             {
-                // A duplicate beats a missed page: correlate the object on its own.
-                self.unreachable(&e, "correlated the object alone, alerts sent anyway");
+                // A duplicate beats a missed page: correlate the rest of the object on its own.
+                let SettleError {
+                    error,
+                    mut settled,
+                    rest,
+                } = *failed;
+                self.unreachable(&error, "correlated the object alone, alerts sent anyway");
                 let alone = MemoryStore::new(DEFAULT_RETENTION);
-                let collected = Collected {
-                    slices: backup,
-                    ..Collected::default()
-                };
-                match settle(&alone, rules, collected, lateness, now, source).await {
-                    Ok(s) => s,
-                    Err(_) => return tally,
+                if let Ok(more) = settle(&alone, rules, rest, lateness, now, source).await {
+                    settled.alerts.extend(more.alerts);
+                    settled.late += more.late;
                 }
+                settled
             }
-            Err(e) => {
-                self.unreachable(&e, "correlations not evaluated");
+            Err(failed) => {
+                self.unreachable(&failed.error, "correlations not evaluated");
                 return tally;
             }
         };
@@ -220,12 +224,16 @@ impl Delivery<'_> {
             tracing::warn!(object = %self.object, records = settled.late,
                 "records older than their correlation window allows (CORRELATION_LATENESS): not counted");
         }
-        let mut batches = Vec::new();
-        plan::correlations(&settled.alerts, &pipeline.settings.plan, &mut batches);
         let before: u64 = self.sent.0;
         let mut sent_before = self.sent_by_rule.clone();
-        for batch in batches {
-            self.send(batch).await;
+        // Rendered a chunk at a time: an object can fire thousands of groups, and each alert
+        // renders to kilobytes in three forms.
+        for chunk in settled.alerts.chunks(RENDER_CHUNK) {
+            let mut batches = Vec::new();
+            plan::correlations(chunk, &pipeline.settings.plan, &mut batches);
+            for batch in batches {
+                self.send(batch).await;
+            }
         }
         tally.alerts = self.sent.0 - before;
         for a in settled.alerts.iter().filter(|a| !a.feeds_only) {
