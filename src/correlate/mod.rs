@@ -19,6 +19,7 @@ mod cases;
 mod settle;
 pub mod window;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -45,7 +46,8 @@ pub const MAX_GROUPS: usize = 10_000;
 #[derive(Debug)]
 pub struct Correlator<'r> {
     rules: &'r RuleSet,
-    slices: HashMap<(usize, String), Slice>,
+    /// Keyed by (correlation, group-by values): the digest is computed once per group.
+    slices: HashMap<(usize, Vec<Option<String>>), Slice>,
     held: usize,
     /// Matches past [`MAX_CONTRIBUTIONS`], not counted.
     pub dropped: u64,
@@ -101,29 +103,32 @@ impl<'r> Correlator<'r> {
                 self.dropped += 1;
                 continue;
             }
-            self.held += 1;
             let paths = corr.group_paths.get(input).map_or(&[][..], Vec::as_slice);
-            let values: Vec<Option<String>> = paths.iter().map(|p| text_at(record, p)).collect();
-            let digest = group_digest(&corr.id, &values);
-            if self.slices.len() >= MAX_GROUPS && !self.slices.contains_key(&(c, digest.clone())) {
-                self.dropped += 1;
-                continue;
-            }
-            let contribution = Contribution {
+            let key = (c, paths.iter().map(|p| text_at(record, p)).collect());
+            let groups = self.slices.len();
+            let slice = match self.slices.entry(key) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(_) if groups >= MAX_GROUPS => {
+                    self.dropped += 1;
+                    continue;
+                }
+                Entry::Vacant(v) => {
+                    let values: Vec<Option<String>> = v.key().1.clone();
+                    let digest = group_digest(&corr.id, &values);
+                    v.insert(new_slice(corr, digest, values))
+                }
+            };
+            self.held += 1;
+            slice.contributions.push(Contribution {
                 id: record_id(record),
                 at,
                 input: u16::try_from(input).unwrap_or(u16::MAX),
                 value: field_value(corr, record),
-            };
-            let sample = sample(record, at);
-            file(
-                &mut self.slices,
-                (c, digest),
-                corr,
-                values,
-                contribution,
-                Some(sample),
-            );
+            });
+            // Built only while the slice has room: most matches of a busy group need none.
+            if slice.samples.len() < SAMPLES {
+                slice.samples.push(sample(record, at));
+            }
         }
     }
 
@@ -135,7 +140,7 @@ impl<'r> Correlator<'r> {
             ..Collected::default()
         };
         let mut slices: Vec<_> = self.slices.into_iter().collect();
-        slices.sort_by(|a, b| a.0.cmp(&b.0));
+        slices.sort_by(|a, b| (a.0 .0, &a.1.group.group).cmp(&(b.0 .0, &b.1.group.group)));
         for ((c, _), mut slice) in slices {
             slice.origin = origin.to_owned();
             out.slices.entry(c).or_default().push(slice);
@@ -154,7 +159,18 @@ pub(crate) fn file(
     sample: Option<Sample>,
 ) {
     let digest = key.1.clone();
-    let slice = slices.entry(key).or_insert_with(|| Slice {
+    let slice = slices
+        .entry(key)
+        .or_insert_with(|| new_slice(corr, digest, values));
+    if let Some(s) = sample.filter(|_| slice.samples.len() < SAMPLES) {
+        slice.samples.push(s);
+    }
+    slice.contributions.push(contribution);
+}
+
+/// An empty slice of group `digest` (with `values`) of `corr`.
+fn new_slice(corr: &Correlation, digest: String, values: Vec<Option<String>>) -> Slice {
+    Slice {
         group: GroupId {
             correlation: corr.id.clone(),
             group: digest,
@@ -165,11 +181,7 @@ pub(crate) fn file(
         samples: Vec::new(),
         span_ms: corr.timespan_ms(),
         keep_ms: 0,
-    });
-    if let Some(s) = sample.filter(|_| slice.samples.len() < SAMPLES) {
-        slice.samples.push(s);
     }
-    slice.contributions.push(contribution);
 }
 
 /// The digest naming a group: the correlation's values, as suppression names combinations.
