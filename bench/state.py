@@ -306,7 +306,7 @@ def realtime(lambda_bin, n=10_000, per_batch=10):
                    AWS_LAMBDA_LOG_GROUP_NAME="b", RUST_LOG="warn", **DUMMY)
         proc = subprocess.Popen([lambda_bin], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         started = time.perf_counter()
-        done.wait(600)
+        done.wait(900)
         wall = time.perf_counter() - started
         proc.kill()
         proc.wait()

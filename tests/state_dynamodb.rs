@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::types::AttributeValue;
 use trailwatch::state::dynamodb::TTL_ATTRIBUTE;
 use trailwatch::state::{
-    AlertKey, Claim, DynamoStore, MemoryStore, Sighting, StateError, StateStore, SuppressKey,
-    Suppression,
+    AlertKey, Claim, Contribution, DynamoStore, GroupId, MemoryStore, Sighting, Slice, StateError,
+    StateStore, SuppressKey, Suppression,
 };
 
 const TABLE: &str = "trailwatch-state";
@@ -291,4 +291,71 @@ async fn throttling_5xx_and_no_connection_are_unavailable_access_denied_is_not()
         let err = store.release(&[key(1)], "a").await.unwrap_err();
         assert_eq!(err.is_unavailable(), unavailable, "{status} {code}: {err}");
     }
+}
+
+/// One event's slice of a busy group, as the real-time path stores it.
+fn busy_slice(i: u64) -> Slice {
+    let at = 1_800_000_000_000 + i as i64;
+    Slice {
+        group: GroupId {
+            correlation: "lightsail-enumeration".into(),
+            group: "alice".into(),
+        },
+        values: vec![Some("alice".into())],
+        origin: format!("{i:016x}"),
+        contributions: vec![Contribution {
+            id: i,
+            at,
+            input: 0,
+            value: Some(format!("Get{}", i % 7)),
+        }],
+        samples: Vec::new(),
+        span_ms: 300_000,
+        keep_ms: 3_900_000,
+    }
+}
+
+/// Feeds one group 100 single-record slices (then the first again, redelivered) and checks
+/// that every gather sees each record once while the group's items stay few.
+async fn a_busy_group_stays_a_few_items(store: &dyn StateStore) {
+    let now = UNIX_EPOCH + Duration::from_millis(1_800_000_060_000);
+    for (step, i) in (0..100).chain([0]).enumerate() {
+        let got = store.gather(&[busy_slice(i)], now).await.expect("gather");
+        let mut ids: Vec<u64> = got[0]
+            .iter()
+            .flat_map(|s| s.contributions.iter().map(|c| c.id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let expected = (step as u64 + 1).min(100);
+        assert_eq!(
+            ids,
+            (0..expected).collect::<Vec<_>>(),
+            "gather of record {i}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_group_is_merged_not_read_slice_by_slice() {
+    a_busy_group_stays_a_few_items(&memory()).await;
+    let moto = support::Moto::start();
+    let (store, client) = moto_store(&moto).await;
+    a_busy_group_stays_a_few_items(&store).await;
+    let items = client
+        .scan()
+        .table_name(TABLE)
+        .send()
+        .await
+        .expect("scan")
+        .items
+        .unwrap_or_default();
+    let slices = items
+        .iter()
+        .filter(|i| i["sk"].as_s().is_ok_and(|s| s.starts_with("slice#")))
+        .count();
+    assert!(
+        (1..=40).contains(&slices),
+        "{slices} slice items for one group of 100 records"
+    );
 }

@@ -84,6 +84,40 @@ impl Slice {
     }
 }
 
+/// One slice holding every record of `slices` (one group's) whose time is at or after
+/// `floor_ms`, each once, with the newest [`SAMPLES`] samples: what a store keeps in place of
+/// a group's many small slices, so that reading the group stays one item or a few. Records
+/// before the floor are past any window a new record can open.
+pub fn compact(slices: &[Slice], origin: String, floor_ms: i64) -> Option<Slice> {
+    let first = slices.first()?;
+    let mut seen = std::collections::HashSet::new();
+    let contributions = slices
+        .iter()
+        .flat_map(|s| s.contributions.iter())
+        .filter(|c| c.at >= floor_ms && seen.insert((c.id, c.input)))
+        .cloned()
+        .collect();
+    let mut samples: Vec<Sample> = slices
+        .iter()
+        .flat_map(|s| s.samples.iter())
+        .filter(|s| s.at >= floor_ms)
+        .cloned()
+        .collect();
+    samples.sort_by(|a, b| (a.at, &a.event_id).cmp(&(b.at, &b.event_id)));
+    samples.dedup_by(|a, b| a.event_id.is_some() && a.event_id == b.event_id);
+    let newest = samples.len().saturating_sub(SAMPLES);
+    samples.drain(..newest);
+    Some(Slice {
+        group: first.group.clone(),
+        values: first.values.clone(),
+        origin,
+        contributions,
+        samples,
+        span_ms: slices.iter().map(|s| s.span_ms).max().unwrap_or(0),
+        keep_ms: slices.iter().map(|s| s.keep_ms).max().unwrap_or(0),
+    })
+}
+
 /// A group's moments that satisfy its condition, for [`super::StateStore::fire`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct FireRequest {
@@ -172,5 +206,62 @@ mod tests {
         assert_eq!(out.len(), 2);
         assert_eq!((out[0].at, out[0].new), (500, false));
         assert_eq!((out[1].at, out[1].new), (650, true));
+    }
+
+    fn slice(origin: &str, points: &[(u64, i64)]) -> Slice {
+        Slice {
+            group: GroupId {
+                correlation: "c".into(),
+                group: "g".into(),
+            },
+            values: vec![Some("alice".into())],
+            origin: origin.into(),
+            contributions: points
+                .iter()
+                .map(|&(id, at)| Contribution {
+                    id,
+                    at,
+                    input: 0,
+                    value: None,
+                })
+                .collect(),
+            samples: points
+                .iter()
+                .map(|&(id, at)| Sample {
+                    at,
+                    event_id: Some(id.to_string()),
+                    event_name: None,
+                    event_time: None,
+                    source_ip: None,
+                    region: None,
+                })
+                .collect(),
+            span_ms: 300_000,
+            keep_ms: 3_900_000,
+        }
+    }
+
+    #[test]
+    fn compacting_keeps_each_record_once_and_drops_those_before_the_floor() {
+        let many: Vec<Slice> = (0..30)
+            .map(|i| {
+                slice(
+                    &format!("o{i}"),
+                    &[(i, 1000 + i as i64), (i + 1, 1001 + i as i64)],
+                )
+            })
+            .chain([slice("old", &[(99, 10)])])
+            .collect();
+        let one = compact(&many, "merged".into(), 500).unwrap();
+        let mut ids: Vec<u64> = one.contributions.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (0..=30).collect::<Vec<_>>());
+        assert_eq!(one.samples.len(), SAMPLES);
+        assert!(
+            one.samples.iter().all(|s| s.at >= 1021),
+            "the newest samples are kept"
+        );
+        assert_eq!((one.origin.as_str(), one.keep_ms), ("merged", 3_900_000));
+        assert!(compact(&[], "x".into(), 0).is_none());
     }
 }

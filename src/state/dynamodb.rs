@@ -18,6 +18,7 @@
 //!   when a window was already open.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -54,6 +55,9 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     retention: Duration,
+    /// Groups this process is merging now: concurrent reads of one busy group (an SQS batch's
+    /// events) merge it once, not once each.
+    merging: Arc<Mutex<HashSet<String>>>,
 }
 
 impl DynamoStore {
@@ -63,6 +67,7 @@ impl DynamoStore {
             client,
             table: table.into(),
             retention,
+            merging: Arc::default(),
         }
     }
 

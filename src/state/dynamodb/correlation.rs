@@ -9,21 +9,32 @@
 //! past 1 MB), and for a group whose condition holds one `GetItem` and one conditional
 //! `PutItem` on `ver` (retried when another invocation fired first). They grow with the groups
 //! an object touches, not with its records.
+//!
+//! A group that many objects or events feed (a busy principal, read in real time) would have
+//! its Query grow with them; past [`COMPACT_AT`] slices the reader writes one merged slice
+//! (`slice#merged#<wall ms>#<tag>`, sorting after every object's) and then deletes those it
+//! merged. Merging is safe under races: records count once by id, and an item is deleted only
+//! after the merged slice holding it is written.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::{classify, get_n, get_s, n, s, DynamoStore, Item, BATCH, TTL_ATTRIBUTE};
-use crate::state::correlation::{cover, prune, FireRequest, Fired, GroupId, Slice};
+use crate::state::correlation::{compact, cover, prune, FireRequest, Fired, GroupId, Slice};
+use crate::state::origin_tag;
 use crate::state::{epoch_ms, StateError, CONCURRENCY};
 
 /// A slice's JSON is cut into parts under DynamoDB's 400 KB item limit.
 const PART_BYTES: usize = 300 * 1024;
 /// Attempts at a group's firings that other invocations keep changing under us.
 const FIRE_ATTEMPTS: usize = 8;
+/// A group read with more slices than this is merged into one.
+pub(super) const COMPACT_AT: usize = 32;
 
 fn pk(g: &GroupId) -> AttributeValue {
     s(&format!("corr#{}#{}", g.correlation, g.group))
@@ -66,6 +77,60 @@ fn parts(slice: &Slice) -> Result<Vec<Slice>, StateError> {
         .collect())
 }
 
+/// A group marked as being merged by this process, unmarked when dropped (also when the
+/// read is cancelled at the deadline).
+struct Merging<'a> {
+    set: &'a Mutex<HashSet<String>>,
+    name: String,
+}
+
+impl<'a> Merging<'a> {
+    /// `None` when another task of this process is merging `group` already.
+    fn start(set: &'a Mutex<HashSet<String>>, group: &GroupId) -> Option<Merging<'a>> {
+        let name = format!("{}#{}", group.correlation, group.group);
+        let first = set.lock().is_ok_and(|mut m| m.insert(name.clone()));
+        first.then_some(Merging { set, name })
+    }
+}
+
+impl Drop for Merging<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.set.lock() {
+            m.remove(&self.name);
+        }
+    }
+}
+
+/// The `PutItem` requests that store `slice`, a part an item.
+fn puts(slice: &Slice) -> Result<Vec<WriteRequest>, StateError> {
+    parts(slice)?
+        .into_iter()
+        .map(|part| {
+            let json =
+                serde_json::to_string(&part).map_err(|e| StateError::Other(e.to_string()))?;
+            let item: Item = [
+                ("pk".to_owned(), pk(&part.group)),
+                ("sk".to_owned(), s(&format!("slice#{}", part.origin))),
+                ("slice".to_owned(), s(&json)),
+                (
+                    "max_at".to_owned(),
+                    AttributeValue::N(part.max_at().to_string()),
+                ),
+                (
+                    TTL_ATTRIBUTE.to_owned(),
+                    expires(part.max_at(), part.keep_ms),
+                ),
+            ]
+            .into();
+            let put = PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .map_err(|e| StateError::Other(e.to_string()))?;
+            Ok(WriteRequest::builder().put_request(put).build())
+        })
+        .collect()
+}
+
 impl DynamoStore {
     pub(super) async fn gather_slices(
         &self,
@@ -74,38 +139,9 @@ impl DynamoStore {
     ) -> Result<Vec<Vec<Slice>>, StateError> {
         let mut requests = Vec::new();
         for slice in slices {
-            for part in parts(slice)? {
-                let json =
-                    serde_json::to_string(&part).map_err(|e| StateError::Other(e.to_string()))?;
-                let item: Item = [
-                    ("pk".to_owned(), pk(&part.group)),
-                    ("sk".to_owned(), s(&format!("slice#{}", part.origin))),
-                    ("slice".to_owned(), s(&json)),
-                    (
-                        "max_at".to_owned(),
-                        AttributeValue::N(part.max_at().to_string()),
-                    ),
-                    (
-                        TTL_ATTRIBUTE.to_owned(),
-                        expires(part.max_at(), part.keep_ms),
-                    ),
-                ]
-                .into();
-                let put = PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map_err(|e| StateError::Other(e.to_string()))?;
-                requests.push(WriteRequest::builder().put_request(put).build());
-            }
+            requests.extend(puts(slice)?);
         }
-        let writes: Vec<_> = requests
-            .chunks(BATCH)
-            .map(|c| self.write_batch(c.to_vec()))
-            .collect();
-        stream::iter(writes)
-            .buffer_unordered(CONCURRENCY)
-            .try_collect::<()>()
-            .await?;
+        self.write_all(requests).await?;
         let now_ms = ms(now);
         let reads: Vec<_> = slices
             .iter()
@@ -117,9 +153,59 @@ impl DynamoStore {
             .await
     }
 
+    async fn write_all(&self, requests: Vec<WriteRequest>) -> Result<(), StateError> {
+        let writes: Vec<_> = requests
+            .chunks(BATCH)
+            .map(|c| self.write_batch(c.to_vec()))
+            .collect();
+        stream::iter(writes)
+            .buffer_unordered(CONCURRENCY)
+            .try_collect::<()>()
+            .await
+    }
+
+    /// Replaces a group's `found` slices (with their sort keys) by one merged slice. It only
+    /// saves reads, so a failure is logged and the slices stay as they are.
+    async fn compact_group(&self, found: &[(String, Slice)], floor_ms: i64) {
+        let slices: Vec<Slice> = found.iter().map(|(_, s)| s.clone()).collect();
+        let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+        let origin = format!(
+            "merged#{:013}#{}",
+            ms(SystemTime::now()).max(0),
+            origin_tag(&keys.join("\n"))
+        );
+        let Some(merged) = compact(&slices, origin, floor_ms) else {
+            return;
+        };
+        let group = merged.group.correlation.clone();
+        let written = match puts(&merged) {
+            Ok(p) => self.write_all(p).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            tracing::warn!(correlation = %group, %e, "state table: merging a group's slices failed; left as they are");
+            return;
+        }
+        let pk = pk(&merged.group);
+        let deletes = keys
+            .iter()
+            .filter_map(|k| {
+                DeleteRequest::builder()
+                    .key("pk", pk.clone())
+                    .key("sk", s(k))
+                    .build()
+                    .ok()
+            })
+            .map(|d| WriteRequest::builder().delete_request(d).build())
+            .collect();
+        if let Err(e) = self.write_all(deletes).await {
+            tracing::warn!(correlation = %group, %e, "state table: merged slices not all deleted; their records still count once");
+        }
+    }
+
     /// Every slice of `group` whose newest record is at or after `floor_ms`.
     async fn read_group(&self, group: &GroupId, floor_ms: i64) -> Result<Vec<Slice>, StateError> {
-        let mut out = Vec::new();
+        let mut out: Vec<(String, Slice)> = Vec::new();
         let mut start: Option<Item> = None;
         loop {
             let page = self
@@ -137,11 +223,11 @@ impl DynamoStore {
                 .await
                 .map_err(|e| classify("Query", e))?;
             for item in page.items() {
-                let Some(json) = get_s(item, "slice") else {
+                let (Some(sk), Some(json)) = (get_s(item, "sk"), get_s(item, "slice")) else {
                     continue;
                 };
                 match serde_json::from_str::<Slice>(json) {
-                    Ok(slice) => out.push(slice),
+                    Ok(slice) => out.push((sk.to_owned(), slice)),
                     Err(e) => {
                         tracing::warn!(%e, "state table: unreadable correlation slice skipped")
                     }
@@ -149,9 +235,15 @@ impl DynamoStore {
             }
             match page.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
+                _ => break,
             }
         }
+        if out.len() > COMPACT_AT {
+            if let Some(_merging) = Merging::start(&self.merging, group) {
+                self.compact_group(&out, floor_ms).await;
+            }
+        }
+        Ok(out.into_iter().map(|(_, slice)| slice).collect())
     }
 
     pub(super) async fn fire_groups(
