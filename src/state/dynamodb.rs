@@ -4,7 +4,7 @@
 //! | item | `pk` | `sk` | other attributes |
 //! |---|---|---|---|
 //! | an alert's claim | `alert#<rule id>` | eventID, or `digest#<object>` | `owner`, `state` (`claimed`/`delivered`), `lease_until` (ms) |
-//! | correlation windows | `corr#<correlation id>#<group>` | see [`correlation`] | |
+//! | correlation windows | `corr#<correlation id>#<group>` | see `src/state/dynamodb/correlation.rs` | |
 //! | a suppression window | `suppress#<rule id>` | digest of the combination | `owner`, `window_floor`/`window_ends` (ms), `suppressed`, `suppressed_before`, `counted` (objects), `combination` |
 //!
 //! Requests per call, each one round trip, at most [`CONCURRENCY`] in flight:

@@ -1,7 +1,7 @@
 //! Sigma correlation rules (specification 2.1): what they say, once parsed and resolved.
 //!
-//! A correlation is parsed from its YAML document ([`parse`]), then resolved against every
-//! loaded rule and correlation ([`resolve`]): references by id or `name`, chains, cycles,
+//! A correlation is parsed from its YAML document (`parse`), then resolved against every
+//! loaded rule and correlation (`resolve`): references by id or `name`, chains, cycles,
 //! aliases. What is left is a [`Correlation`]: plain data the `correlate` stage evaluates over
 //! event time. `RULES.md` ("Correlation rules") is the authors' reference.
 use std::time::Duration;
