@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rulegen  # noqa: E402
+import smallfiles  # noqa: E402
 import state  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -66,6 +67,11 @@ def rule_dirs():
     n_bundled = count_rules(bundled)
     base = bundled + [os.path.join(root, "sigma57")]
     sets = {"bundled+57": (base, n_bundled + 57), "10": ([os.path.join(root, "sigma10")], 10)}
+    # What operators bring from SigmaHQ: the 57 indexed shapes plus the ones the index cannot
+    # narrow (user agents, CIDRs, request parameters, ARN regexes, an identity most records have).
+    rulegen.write(os.path.join(root, "unindexed"), rulegen.unindexed())
+    n_unindexed = len(rulegen.UNINDEXED)
+    sets["sigmahq"] = ([os.path.join(root, "sigma57"), os.path.join(root, "unindexed")], 57 + n_unindexed)
     # The Python comparisons load exactly 80 and 1,000 rules: the 57 SigmaHQ-shaped ones plus
     # generated ones with distinct eventSource/eventName pairs.
     for total in (80, 1000):
@@ -261,8 +267,8 @@ def main():
         f"throughput vs zcat, {LARGE_MB} MB, {n_base} rules",
         f"scan {mb / r['scan'][0]:.0f} MB/s, zcat {mb / r['zcat'][0]:.0f} MB/s",
         f"{ratio:.2f}x",
-        ">= 1.0x",
-        ratio >= 1.0,
+        ">= 1.85x",
+        ratio >= 1.85,
     )
     scan_rss = r["scan"][1]
     zcat_large = r["zcat"][0]
@@ -296,6 +302,39 @@ def main():
         f"{ratio:.2f}x",
         "<= 1.3x",
         ratio <= 1.3,
+    )
+
+    paths, n = sets["sigmahq"]
+    r = best(2, {"zcat": ["zcat", large], "scan": scan_cmd(large, paths)})
+    ratio = r["zcat"][0] / r["scan"][0]
+    row(
+        f"throughput vs zcat, {LARGE_MB} MB, SigmaHQ-shaped set ({n} rules, {n - 57} the index cannot narrow)",
+        f"scan {LARGE_MB / r['scan'][0]:.0f} MB/s / {r['scan'][1] / 1024:.1f} MB RSS, zcat {LARGE_MB / r['zcat'][0]:.0f} MB/s",
+        f"{ratio:.2f}x",
+        ">= 1.0x, <= 64 MB",
+        ratio >= 1.0 and r["scan"][1] <= 64 * 1024,
+    )
+
+    small_dir = os.path.join(WORK, f"small4000-seed{SEED}")
+    if not os.path.isdir(small_dir):
+        log(f"writing {small_dir}")
+        smallfiles.split(generate(300), small_dir + ".part", seed=SEED)
+        os.rename(small_dir + ".part", small_dir)
+    small = sorted(os.path.join(d, f) for d, _, fs in os.walk(small_dir) for f in fs)
+    list_file = os.path.join(WORK, "small4000.list")
+    with open(list_file, "w") as f:
+        f.write("\n".join(small) + "\n")
+    r = best(2, {"zcat": ["sh", "-c", f"xargs zcat < {list_file}"],
+                 "each": ["sh", "-c", f"while read f; do zcat \"$f\"; done < {list_file}"],
+                 "scan": [TRAILWATCH, "scan", small_dir]})
+    ratio = r["zcat"][0] / r["scan"][0]
+    row(
+        f"{len(small)} small files (5-100 records each), bundled pack",
+        f"scan {r['scan'][0]:.2f}s / {r['scan'][1] / 1024:.1f} MB RSS, zcat in one process {r['zcat'][0]:.2f}s, "
+        f"zcat per file {r['each'][0]:.2f}s",
+        f"{ratio:.2f}x",
+        ">= 1.0x one zcat, <= 64 MB",
+        ratio >= 1.0 and r["scan"][1] <= 64 * 1024,
     )
 
     every = every_rule()

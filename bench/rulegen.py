@@ -3,7 +3,10 @@
 `sigmahq_shaped()` gives 57 rules in the shapes of SigmaHQ's `rules/cloud/aws/cloudtrail`:
 a selection on eventSource + an eventName list, some with `contains`/`startswith` on
 requestParameters or userAgent, some with a filter. `extra(n)` gives n more with distinct
-eventNames and sources, as large rule sets have them.
+eventNames and sources, as large rule sets have them. `unindexed()` gives the shapes the rule index
+cannot narrow, as operators bring them from SigmaHQ: rules on `userAgent`, a source IP `cidr`,
+`requestParameters` paths and text, ARN regexes, an `eventName` prefix, an identity type most
+records have, and one rule that matches a good share of the records.
 """
 
 import itertools
@@ -141,6 +144,48 @@ def sigmahq_shaped():
         sel, flt = DETAIL.get(i, ([], []))
         title = f"AWS {source.split('.')[0]} {' or '.join(names)}"
         out.append((f"sigma_{i:02}.yml", rule_yaml(uuid(i, 0x51), title, source, names, sel, flt)))
+    return out
+
+
+# (title, detection lines): each is checked against every record, or most of them.
+UNINDEXED = [
+    ("Offensive tool user agent", ["  selection:", "    userAgent|contains:", "      - sqlmap",
+                                   "      - nmap", "      - kali", "      - parrot", "  condition: selection"]),
+    ("Old CLI with errors", ["  selection:", "    userAgent|startswith: 'aws-cli/1.'",
+                             "    errorCode|exists: true", "  condition: selection"]),
+    ("Documentation address ranges", ["  selection:", "    sourceIPAddress|cidr:", "      - 203.0.113.0/24",
+                                      "      - 198.51.100.0/24", "  condition: selection"]),
+    ("Backup bucket touched", ["  selection:", "    requestParameters.bucketName|endswith: '-backup'",
+                               "  condition: selection"]),
+    ("Admin role session", ["  selection:", "    userIdentity.arn|re: ':assumed-role/[^/]*-admin/'",
+                            "  condition: selection"]),
+    ("Access denied", ["  selection:", "    errorCode:", "      - AccessDenied",
+                       "      - UnauthorizedOperation", "      - Client.UnauthorizedOperation",
+                       "  condition: selection"]),
+    ("Boto3 from an assumed role", ["  selection:", "    userIdentity.type: AssumedRole",
+                                    "    userAgent|contains: 'Boto3/1.4'", "  condition: selection"]),
+    ("Deletes without MFA", ["  selection:", "    eventName|startswith: Delete",
+                             "    userIdentity.sessionContext.attributes.mfaAuthenticated: 'false'",
+                             "    userIdentity.type: IAMUser", "  condition: selection"]),
+    ("Administrator policy in a request", ["  selection:", "    requestParameters|contains: 'AdministratorAccess'",
+                                           "  condition: selection"]),
+    ("Snapshot resource", ["  selection:", "    resources.ARN|contains: ':snapshot/'",
+                           "    eventName|startswith: Modify", "  condition: selection"]),
+    ("Old TLS", ["  selection:", "    tlsDetails.tlsVersion:", "      - TLSv1", "      - TLSv1.1",
+                 "  condition: selection"]),
+    ("Subnet enumeration by a role", ["  selection:", "    userIdentity.type: AssumedRole",
+                                      "    eventName|startswith: DescribeSub", "  condition: selection"]),
+]
+
+
+def unindexed():
+    """The rules of UNINDEXED as (file name, yaml)."""
+    out = []
+    for i, (title, detection) in enumerate(UNINDEXED):
+        lines = [f"title: {title}", f"id: {uuid(i, 0x5E)}", "status: test", "author: trailwatch bench",
+                 "logsource:", "  product: aws", "  service: cloudtrail", "detection:", *detection,
+                 "level: medium", ""]
+        out.append((f"unindexed_{i:02}.yml", "\n".join(lines)))
     return out
 
 

@@ -2,7 +2,9 @@
 //! rule AST on generated rules and records: with logsource scopes, a filter that may or may not
 //! apply, `|element` entries, and string modifiers over whole objects.
 use proptest::prelude::*;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+use trailwatch::matching::{Checked, Matcher, Observed};
 use trailwatch::rules::ast::FilterAst;
 use trailwatch::rules::modifiers::Placeholders;
 use trailwatch::rules::{parse, reference, RuleSet};
@@ -273,6 +275,133 @@ proptest! {
                     }
                 }
             }
+        }
+    }
+}
+
+fn roll(noise: &mut dyn Iterator<Item = u8>, n: u8) -> u8 {
+    noise.next().unwrap_or(0) % n
+}
+
+/// Writes `v` as JSON text the way hostile or unusual producers might: escaped characters in
+/// strings (and now and then in a key), whitespace, a decoy duplicate before a key (serde_json
+/// keeps the last), unread members nested deep, and paths that run through arrays.
+fn hostile_text(v: &Value, noise: &mut dyn Iterator<Item = u8>, depth: usize, out: &mut String) {
+    match v {
+        Value::String(s) => {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    c if roll(noise, 4) == 0 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                hostile_text(item, noise, depth + 1, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            let mut first = true;
+            let mut sep = |out: &mut String, noise: &mut dyn Iterator<Item = u8>| {
+                if !std::mem::take(&mut first) {
+                    out.push_str(if roll(noise, 3) == 0 { " ,\n\t" } else { "," });
+                }
+            };
+            for (k, item) in map {
+                if roll(noise, 5) == 0 {
+                    sep(out, noise);
+                    out.push_str(&format!(
+                        "\"{k}\":{{\"eventName\":\"decoy\",\"type\":[null]}}"
+                    ));
+                }
+                if roll(noise, 6) == 0 {
+                    sep(out, noise);
+                    let deep = roll(noise, 20) as usize + 100;
+                    out.push_str(&format!(
+                        "\"zz{k}\":{}\"Root\"{}",
+                        "[".repeat(deep),
+                        "]".repeat(deep)
+                    ));
+                }
+                sep(out, noise);
+                if roll(noise, 20) == 0 && !k.is_empty() {
+                    out.push_str(&format!("\"\\u{:04x}{}\" : ", k.as_bytes()[0], &k[1..]));
+                } else {
+                    out.push_str(&format!("\"{k}\" : "));
+                }
+                if depth < 3 && roll(noise, 8) == 0 {
+                    // The same value one array deeper: a path now runs through an array.
+                    out.push('[');
+                    hostile_text(item, noise, depth + 1, out);
+                    out.push(']');
+                } else {
+                    hostile_text(item, noise, depth + 1, out);
+                }
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The match stage reads records through a projection onto the rules' paths; on any text,
+    /// what it finds equals the reference interpreter on serde_json's full parse of that text.
+    #[test]
+    fn projection_path_agrees_with_reference(
+        (rule, service) in rule_yaml(),
+        filter in prop::option::weighted(0.5, filter_yaml()),
+        records in prop::collection::vec(record(), 1..6),
+        noise in prop::collection::vec(any::<u8>(), 64..512),
+    ) {
+        let yaml = match &filter {
+            Some((f, _, _)) => format!("{rule}---\n{f}"),
+            None => rule.clone(),
+        };
+        let set = RuleSet::from_sources(&[("g.yml".into(), yaml.clone())])
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{yaml}")))?;
+        let outcome = parse::parse_source("g.yml", &yaml, &Placeholders::new());
+        let ast = &outcome.rules[0];
+        let applies = |named: bool, fs: &str| named && (fs.is_empty() || fs == service);
+        let applying: Vec<&FilterAst> = match &filter {
+            Some((_, named, fs)) if applies(*named, fs) => outcome.filters.iter().collect(),
+            _ => Vec::new(),
+        };
+        let matcher = Matcher::new(&set);
+        let mut noise = noise.into_iter().cycle();
+        for rec in &records {
+            let mut text = String::new();
+            hostile_text(rec, &mut noise, 0, &mut text);
+            let parsed: Value = serde_json::from_str(&text)
+                .map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
+            let direct = reference::filtered_matches(ast, &applying, &parsed);
+            let raw = RawValue::from_string(text.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let mut hits = Vec::new();
+            let checked = matcher.check(&raw, &mut hits, &mut Observed::default());
+            let projected = match checked {
+                Checked::Matched(full) => {
+                    prop_assert_eq!(&full, &parsed, "a match carries the full record");
+                    true
+                }
+                Checked::NoMatch => false,
+                Checked::Unreadable { error, .. } => {
+                    return Err(TestCaseError::fail(format!("unreadable: {error}: {text}")))
+                }
+            };
+            prop_assert_eq!(projected, direct, "rule:\n{}\nrecord text: {}\npaths: {:?}", yaml, text, set.field_paths().dotted());
         }
     }
 }

@@ -29,6 +29,9 @@ const READ_BUFFER: usize = 256 * 1024;
 const SMALL_OBJECT: usize = 512 * 1024;
 /// Inflated bytes per chunk handed from the inflating thread to the walker.
 const CHUNK: usize = 256 * 1024;
+/// Buffers of an object inflated in line: small enough that the allocator reuses them from one
+/// small object to the next instead of mapping and zeroing fresh pages for each.
+const INLINE_BUFFER: usize = 64 * 1024;
 /// Chunks in flight between the two threads; with the one being walked, memory stays ~1 MiB.
 const IN_FLIGHT: usize = 2;
 
@@ -125,7 +128,8 @@ pub fn records_with<R: Read + Send>(
     if failed.is_some() || head.len() <= SMALL_OBJECT {
         // A read that failed early still yields the records before the failure.
         let source = io::Cursor::new(head).chain(FailsWith(failed));
-        let inflater = Inflater::new(source, limits.max_object_bytes).map_err(DecodeError::Read)?;
+        let inflater = Inflater::new(source, limits.max_object_bytes, INLINE_BUFFER)
+            .map_err(DecodeError::Read)?;
         let mut walker = Walker::new(Chunks::Inline(inflater, None), limits.max_record_bytes);
         return walker.document(&mut on_record);
     }
@@ -162,7 +166,7 @@ fn inflate<R: Read + Send>(
     out: &mpsc::SyncSender<io::Result<Vec<u8>>>,
     spare: &mpsc::Receiver<Vec<u8>>,
 ) {
-    let mut inflater = match Inflater::new(reader, max_bytes) {
+    let mut inflater = match Inflater::new(reader, max_bytes, CHUNK) {
         Ok(inflater) => inflater,
         Err(e) => {
             let _ = out.send(Err(e));
@@ -186,11 +190,17 @@ pub(super) struct Inflater<'r> {
     done: bool,
     /// A read error met after some bytes of the last chunk, handed out after that chunk.
     pending: Option<io::Error>,
+    /// Bytes per chunk handed out (and of the read buffer).
+    chunk: usize,
 }
 
 impl<'r> Inflater<'r> {
-    fn new<R: Read + Send + 'r>(reader: R, max_bytes: u64) -> io::Result<Inflater<'r>> {
-        let mut raw = BufReader::with_capacity(READ_BUFFER, reader);
+    fn new<R: Read + Send + 'r>(
+        reader: R,
+        max_bytes: u64,
+        chunk: usize,
+    ) -> io::Result<Inflater<'r>> {
+        let mut raw = BufReader::with_capacity(READ_BUFFER.min(chunk), reader);
         let gzip = raw.fill_buf()?.starts_with(&GZIP_MAGIC);
         let source: Box<dyn Read + Send + 'r> = if gzip {
             Box::new(MultiGzDecoder::new(raw))
@@ -203,10 +213,11 @@ impl<'r> Inflater<'r> {
             max_bytes,
             done: false,
             pending: None,
+            chunk,
         })
     }
 
-    /// The next chunk of up to [`CHUNK`] bytes (filled into `spare` when given); `None` after
+    /// The next chunk of up to `chunk` bytes (filled into `spare` when given); `None` after
     /// the last one or an error.
     fn next(&mut self, spare: Option<Vec<u8>>) -> Option<io::Result<Vec<u8>>> {
         if let Some(e) = self.pending.take() {
@@ -215,16 +226,17 @@ impl<'r> Inflater<'r> {
         if self.done {
             return None;
         }
-        let mut chunk = spare.unwrap_or_else(|| Vec::with_capacity(CHUNK));
+        let size = self.chunk;
+        let mut chunk = spare.unwrap_or_else(|| Vec::with_capacity(size));
         chunk.clear();
-        chunk.resize(CHUNK, 0);
+        chunk.resize(size, 0);
         let mut filled = 0;
         let read = loop {
             match self.source.read(&mut chunk[filled..]) {
                 Ok(0) => break Ok(()),
                 Ok(n) => {
                     filled += n;
-                    if filled == CHUNK {
+                    if filled == size {
                         break Ok(());
                     }
                 }
@@ -240,7 +252,7 @@ impl<'r> Inflater<'r> {
                 limit: self.max_bytes,
             })));
         }
-        self.done = filled < CHUNK || read.is_err();
+        self.done = filled < size || read.is_err();
         match read {
             Err(e) if filled == 0 => Some(Err(e)),
             // The records before a read error still count: hand out what was read first.

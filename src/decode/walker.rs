@@ -8,7 +8,7 @@ use serde::de::{Error as _, IgnoredAny, Unexpected};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{DecodeError, Inflater, LimitExceeded, Scan, CHUNK};
+use super::{DecodeError, Inflater, LimitExceeded, Scan};
 
 /// Where inflated chunks come from: the inflating thread, or an inflater driven in line (small
 /// objects, where a thread costs more than it saves).
@@ -59,7 +59,7 @@ impl<'r> Walker<'r> {
     /// A walker over the inflated text `chunks` brings.
     pub(super) fn new(chunks: Chunks<'r>, max_record_bytes: u64) -> Walker<'r> {
         Walker {
-            buf: Vec::with_capacity(CHUNK),
+            buf: Vec::new(),
             pos: 0,
             offset: 0,
             chunks,

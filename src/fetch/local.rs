@@ -20,16 +20,48 @@ impl Fetch for LocalFetch {
                 message: "the local fetcher reads only paths".into(),
             });
         };
-        match tokio::fs::File::open(path).await {
-            Ok(file) => Ok(Box::new(file)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(FetchError::NotFound {
-                object: object.to_string(),
-            }),
-            Err(e) => Err(FetchError::Permanent {
-                object: object.to_string(),
-                message: e.to_string(),
-            }),
+        // A delivery is usually a few KB: opened and read whole in one blocking call, it reaches
+        // the decoder without the thread hop tokio's file makes for every read. Large files
+        // stream.
+        let owned = path.clone();
+        let opened = tokio::task::spawn_blocking(move || -> io::Result<Opened> {
+            let mut file = std::fs::File::open(&owned)?;
+            if file.metadata()?.len() > READ_WHOLE {
+                return Ok(Opened::Stream(file));
+            }
+            let mut bytes = Vec::new();
+            io::Read::read_to_end(&mut file, &mut bytes)?;
+            Ok(Opened::Whole(bytes))
+        })
+        .await
+        .map_err(io::Error::other)
+        .and_then(|r| r);
+        match opened {
+            Ok(Opened::Whole(bytes)) => Ok(Box::new(io::Cursor::new(bytes))),
+            Ok(Opened::Stream(file)) => Ok(Box::new(tokio::fs::File::from_std(file))),
+            Err(e) => Err(error(object, e)),
         }
+    }
+}
+
+/// A local file, read whole or to be streamed.
+enum Opened {
+    Whole(Vec<u8>),
+    Stream(std::fs::File),
+}
+
+/// Files up to this size are read whole rather than streamed.
+const READ_WHOLE: u64 = 1024 * 1024;
+
+fn error(object: &ObjectRef, e: io::Error) -> FetchError {
+    match e {
+        e if e.kind() == io::ErrorKind::NotFound => FetchError::NotFound {
+            object: object.to_string(),
+        },
+        e => FetchError::Permanent {
+            object: object.to_string(),
+            message: e.to_string(),
+        },
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::ast::{Anchor, CmpOp, Cond};
 use super::compile::{CField, CSelection, CValue, CompiledDetection};
+use super::doc::{Doc, Leaf};
 
 /// Calls `f` on every value at `path` (arrays flattened), stopping at the first `true`.
 pub fn any_leaf<'a>(v: &'a Value, path: &[String], f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
@@ -53,7 +54,11 @@ impl std::fmt::Write for StackText {
 
 /// Runs `f` on a scalar's text (JSON text for numbers and booleans); `false` for null,
 /// objects and arrays.
-pub fn with_text(v: &Value, f: &mut dyn FnMut(&str) -> bool) -> bool {
+pub fn with_text(leaf: Leaf<'_>, f: &mut dyn FnMut(&str) -> bool) -> bool {
+    let v = match leaf {
+        Leaf::Str(s) => return f(s),
+        Leaf::Value(v) => v,
+    };
     match v {
         Value::String(s) => f(s),
         Value::Bool(true) => f("true"),
@@ -76,10 +81,10 @@ pub fn with_text(v: &Value, f: &mut dyn FnMut(&str) -> bool) -> bool {
 /// [`with_text`], except that an object met by a searching pattern (`contains`, `startswith`,
 /// `endswith`, wildcards, `re`) is matched as its [`object_text`]: Sigma rules written for
 /// backends that store `requestParameters` as text search it that way.
-pub fn with_search_text(v: &Value, search: bool, f: &mut dyn FnMut(&str) -> bool) -> bool {
-    match v {
-        Value::Object(_) if search => f(&object_text(v)),
-        _ => with_text(v, f),
+pub fn with_search_text(leaf: Leaf<'_>, search: bool, f: &mut dyn FnMut(&str) -> bool) -> bool {
+    match leaf {
+        Leaf::Value(v @ Value::Object(_)) if search => f(&object_text(v)),
+        _ => with_text(leaf, f),
     }
 }
 
@@ -130,11 +135,12 @@ pub fn object_text(v: &Value) -> String {
 }
 
 /// A JSON number, or a string holding one.
-pub fn as_number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+pub fn as_number(leaf: Leaf<'_>) -> Option<f64> {
+    match leaf {
+        Leaf::Str(s) => s.trim().parse().ok(),
+        Leaf::Value(Value::Number(n)) => n.as_f64(),
+        Leaf::Value(Value::String(s)) => s.trim().parse().ok(),
+        Leaf::Value(_) => None,
     }
 }
 
@@ -179,63 +185,66 @@ pub fn text_relation(hay: &str, needle: &str, anchor: Anchor, cased: bool) -> bo
 
 impl CValue {
     /// Whether the record's values at `path` satisfy this value.
-    pub fn matches(&self, record: &Value, path: &[String]) -> bool {
+    pub fn matches<D: Doc + ?Sized>(&self, record: &D, path: &[String]) -> bool {
         if path.is_empty() {
             return self.matches_keyword(record);
         }
         match self {
             CValue::Null => {
                 let mut seen = false;
-                let hit = any_leaf(record, path, &mut |l| {
+                let hit = record.any_leaf(path, &mut |l| {
                     seen = true;
                     l.is_null()
                 });
                 hit || !seen
             }
-            CValue::Exists(want) => any_leaf(record, path, &mut |l| !l.is_null()) == *want,
-            CValue::Str(p) => any_leaf(record, path, &mut |l| {
+            CValue::Exists(want) => record.any_leaf(path, &mut |l| !l.is_null()) == *want,
+            CValue::Str(p) => record.any_leaf(path, &mut |l| {
                 with_search_text(l, p.exact().is_none(), &mut |t| p.is_match(t))
             }),
             CValue::NotStr(p) => {
-                any_leaf(record, path, &mut |l| with_text(l, &mut |t| !p.is_match(t)))
+                record.any_leaf(path, &mut |l| with_text(l, &mut |t| !p.is_match(t)))
             }
-            CValue::Regex(re) => any_leaf(record, path, &mut |l| {
+            CValue::Regex(re) => record.any_leaf(path, &mut |l| {
                 with_search_text(l, true, &mut |t| re.is_match(t))
             }),
-            CValue::Cidr(net) => any_leaf(record, path, &mut |l| {
+            CValue::Cidr(net) => record.any_leaf(path, &mut |l| {
                 l.as_str()
                     .and_then(|s| s.trim().parse::<IpAddr>().ok())
                     .is_some_and(|ip| net.contains(&ip))
             }),
-            CValue::Cmp(op, b) => any_leaf(record, path, &mut |l| {
-                as_number(l).is_some_and(|a| cmp(*op, a, *b))
-            }),
+            CValue::Cmp(op, b) => {
+                record.any_leaf(path, &mut |l| as_number(l).is_some_and(|a| cmp(*op, a, *b)))
+            }
             CValue::FieldRef {
                 path: other,
                 anchor,
                 cased,
-            } => any_leaf(record, path, &mut |l| {
+            } => record.any_leaf(path, &mut |l| {
                 with_text(l, &mut |a| {
-                    any_leaf(record, other, &mut |r| {
+                    record.any_leaf(other, &mut |r| {
                         with_text(r, &mut |b| text_relation(a, b, *anchor, *cased))
                     })
                 })
             }),
-            CValue::Element(det) => any_leaf(record, path, &mut |l| det.matches(l)),
+            CValue::Element(det) => record.any_leaf(path, &mut |l| match l {
+                Leaf::Value(v) => det.matches(v),
+                Leaf::Str(s) => det.matches(&Value::String(s.to_owned())),
+            }),
         }
     }
 
-    fn matches_keyword(&self, record: &Value) -> bool {
+    fn matches_keyword<D: Doc + ?Sized>(&self, record: &D) -> bool {
         match self {
-            CValue::Str(p) => any_string(record, &mut |s| p.is_match(s)),
-            CValue::Regex(re) => any_string(record, &mut |s| re.is_match(s)),
+            CValue::Str(p) => record.any_string(&mut |s| p.is_match(s)),
+            CValue::Regex(re) => record.any_string(&mut |s| re.is_match(s)),
             _ => false,
         }
     }
 }
 
 impl CField {
-    pub fn matches(&self, record: &Value) -> bool {
+    pub fn matches<D: Doc + ?Sized>(&self, record: &D) -> bool {
         if self.all {
             self.values.iter().all(|v| v.matches(record, &self.path))
         } else {
@@ -245,7 +254,7 @@ impl CField {
 }
 
 impl CSelection {
-    pub fn matches(&self, record: &Value) -> bool {
+    pub fn matches<D: Doc + ?Sized>(&self, record: &D) -> bool {
         self.groups
             .iter()
             .any(|g| g.iter().all(|f| f.matches(record)))
@@ -263,7 +272,7 @@ pub fn eval_cond(c: &Cond, sel: &mut dyn FnMut(usize) -> bool) -> bool {
 }
 
 impl CompiledDetection {
-    pub fn matches(&self, record: &Value) -> bool {
+    pub fn matches<D: Doc + ?Sized>(&self, record: &D) -> bool {
         eval_cond(&self.condition, &mut |i| {
             self.selections.get(i).is_some_and(|s| s.matches(record))
         })

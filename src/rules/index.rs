@@ -6,10 +6,9 @@
 //! costs a full parse of each: the identity key keeps the common root rules out of that bucket.
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::Value;
-
 use super::ast::Cond;
 use super::compile::{CSelection, CValue, CompiledDetection};
+use super::doc::{Doc, Node};
 
 type Req = Option<BTreeSet<String>>;
 
@@ -84,14 +83,10 @@ enum Key {
     Unknown,
 }
 
-fn key_of(record: &Value, field: &str) -> Key {
-    key_at(record.pointer(field))
-}
-
-fn key_at(value: Option<&Value>) -> Key {
-    match value {
-        None | Some(Value::Null) => Key::Absent,
-        Some(Value::String(s)) => Key::Text(s.to_lowercase()),
+fn key_of<D: Doc + ?Sized>(record: &D, path: &[&str]) -> Key {
+    match record.at(path) {
+        None | Some(Node::Null) => Key::Absent,
+        Some(Node::Str(s)) => Key::Text(s.to_lowercase()),
         Some(_) => Key::Unknown,
     }
 }
@@ -119,6 +114,11 @@ impl RuleIndex {
         idx
     }
 
+    /// Whether some rule is checked against every record (the index cannot narrow it).
+    pub fn admits_all(&self) -> bool {
+        !self.always.is_empty()
+    }
+
     /// Whether any rule could match a record whose `eventSource`/`eventName` are these
     /// strings (`None`: absent or null).
     pub fn may_match(
@@ -141,13 +141,13 @@ impl RuleIndex {
 
     /// Appends candidate rule indices for `record`, ascending. `total` is the rule count,
     /// used when the record's keys are not plain strings.
-    pub fn candidates(&self, record: &Value, total: usize, out: &mut Vec<usize>) {
-        let name = key_of(record, "/eventName");
-        let source = key_of(record, "/eventSource");
+    pub fn candidates<D: Doc + ?Sized>(&self, record: &D, total: usize, out: &mut Vec<usize>) {
+        let name = key_of(record, &["eventName"]);
+        let source = key_of(record, &["eventSource"]);
         // A userIdentity that is not an object has no `type` to read: treat it as unknown.
-        let identity = match record.get("userIdentity") {
-            None | Some(Value::Null) | Some(Value::Object(_)) => {
-                key_of(record, "/userIdentity/type")
+        let identity = match record.at(&["userIdentity"]) {
+            None | Some(Node::Null) | Some(Node::Object) => {
+                key_of(record, &["userIdentity", "type"])
             }
             Some(_) => Key::Unknown,
         };

@@ -11,6 +11,7 @@ use super::index::RuleIndex;
 use super::limits::RuleLimits;
 use super::modifiers::Placeholders;
 use super::parse::{parse_source, FileOutcome};
+use super::paths::FieldPaths;
 use super::strip;
 use super::yaml::{self, NodeKind};
 use super::{LoadedFilter, Rule, RuleError, RuleErrors, RuleSet};
@@ -291,6 +292,7 @@ pub fn build(
     }
     let dets: Vec<_> = rules.iter().map(|r| r.detection.as_ref()).collect();
     let index = RuleIndex::build(&dets);
+    let paths = FieldPaths::collect(dets.iter().copied());
     let filters = filters
         .into_iter()
         .zip(targets)
@@ -304,6 +306,7 @@ pub fn build(
     Ok(RuleSet {
         rules,
         index,
+        paths,
         filters,
         skipped,
         warnings,

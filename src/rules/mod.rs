@@ -9,7 +9,8 @@
 //!   ANDed into its detection, once every file is read.
 //! - **compile** (`compile`, `pattern`): the AST → matchers built once at load: lowercased
 //!   needles, regexes, CIDRs. Rules are then indexed (`index`) by the `eventName`/`eventSource`
-//!   values their conditions require.
+//!   values their conditions require, and the field paths they read are collected (`paths`)
+//!   so a record can be projected onto them.
 //! - **evaluate** (`eval`): a record is checked only against the rules its
 //!   `eventName`/`eventSource` can reach, comparing without allocating in the common case.
 //!
@@ -53,6 +54,7 @@ mod compile;
 mod condition;
 pub mod correlation;
 mod detection;
+mod doc;
 mod eval;
 mod explain;
 mod filter;
@@ -60,6 +62,7 @@ mod index;
 mod limits;
 mod load;
 mod logsource;
+mod paths;
 mod pattern;
 mod strip;
 pub mod suppress;
@@ -70,8 +73,10 @@ pub use builder::RuleSetBuilder;
 pub use correlation::{
     Condition, Correlation, CorrelationCase, CorrelationType, ExpectedAlert, Input, Op,
 };
+pub use doc::{Doc, Leaf, Node};
 pub use explain::{CaseOutcome, Explanation, FieldTrace, FilterCaseOutcome, SelectionTrace};
 pub use limits::RuleLimits;
+pub use paths::{FieldPaths, PathNode};
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled_rules.rs"));
@@ -260,6 +265,7 @@ pub struct LoadedFilter {
 pub struct RuleSet {
     rules: Vec<Rule>,
     index: index::RuleIndex,
+    paths: paths::FieldPaths,
     filters: Vec<LoadedFilter>,
     skipped: Vec<RuleError>,
     warnings: Vec<RuleError>,
@@ -362,8 +368,19 @@ impl RuleSet {
         )
     }
 
+    /// Whether some rule is checked against every record: the index's pre-check on the head
+    /// fields then never turns a record away, and the match stage skips it.
+    pub fn admits_all(&self) -> bool {
+        self.index.admits_all()
+    }
+
+    /// The field paths the rules read, for the match stage's projection of each record.
+    pub fn field_paths(&self) -> &FieldPaths {
+        &self.paths
+    }
+
     /// Appends the rules matching `record`, in load order.
-    pub fn matches<'a>(&'a self, record: &serde_json::Value, out: &mut Vec<&'a Rule>) {
+    pub fn matches<'a, D: Doc + ?Sized>(&'a self, record: &D, out: &mut Vec<&'a Rule>) {
         let mut cand = Vec::new();
         self.index.candidates(record, self.rules.len(), &mut cand);
         out.extend(

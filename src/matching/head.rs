@@ -1,45 +1,39 @@
-//! Matching stage: a raw record meets the compiled rules.
-//!
-//! Most records in a trail cannot match any rule: rules name the `eventSource`/`eventName` they
-//! need, and the rule set's index knows them. Reading those two fields costs a scan of the record's
-//! text; building a full JSON tree costs far more, so it is done only for records the index admits.
+//! The head of a record: the fields the rule index is keyed on, read from its text without
+//! building anything, and the member walker the projection shares.
 
 use std::borrow::Cow;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::decode::Scan;
-use crate::rules::{Rule, RuleSet};
 
 /// The two fields the rule index is keyed on; everything else is skipped unparsed.
 #[derive(Deserialize)]
-struct Head<'a> {
+pub(super) struct Head<'a> {
     #[serde(rename = "eventSource", borrow, default)]
-    event_source: Option<Cow<'a, str>>,
+    pub(super) event_source: Option<Cow<'a, str>>,
     #[serde(rename = "eventName", borrow, default)]
-    event_name: Option<Cow<'a, str>>,
+    pub(super) event_name: Option<Cow<'a, str>>,
     #[serde(rename = "eventTime", borrow, default)]
-    event_time: Option<Cow<'a, str>>,
+    pub(super) event_time: Option<Cow<'a, str>>,
     /// Read so that a record that cannot be evaluated can still be named.
     #[serde(rename = "eventID", borrow, default)]
-    event_id: Option<Cow<'a, str>>,
+    pub(super) event_id: Option<Cow<'a, str>>,
     #[serde(rename = "userIdentity", borrow, default)]
-    user_identity: Option<IdentityHead<'a>>,
+    pub(super) user_identity: Option<IdentityHead<'a>>,
 }
 
 /// `userIdentity.type`, the third index key.
 #[derive(Deserialize, Default)]
-struct IdentityHead<'a> {
+pub(super) struct IdentityHead<'a> {
     #[serde(rename = "type", borrow, default)]
-    kind: Option<Cow<'a, str>>,
+    pub(super) kind: Option<Cow<'a, str>>,
 }
 
 /// Reads the head fields from a record's top-level keys without building anything: other values
 /// are stepped over by the decoder's scanner. `None` (escapes, odd types, not an object) leaves the
 /// record to serde. The text has already been validated as JSON by the decoder.
-fn fast_head(text: &str) -> Option<Head<'_>> {
+pub(super) fn fast_head(text: &str) -> Option<Head<'_>> {
     let mut head = Head {
         event_source: None,
         event_name: None,
@@ -85,7 +79,7 @@ fn fast_identity(text: &str, at: usize) -> Option<(Option<Cow<'_, str>>, usize)>
 }
 
 /// What a visitor of [`members`] did with one value.
-enum Step {
+pub(super) enum Step {
     /// Read it; it spans this many bytes.
     Read(usize),
     /// Not wanted: step over it.
@@ -96,7 +90,11 @@ enum Step {
 
 /// Walks the members of the object at `at`, handing each key and its value's offset to
 /// `visit`. Returns the object's length, or `None` where the text is not plain enough.
-fn members(bytes: &[u8], at: usize, mut visit: impl FnMut(&[u8], usize) -> Step) -> Option<usize> {
+pub(super) fn members<'b>(
+    bytes: &'b [u8],
+    at: usize,
+    mut visit: impl FnMut(&'b [u8], usize) -> Step,
+) -> Option<usize> {
     if bytes.get(at) != Some(&b'{') {
         return None;
     }
@@ -149,7 +147,7 @@ fn read_into<'t>(text: &'t str, at: usize, slot: &mut Option<Cow<'t, str>>) -> S
 }
 
 /// The body of the string starting at `at`, when it has no escapes.
-fn plain_string(bytes: &[u8], at: usize) -> Option<&[u8]> {
+pub(super) fn plain_string(bytes: &[u8], at: usize) -> Option<&[u8]> {
     if bytes.get(at) != Some(&b'"') {
         return None;
     }
@@ -158,108 +156,11 @@ fn plain_string(bytes: &[u8], at: usize) -> Option<&[u8]> {
     (body[end] == b'"').then_some(&body[..end])
 }
 
-fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
     while matches!(bytes.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
         i += 1;
     }
     i
-}
-
-/// What the matcher notices about every record on its way past, for metrics.
-#[derive(Debug, Default)]
-pub struct Observed {
-    /// The earliest `eventTime` seen; ISO-8601 UTC text orders as time does.
-    pub oldest_event_time: Option<String>,
-}
-
-impl Observed {
-    fn see(&mut self, time: &str) {
-        if self.oldest_event_time.as_deref().is_none_or(|t| time < t) {
-            self.oldest_event_time = Some(time.to_string());
-        }
-    }
-}
-
-/// What checking one record found.
-#[derive(Debug)]
-pub enum Checked {
-    /// No rule matched (or none could, by the index).
-    NoMatch,
-    /// At least one rule matched: the parsed record (the rules are in `hits`).
-    Matched(Value),
-    /// The record passed the splitter but could not be evaluated, e.g. nested deeper than the
-    /// JSON parser allows. Counted and logged, never silently dropped.
-    Unreadable {
-        /// Its `eventID`, where it could be read.
-        event_id: Option<String>,
-        /// Why it could not be evaluated.
-        error: String,
-    },
-}
-
-/// Checks records against a rule set.
-#[derive(Debug)]
-pub struct Matcher<'r> {
-    rules: &'r RuleSet,
-}
-
-impl<'r> Matcher<'r> {
-    /// A matcher over `rules`.
-    pub fn new(rules: &'r RuleSet) -> Self {
-        Matcher { rules }
-    }
-
-    /// Checks one record; the rules that matched are left in `hits`.
-    pub fn check(&self, raw: &RawValue, hits: &mut Vec<&'r Rule>, seen: &mut Observed) -> Checked {
-        hits.clear();
-        let head = match fast_head(raw.get()) {
-            Some(head) => Ok(head),
-            None => serde_json::from_str::<Head>(raw.get()),
-        };
-        let mut event_id = None;
-        let admitted = match head {
-            Ok(head) => {
-                event_id = head.event_id.as_deref().map(str::to_string);
-                if let Some(time) = head.event_time.as_deref() {
-                    seen.see(time);
-                }
-                let identity = head.user_identity.as_ref().and_then(|u| u.kind.as_deref());
-                self.rules.may_match_identity(
-                    head.event_source.as_deref(),
-                    head.event_name.as_deref(),
-                    identity,
-                )
-            }
-            // Not an object, or odd field types: let the rules decide on the full value.
-            Err(_) => true,
-        };
-        if !admitted {
-            return Checked::NoMatch;
-        }
-        let record: Value = match serde_json::from_str(raw.get()) {
-            Ok(record) => record,
-            Err(e) => {
-                return Checked::Unreadable {
-                    event_id: event_id.or_else(|| find_event_id(raw.get())),
-                    error: e.to_string(),
-                }
-            }
-        };
-        self.rules.matches(&record, hits);
-        if hits.is_empty() {
-            Checked::NoMatch
-        } else {
-            Checked::Matched(record)
-        }
-    }
-}
-
-/// The first `"eventID":"..."` in the text, for naming a record whose head could not be read.
-fn find_event_id(text: &str) -> Option<String> {
-    let at = memchr::memmem::find(text.as_bytes(), b"\"eventID\"")? + 9;
-    let rest = text.get(at..)?.trim_start().strip_prefix(':')?.trim_start();
-    let body = plain_string(rest.as_bytes(), 0)?;
-    std::str::from_utf8(body).ok().map(str::to_string)
 }
 
 #[cfg(test)]
@@ -305,34 +206,5 @@ mod tests {
         assert_eq!(identity(r#"{"userIdentity":{}}"#), Some(None));
         assert_eq!(identity(r#"{"userIdentity":[{"type":"Root"}]}"#), None);
         assert_eq!(identity(r#"{"userIdentity":{"type":7}}"#), None);
-    }
-
-    #[test]
-    fn root_rules_skip_other_identities_unparsed_but_still_match_root() {
-        let rule = "title: Root\nid: 00000000-0000-4000-8000-0000000000aa\nlevel: high\n\
-                    logsource: {product: aws, service: cloudtrail}\n\
-                    detection:\n  sel:\n    userIdentity.type: Root\n  condition: sel\n";
-        let rules = RuleSet::from_sources(&[("root.yml".into(), rule.into())]).unwrap();
-        let matcher = Matcher::new(&rules);
-        let check = |text: &str| {
-            let raw = RawValue::from_string(text.to_string()).unwrap();
-            matches!(
-                matcher.check(&raw, &mut Vec::new(), &mut Observed::default()),
-                Checked::Matched(_)
-            )
-        };
-        assert!(!rules.may_match_identity(None, Some("GetObject"), Some("AWSService")));
-        assert!(rules.may_match_identity(None, Some("GetObject"), Some("root")));
-        assert!(
-            rules.may_match(None, Some("GetObject")),
-            "unknown identity stays a candidate"
-        );
-        assert!(check(r#"{"eventName":"X","userIdentity":{"type":"Root"}}"#));
-        assert!(!check(
-            r#"{"eventName":"X","userIdentity":{"type":"IAMUser"}}"#
-        ));
-        assert!(check(
-            r#"{"eventName":"X","userIdentity":[{"type":"Root"}]}"#
-        ));
     }
 }

@@ -1,0 +1,215 @@
+//! Matching stage: a raw record meets the compiled rules.
+//!
+//! Most records in a trail cannot match any rule: rules name the `eventSource`/`eventName` they
+//! need, and the rule set's index knows them. Reading those fields costs a scan of the record's
+//! text (`head`). A record the index admits is then projected (`project`) onto the few paths the
+//! rules read, and evaluated on that; the full JSON tree is built only for records that match,
+//! for rendering.
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::rules::{Doc, Node, Rule, RuleSet};
+
+mod head;
+mod project;
+
+use head::{fast_head, plain_string, Head};
+
+/// What the matcher notices about every record on its way past, for metrics.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// The earliest `eventTime` seen; ISO-8601 UTC text orders as time does.
+    pub oldest_event_time: Option<String>,
+}
+
+impl Observed {
+    fn see(&mut self, time: &str) {
+        if self.oldest_event_time.as_deref().is_none_or(|t| time < t) {
+            self.oldest_event_time = Some(time.to_string());
+        }
+    }
+}
+
+/// What checking one record found.
+#[derive(Debug)]
+pub enum Checked {
+    /// No rule matched (or none could, by the index).
+    NoMatch,
+    /// At least one rule matched: the parsed record (the rules are in `hits`).
+    Matched(Value),
+    /// The record passed the splitter but could not be evaluated, e.g. nested deeper than the
+    /// JSON parser allows. Counted and logged, never silently dropped.
+    Unreadable {
+        /// Its `eventID`, where it could be read.
+        event_id: Option<String>,
+        /// Why it could not be evaluated.
+        error: String,
+    },
+}
+
+/// Checks records against a rule set.
+#[derive(Debug)]
+pub struct Matcher<'r> {
+    rules: &'r RuleSet,
+}
+
+impl<'r> Matcher<'r> {
+    /// A matcher over `rules`.
+    pub fn new(rules: &'r RuleSet) -> Self {
+        Matcher { rules }
+    }
+
+    /// Checks one record; the rules that matched are left in `hits`.
+    pub fn check(&self, raw: &RawValue, hits: &mut Vec<&'r Rule>, seen: &mut Observed) -> Checked {
+        hits.clear();
+        let text = raw.get();
+        let paths = self.rules.field_paths();
+        if paths.whole() {
+            return self.check_whole(text, hits, seen);
+        }
+        // Where the index turns most records away, its head fields are read first, and only
+        // admitted records are projected.
+        if !self.rules.admits_all() {
+            match fast_head(text) {
+                Some(head) => {
+                    if let Some(time) = head.event_time.as_deref() {
+                        seen.see(time);
+                    }
+                    if !self.admits(&head) {
+                        return Checked::NoMatch;
+                    }
+                }
+                None => return self.check_whole(text, hits, seen),
+            }
+        }
+        let Ok(projected) = project::project(text, paths.root()) else {
+            return self.check_whole(text, hits, seen);
+        };
+        if self.rules.admits_all() {
+            if let Some(Node::Str(time)) = projected.at(&["eventTime"]) {
+                seen.see(time);
+            }
+        }
+        self.rules.matches(&projected, hits);
+        self.full_record(text, hits, || match projected.at(&["eventID"]) {
+            Some(Node::Str(id)) => Some(id.to_string()),
+            _ => None,
+        })
+    }
+
+    /// Whether the index admits a record with this head.
+    fn admits(&self, head: &Head) -> bool {
+        let identity = head.user_identity.as_ref().and_then(|u| u.kind.as_deref());
+        self.rules.may_match_identity(
+            head.event_source.as_deref(),
+            head.event_name.as_deref(),
+            identity,
+        )
+    }
+
+    /// A record that cannot be projected (or a rule set that reads every string): its head
+    /// decides whether it is parsed in full for the rules.
+    fn check_whole(&self, text: &str, hits: &mut Vec<&'r Rule>, seen: &mut Observed) -> Checked {
+        let head = match fast_head(text) {
+            Some(head) => Ok(head),
+            None => serde_json::from_str::<Head>(text),
+        };
+        let mut event_id = None;
+        let admitted = match head {
+            Ok(head) => {
+                event_id = head.event_id.as_deref().map(str::to_string);
+                if let Some(time) = head.event_time.as_deref() {
+                    seen.see(time);
+                }
+                self.admits(&head)
+            }
+            // Not an object, or odd field types: let the rules decide on the full value.
+            Err(_) => true,
+        };
+        if !admitted {
+            return Checked::NoMatch;
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(record) => {
+                self.rules.matches(&record, hits);
+                if hits.is_empty() {
+                    Checked::NoMatch
+                } else {
+                    Checked::Matched(record)
+                }
+            }
+            Err(e) => unreadable(text, event_id, e),
+        }
+    }
+
+    /// The full record for the rules in `hits`, which rendering and correlation read: the one
+    /// full parse, made only for a match.
+    fn full_record(
+        &self,
+        text: &str,
+        hits: &mut Vec<&'r Rule>,
+        event_id: impl FnOnce() -> Option<String>,
+    ) -> Checked {
+        if hits.is_empty() {
+            return Checked::NoMatch;
+        }
+        match serde_json::from_str(text) {
+            Ok(record) => Checked::Matched(record),
+            Err(e) => {
+                hits.clear();
+                unreadable(text, event_id(), e)
+            }
+        }
+    }
+}
+
+/// A record the rules could not be evaluated on (or rendered from), named where it can be.
+fn unreadable(text: &str, event_id: Option<String>, error: serde_json::Error) -> Checked {
+    Checked::Unreadable {
+        event_id: event_id.or_else(|| find_event_id(text)),
+        error: error.to_string(),
+    }
+}
+
+/// The first `"eventID":"..."` in the text, for naming a record whose head could not be read.
+fn find_event_id(text: &str) -> Option<String> {
+    let at = memchr::memmem::find(text.as_bytes(), b"\"eventID\"")? + 9;
+    let rest = text.get(at..)?.trim_start().strip_prefix(':')?.trim_start();
+    let body = plain_string(rest.as_bytes(), 0)?;
+    std::str::from_utf8(body).ok().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_rules_skip_other_identities_unparsed_but_still_match_root() {
+        let rule = "title: Root\nid: 00000000-0000-4000-8000-0000000000aa\nlevel: high\n\
+                    logsource: {product: aws, service: cloudtrail}\n\
+                    detection:\n  sel:\n    userIdentity.type: Root\n  condition: sel\n";
+        let rules = RuleSet::from_sources(&[("root.yml".into(), rule.into())]).unwrap();
+        let matcher = Matcher::new(&rules);
+        let check = |text: &str| {
+            let raw = RawValue::from_string(text.to_string()).unwrap();
+            matches!(
+                matcher.check(&raw, &mut Vec::new(), &mut Observed::default()),
+                Checked::Matched(_)
+            )
+        };
+        assert!(!rules.may_match_identity(None, Some("GetObject"), Some("AWSService")));
+        assert!(rules.may_match_identity(None, Some("GetObject"), Some("root")));
+        assert!(
+            rules.may_match(None, Some("GetObject")),
+            "unknown identity stays a candidate"
+        );
+        assert!(check(r#"{"eventName":"X","userIdentity":{"type":"Root"}}"#));
+        assert!(!check(
+            r#"{"eventName":"X","userIdentity":{"type":"IAMUser"}}"#
+        ));
+        assert!(check(
+            r#"{"eventName":"X","userIdentity":[{"type":"Root"}]}"#
+        ));
+    }
+}
