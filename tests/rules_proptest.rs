@@ -2,11 +2,11 @@
 //! rule AST on generated rules and records: with logsource scopes, a filter that may or may not
 //! apply, `|element` entries, and string modifiers over whole objects.
 use proptest::prelude::*;
-use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use trailwatch::matching::{Checked, Matcher, Observed};
 use trailwatch::rules::ast::FilterAst;
 use trailwatch::rules::modifiers::Placeholders;
+use trailwatch::rules::parse::FileOutcome;
 use trailwatch::rules::{parse, reference, RuleSet};
 
 const FIELDS: &[&str] = &[
@@ -232,6 +232,31 @@ fn key(record: &Value, field: &str) -> Option<Option<String>> {
     }
 }
 
+type Filter = Option<(String, bool, &'static str)>;
+
+/// The generated rule and filter as one source: the text, the compiled set and the parse.
+fn load(rule: &str, filter: &Filter) -> Result<(String, RuleSet, FileOutcome), TestCaseError> {
+    let yaml = match filter {
+        Some((f, _, _)) => format!("{rule}---\n{f}"),
+        None => rule.to_owned(),
+    };
+    let set = RuleSet::from_sources(&[("g.yml".into(), yaml.clone())])
+        .map_err(|e| TestCaseError::fail(format!("{e}\n{yaml}")))?;
+    let outcome = parse::parse_source("g.yml", &yaml, &Placeholders::new());
+    Ok((yaml, set, outcome))
+}
+
+/// The filters that apply: one applies when it names the rule and its logsource holds the
+/// rule's.
+fn applying<'a>(outcome: &'a FileOutcome, filter: &Filter, service: &str) -> Vec<&'a FilterAst> {
+    match filter {
+        Some((_, named, fs)) if *named && (fs.is_empty() || *fs == service) => {
+            outcome.filters.iter().collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 768, ..ProptestConfig::default() })]
 
@@ -241,21 +266,10 @@ proptest! {
         filter in prop::option::weighted(0.5, filter_yaml()),
         records in prop::collection::vec(record(), 1..6),
     ) {
-        let yaml = match &filter {
-            Some((f, _, _)) => format!("{rule}---\n{f}"),
-            None => rule.clone(),
-        };
-        let set = RuleSet::from_sources(&[("g.yml".into(), yaml.clone())])
-            .map_err(|e| TestCaseError::fail(format!("{e}\n{yaml}")))?;
-        let outcome = parse::parse_source("g.yml", &yaml, &Placeholders::new());
+        let (yaml, set, outcome) = load(&rule, &filter)?;
         prop_assert!(outcome.errors.is_empty());
         let ast = &outcome.rules[0];
-        // A filter applies when it names the rule and its logsource holds the rule's.
-        let applies = |named: bool, fs: &str| named && (fs.is_empty() || fs == service);
-        let applying: Vec<&FilterAst> = match &filter {
-            Some((_, named, fs)) if applies(*named, fs) => outcome.filters.iter().collect(),
-            _ => Vec::new(),
-        };
+        let applying = applying(&outcome, &filter, service);
         prop_assert_eq!(set.rules()[0].filters.len(), applying.len(), "filter applicability:\n{}", yaml);
         for rec in &records {
             let mut out = Vec::new();
@@ -367,19 +381,9 @@ proptest! {
         records in prop::collection::vec(record(), 1..6),
         noise in prop::collection::vec(any::<u8>(), 64..512),
     ) {
-        let yaml = match &filter {
-            Some((f, _, _)) => format!("{rule}---\n{f}"),
-            None => rule.clone(),
-        };
-        let set = RuleSet::from_sources(&[("g.yml".into(), yaml.clone())])
-            .map_err(|e| TestCaseError::fail(format!("{e}\n{yaml}")))?;
-        let outcome = parse::parse_source("g.yml", &yaml, &Placeholders::new());
+        let (yaml, set, outcome) = load(&rule, &filter)?;
         let ast = &outcome.rules[0];
-        let applies = |named: bool, fs: &str| named && (fs.is_empty() || fs == service);
-        let applying: Vec<&FilterAst> = match &filter {
-            Some((_, named, fs)) if applies(*named, fs) => outcome.filters.iter().collect(),
-            _ => Vec::new(),
-        };
+        let applying = applying(&outcome, &filter, service);
         let matcher = Matcher::new(&set);
         let mut noise = noise.into_iter().cycle();
         for rec in &records {
@@ -388,9 +392,8 @@ proptest! {
             let parsed: Value = serde_json::from_str(&text)
                 .map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
             let direct = reference::filtered_matches(ast, &applying, &parsed);
-            let raw = RawValue::from_string(text.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
             let mut hits = Vec::new();
-            let checked = matcher.check(&raw, &mut hits, &mut Observed::default());
+            let checked = matcher.check(&text, &mut hits, &mut Observed::default());
             let projected = match checked {
                 Checked::Matched(full) => {
                     prop_assert_eq!(&full, &parsed, "a match carries the full record");

@@ -8,9 +8,8 @@ use serde_json::value::RawValue;
 fuzz_target!(|data: &[u8]| {
     let _ = trailwatch::decode::records(data, |record| {
         assert!(
-            RawValue::from_string(record.get().to_owned()).is_ok(),
-            "record is not JSON: {}",
-            record.get()
+            RawValue::from_string(record.to_owned()).is_ok(),
+            "record is not JSON: {record}"
         );
     });
 });

@@ -4,11 +4,12 @@
 //! records: the `Records` array is walked element by element and each is handed to a callback as
 //! raw JSON, which the matcher parses only if some rule could care about it.
 //!
-//! Two stages, because inflating and walking each cost about as much as the other and a Lambda
-//! above 1,769 MB has two cores: a thread inflates into 256 KiB chunks, and the caller's thread
-//! splits records out of them with a byte scanner that only tracks strings and nesting. Records
-//! are then validated from a slice, which serde_json does several times faster than through
-//! `io::Read` (its reader path handles one byte per call).
+//! A large object goes through three threads, because inflating, splitting and matching each
+//! cost a share of the work and a Lambda above 1,769 MB has two cores: one inflates into
+//! 256 KiB chunks; one splits records out of them with a byte scanner that only tracks strings
+//! and nesting, validates each from its slice (which serde_json does several times faster than
+//! through `io::Read`) and packs them into batches; the caller's thread takes the batches and
+//! hands each record on. A small object is all done on the caller's thread.
 //!
 //! Accepted shapes, sniffed rather than trusted from the key's suffix:
 //! - gzip (one or more members) or plain bytes;
@@ -20,7 +21,6 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::sync::mpsc;
 
 use flate2::bufread::MultiGzDecoder;
-use serde_json::value::RawValue;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Compressed bytes read from the source at a time.
@@ -32,8 +32,11 @@ const CHUNK: usize = 256 * 1024;
 /// Buffers of an object inflated in line: small enough that the allocator reuses them from one
 /// small object to the next instead of mapping and zeroing fresh pages for each.
 const INLINE_BUFFER: usize = 64 * 1024;
-/// Chunks in flight between the two threads; with the one being walked, memory stays ~1 MiB.
+/// Chunks in flight between the inflating and the splitting thread, and batches between the
+/// splitting and the caller's: with the ones being worked on, memory stays ~2 MiB.
 const IN_FLIGHT: usize = 2;
+/// Record text per batch handed from the splitting thread to the caller's.
+const BATCH: usize = 256 * 1024;
 
 /// Why an object's records could not all be read.
 #[derive(Debug, thiserror::Error)]
@@ -101,13 +104,10 @@ impl DecodeError {
     }
 }
 
-/// Calls `on_record` for every record in `reader`, in order.
+/// Calls `on_record` with the text of every record in `reader`, in order; each is valid JSON.
 ///
 /// Records seen before an error have been delivered: a truncated file still yields what it held.
-pub fn records<R: Read + Send>(
-    reader: R,
-    on_record: impl FnMut(&RawValue),
-) -> Result<(), DecodeError> {
+pub fn records<R: Read + Send>(reader: R, on_record: impl FnMut(&str)) -> Result<(), DecodeError> {
     records_with(reader, Limits::default(), on_record)
 }
 
@@ -115,7 +115,7 @@ pub fn records<R: Read + Send>(
 pub fn records_with<R: Read + Send>(
     mut reader: R,
     limits: Limits,
-    mut on_record: impl FnMut(&RawValue),
+    mut on_record: impl FnMut(&str),
 ) -> Result<(), DecodeError> {
     // Most deliveries are small: read up to SMALL_OBJECT bytes first, and if that is the whole
     // object, inflate it on this thread. Starting a thread per small file costs more than the
@@ -131,23 +131,72 @@ pub fn records_with<R: Read + Send>(
         let inflater = Inflater::new(source, limits.max_object_bytes, INLINE_BUFFER)
             .map_err(DecodeError::Read)?;
         let mut walker = Walker::new(Chunks::Inline(inflater, None), limits.max_record_bytes);
-        return walker.document(&mut on_record);
+        return walker.document(&mut |raw| on_record(raw.get()));
     }
     let reader = io::Cursor::new(head).chain(reader);
     let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(IN_FLIGHT);
     let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+    let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
+    let (spent_tx, spent_rx) = mpsc::channel::<Batch>();
     std::thread::scope(|scope| {
         scope.spawn(move || inflate(reader, limits.max_object_bytes, &full_tx, &empty_rx));
-        let chunks = Chunks::Thread {
-            full: full_rx,
-            spare: empty_tx,
-        };
-        let mut walker = Walker::new(chunks, limits.max_record_bytes);
-        let result = walker.document(&mut on_record);
-        // Dropping the receiver stops the inflating thread at its next send.
-        drop(walker);
-        result
+        let splitting = scope.spawn(move || {
+            let chunks = Chunks::Thread {
+                full: full_rx,
+                spare: empty_tx,
+            };
+            let mut walker = Walker::new(chunks, limits.max_record_bytes);
+            let mut batch = Batch::default();
+            let result = walker.document(&mut |raw| {
+                batch.push(raw.get());
+                if batch.text.len() >= BATCH {
+                    let next = spent_rx.try_recv().unwrap_or_default();
+                    // A closed channel means the caller is gone; its records no longer matter.
+                    let _ = batch_tx.send(std::mem::replace(&mut batch, next.cleared()));
+                }
+            });
+            // Dropping the walker's receiver stops the inflating thread at its next send.
+            drop(walker);
+            let _ = batch_tx.send(batch);
+            result
+        });
+        for batch in batch_rx {
+            batch.records().for_each(&mut on_record);
+            let _ = spent_tx.send(batch);
+        }
+        splitting.join().unwrap_or_else(|_| {
+            Err(DecodeError::Read(io::Error::other(
+                "the splitting thread stopped unexpectedly",
+            )))
+        })
     })
+}
+
+/// Validated records packed end to end, handed from the splitting thread to the caller's.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    fn push(&mut self, record: &str) {
+        self.text.push_str(record);
+        self.ends.push(self.text.len());
+    }
+
+    fn cleared(mut self) -> Batch {
+        self.text.clear();
+        self.ends.clear();
+        self
+    }
+
+    fn records(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .filter_map(|(start, end)| self.text.get(start..end))
+    }
 }
 
 /// A reader that fails once with the error it holds, then ends.

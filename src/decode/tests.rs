@@ -5,7 +5,7 @@ use std::io::Write;
 
 fn collect(bytes: &[u8]) -> Result<Vec<Value>, DecodeError> {
     let mut out = Vec::new();
-    records(bytes, |r| out.push(serde_json::from_str(r.get()).unwrap()))?;
+    records(bytes, |r| out.push(serde_json::from_str(r).unwrap()))?;
     Ok(out)
 }
 

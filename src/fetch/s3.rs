@@ -6,7 +6,9 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 
 use super::{Fetch, FetchError, ObjectReader, ObjectRef};
 
-/// Streams objects from S3; the body is read as it arrives, never buffered whole.
+/// Streams objects from S3; the body is read as it arrives, never buffered whole, except for
+/// a small object (most deliveries), which is read whole before decoding: the decoder then reads
+/// memory, not a bridge that blocks on the async body for every chunk.
 #[derive(Debug, Clone)]
 pub struct S3Fetch {
     client: aws_sdk_s3::Client,
@@ -41,9 +43,24 @@ impl Fetch for S3Fetch {
             .send()
             .await
             .map_err(|e| classify(object, e))?;
-        Ok(Box::new(output.body.into_async_read()))
+        let small = output
+            .content_length()
+            .is_some_and(|n| (0..=READ_WHOLE).contains(&n));
+        if !small {
+            return Ok(Box::new(output.body.into_async_read()));
+        }
+        match output.body.collect().await {
+            Ok(body) => Ok(Box::new(std::io::Cursor::new(body.into_bytes()))),
+            Err(e) => Err(FetchError::Retryable {
+                object: object.to_string(),
+                message: format!("reading the body: {e}"),
+            }),
+        }
     }
 }
+
+/// Objects up to this size (bytes, as S3 reports it) are read whole.
+const READ_WHOLE: i64 = 1024 * 1024;
 
 /// Sorts S3's answer into what a retry could fix and what it could not.
 fn classify(object: &ObjectRef, err: SdkError<GetObjectError>) -> FetchError {
