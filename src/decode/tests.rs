@@ -110,3 +110,36 @@ fn small_objects_inflated_in_line_and_big_ones_on_a_thread_read_the_same() {
         }
     }
 }
+
+#[test]
+fn a_record_cut_anywhere_by_the_window_reads_whole() {
+    // Values whose end is only known from the next byte (numbers, literals) or whose prefix
+    // is not yet valid (`-`, `1.`, `1e`) land on the window's edge at every offset.
+    let tail = r#"{"n":-1.5e3,"m":0.25,"t":true,"f":false,"z":null,"s":"a\"b","a":[1,-2]}"#;
+    for shift in 0..tail.len() + 2 {
+        for (window, bytes) in [(INLINE_BUFFER, 0), (CHUNK, SMALL_OBJECT)] {
+            let pad = "x".repeat(window - 21 - shift);
+            let mut text = format!(r#"{{"Records":[{{"p":"{pad}"}},{tail},{tail}"#);
+            // Big enough to take the threaded path where `bytes` says so.
+            while text.len() < bytes + 1024 {
+                text.push_str(&format!(",{tail}"));
+            }
+            text.push_str("]}");
+            let data = if bytes > 0 {
+                gzip_incompressible(&text)
+            } else {
+                text.clone().into_bytes()
+            };
+            let got = collect(&data).unwrap_or_else(|e| panic!("shift {shift}: {e}"));
+            let want: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(Value::from(got), want["Records"], "shift {shift}");
+        }
+    }
+}
+
+/// Gzip that does not shrink much, so the compressed object is as large as the text.
+fn gzip_incompressible(text: &str) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::none());
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap()
+}

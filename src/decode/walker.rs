@@ -191,7 +191,7 @@ impl<'r> Walker<'r> {
         Ok(())
     }
 
-    /// An array of records, each split out by the scanner and checked from its slice.
+    /// An array of records, each split out and validated from its slice in one pass.
     fn array(&mut self, on_record: &mut dyn FnMut(&RawValue)) -> Result<(), DecodeError> {
         self.pos += 1;
         if self.peek()? == Some(b']') {
@@ -202,13 +202,7 @@ impl<'r> Walker<'r> {
             if self.peek()?.is_none() {
                 return Err(self.syntax_error());
             }
-            let text = self.value()?;
-            let record = std::str::from_utf8(text)
-                .map_err(|_| {
-                    DecodeError::Json(serde_json::Error::custom("invalid UTF-8 in a record"))
-                })
-                .and_then(|t| serde_json::from_str::<&RawValue>(t).map_err(DecodeError::Json))?;
-            on_record(record);
+            self.record(on_record)?;
             match self.peek()? {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
@@ -216,6 +210,65 @@ impl<'r> Walker<'r> {
                     return Ok(());
                 }
                 _ => return Err(self.syntax_error()),
+            }
+        }
+    }
+
+    /// One record from `pos`: serde_json finds where it ends while it validates it, so its
+    /// bytes are read once. A record the window cuts off is tried again once the window holds
+    /// at least twice as much of it, so a long record costs a bounded number of tries.
+    fn record(&mut self, on_record: &mut dyn FnMut(&RawValue)) -> Result<(), DecodeError> {
+        loop {
+            // Reading more moves the window, so the record always starts at `pos`.
+            let start = self.pos;
+            let window_end = self.buf.len();
+            let tried = {
+                let text = &self.buf[start..];
+                let mut stream =
+                    serde_json::Deserializer::from_slice(text).into_iter::<&RawValue>();
+                match stream.next() {
+                    Some(Ok(raw)) => {
+                        let end = stream.byte_offset();
+                        // A number or literal that reaches the window's end may go on after it.
+                        let open = !raw.get().ends_with(['}', ']', '"']);
+                        if start + end == window_end && open && !self.eof {
+                            None
+                        } else {
+                            on_record(raw);
+                            Some(Ok(end))
+                        }
+                    }
+                    Some(Err(e)) if e.is_eof() => None,
+                    // A number cut at the window's end (`-`, `1.`) reads as invalid there.
+                    Some(Err(e)) if !self.eof && near_end(text, &e) => None,
+                    Some(Err(e)) => Some(Err(e)),
+                    None => None,
+                }
+            };
+            match tried {
+                Some(Ok(end)) => {
+                    self.pos = start + end;
+                    return Ok(());
+                }
+                Some(Err(e)) => return Err(DecodeError::Json(e)),
+                None => {}
+            }
+            let held = window_end - start;
+            while self.buf.len() - self.pos < 2 * held.max(1) {
+                if (self.buf.len() - self.pos) as u64 > self.max_record_bytes {
+                    return Err(LimitExceeded::Record {
+                        limit: self.max_record_bytes,
+                    }
+                    .into());
+                }
+                if !self.more()? {
+                    break;
+                }
+            }
+            if self.eof && self.buf.len() - self.pos == held {
+                let error = self.error_at(self.pos);
+                self.pos = self.buf.len();
+                return Err(error);
             }
         }
     }
@@ -286,4 +339,14 @@ impl<'r> Walker<'r> {
             self.offset + self.pos as u64
         )))
     }
+}
+
+/// Whether serde_json's error in `text` lies within its last few bytes: more text may mend it.
+/// Trying again after reading more is always safe: an error that stays is reported then.
+fn near_end(text: &[u8], e: &serde_json::Error) -> bool {
+    let line_start = memchr::memchr_iter(b'\n', text)
+        .nth(e.line().saturating_sub(2))
+        .filter(|_| e.line() > 1)
+        .map_or(0, |i| i + 1);
+    line_start + e.column() + 2 >= text.len()
 }
