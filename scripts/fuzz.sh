@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target for FUZZ_SECONDS (default 60) each, seeded from the repository's
-# own events and rules, and prints execs, time and crashes per target. Exits non-zero on a crash.
+# own events and rules, and prints executions, time, rate and findings per target. Exits non-zero
+# on a finding of any kind, a failed run, or a target that ended before its time.
 # Needs nightly and cargo-fuzz (`cargo install cargo-fuzz`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,17 +41,32 @@ for t in $TARGETS; do
   log="fuzz/artifacts/$t.log"
   mkdir -p "fuzz/artifacts/$t"
   start=$(date +%s)
-  if cargo +nightly fuzz run "$t" "fuzz/corpus/$t" -- \
+  rc=0
+  cargo +nightly fuzz run "$t" "fuzz/corpus/$t" -- \
       -max_total_time="$SECONDS_EACH" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
-      $parallel -print_final_stats=1 >"$log" 2>&1; then
-    crashes=0
-  else
-    crashes=$(ls "fuzz/artifacts/$t" | grep -cE '^(crash|oom|timeout|leak)-' || true)
-    [ "$crashes" = 0 ] && crashes="error (see $log)"
+      $parallel -print_final_stats=1 >"$log" 2>&1 || rc=$?
+  elapsed=$(( $(date +%s) - start ))
+  # Findings of any kind: artifacts libFuzzer wrote, or a sanitizer's report in the log.
+  findings=$(ls "fuzz/artifacts/$t" | grep -cE '^(crash|oom|timeout|leak|slow-unit)-' || true)
+  reports=$(grep -cE '^(SUMMARY: [A-Za-z]+Sanitizer|==[0-9]+==ERROR)' "$log" || true)
+  findings=$(( findings + reports ))
+  execs=$(grep -E '^stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
+  [ -n "$execs" ] || execs=$(grep -oE 'Done [0-9]+ runs' "$log" | tail -1 | awk '{print $2}')
+  rate="?"
+  [ -n "$execs" ] && [ "$elapsed" -gt 0 ] && rate=$(( execs / elapsed ))
+  verdict=ok
+  if [ "$findings" -gt 0 ]; then
+    verdict="findings (see $log and fuzz/artifacts/$t)"
+    status=1
+  elif [ "$rc" -ne 0 ]; then
+    verdict="failed with exit $rc (see $log)"
+    status=1
+  elif [ "$elapsed" -lt "$SECONDS_EACH" ]; then
+    # libFuzzer stops early on its own errors; a short run is not a clean one.
+    verdict="ended early (see $log)"
     status=1
   fi
-  execs=$(grep -E '^stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
-  summary+=("$t: execs=${execs:-?} time=$(( $(date +%s) - start ))s crashes=$crashes")
+  summary+=("$t: execs=${execs:-?} time=${elapsed}s rate=${rate}/s findings=$findings $verdict")
 done
 printf '%s\n' "${summary[@]}"
 exit $status

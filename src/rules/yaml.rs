@@ -152,13 +152,29 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// Parses every document of a YAML stream. The default budget stays on so alias bombs are
-/// refused rather than expanded. Booleans are YAML 1.2's (`true`/`false` only), so values
-/// such as `on`, `no` or `n` stay the strings rule authors meant; `0755` stays text too.
+/// The parser's event and node caps: the text's length in bytes, within these.
+const MIN_EVENTS: usize = 10_000;
+const MAX_EVENTS: usize = 1_000_000;
+/// The parser's own default node cap, kept for large files.
+const MAX_NODES: usize = 250_000;
+
+/// Parses every document of a YAML stream. The parser's budget refuses alias bombs rather
+/// than expanding them; its event and node caps are scaled to the text (a YAML event takes at
+/// least a couple of bytes, so a file without aliases stays far inside them), so a bomb in a
+/// small file is refused after a few thousand events instead of a million. Booleans are YAML
+/// 1.2's (`true`/`false` only), so values such as `on`, `no` or `n` stay the strings rule
+/// authors meant; `0755` stays text too.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    let events = text.len().clamp(MIN_EVENTS, MAX_EVENTS);
     let options = serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
+        budget: serde_saphyr::budget! {
+            max_events: events,
+            max_nodes: events.min(MAX_NODES),
+            max_recorded_anchor_events: events,
+            max_recorded_anchor_bytes: text.len().clamp(MIN_EVENTS, MAX_EVENTS) * 4,
+        },
     };
     serde_saphyr::from_multiple_with_options::<Node>(text, options).map_err(|e| {
         let (line, col) = e
