@@ -193,14 +193,7 @@ async fn dynamodb_store_keeps_the_protocol_and_a_ttl_on_every_item() {
     let store: Arc<dyn StateStore> = Arc::new(store);
     concurrent_claims_have_one_winner(store).await;
 
-    let items = client
-        .scan()
-        .table_name(TABLE)
-        .send()
-        .await
-        .expect("scan")
-        .items
-        .unwrap_or_default();
+    let items = support::state_items(&client, TABLE).await;
     assert!(items.len() > 60, "{} items", items.len());
     for item in &items {
         let ttl = item.get(TTL_ATTRIBUTE).and_then(|v| v.as_n().ok());
@@ -342,14 +335,7 @@ async fn a_busy_group_is_merged_not_read_slice_by_slice() {
     let moto = support::Moto::start();
     let (store, client) = moto_store(&moto).await;
     a_busy_group_stays_a_few_items(&store).await;
-    let items = client
-        .scan()
-        .table_name(TABLE)
-        .send()
-        .await
-        .expect("scan")
-        .items
-        .unwrap_or_default();
+    let items = support::state_items(&client, TABLE).await;
     let slices = items
         .iter()
         .filter(|i| i["sk"].as_s().is_ok_and(|s| s.starts_with("slice#")))

@@ -74,24 +74,19 @@ fn member<'t>(
     node: &PathNode,
 ) -> Result<(Projected<'t>, usize), NotPlain> {
     let bytes = text.as_bytes();
-    match bytes.get(at) {
-        Some(b'{') if !node.take() => return object(text, at, node),
-        Some(b'"') => {
-            let len = Scan::default().run(&bytes[at..]).ok_or(NotPlain)?;
-            let slice = text.get(at..at + len).ok_or(NotPlain)?;
-            let body = &slice[1..len - 1];
-            let value = if body.contains('\\') {
-                Cow::Owned(serde_json::from_str::<String>(slice).map_err(|_| NotPlain)?)
-            } else {
-                Cow::Borrowed(body)
-            };
-            return Ok((Projected::Str(value), len));
-        }
-        _ => {}
+    if !node.take() && bytes.get(at) == Some(&b'{') {
+        return object(text, at, node);
     }
     let len = Scan::default().run(&bytes[at..]).ok_or(NotPlain)?;
     let slice = text.get(at..at + len).ok_or(NotPlain)?;
-    Ok((Projected::Raw(slice, OnceCell::new()), len))
+    let value = match slice.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        Some(body) if !body.contains('\\') => Projected::Str(Cow::Borrowed(body)),
+        Some(_) => Projected::Str(Cow::Owned(
+            serde_json::from_str(slice).map_err(|_| NotPlain)?,
+        )),
+        None => Projected::Raw(slice, OnceCell::new()),
+    };
+    Ok((value, len))
 }
 
 impl Projected<'_> {

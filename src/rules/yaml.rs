@@ -173,7 +173,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
             max_events: events,
             max_nodes: events.min(MAX_NODES),
             max_recorded_anchor_events: events,
-            max_recorded_anchor_bytes: text.len().clamp(MIN_EVENTS, MAX_EVENTS) * 4,
+            max_recorded_anchor_bytes: events * 4,
         },
     };
     serde_saphyr::from_multiple_with_options::<Node>(text, options).map_err(|e| {

@@ -128,6 +128,18 @@ impl DynamoStore {
         }
     }
 
+    /// Writes `requests` in batches of [`BATCH`], several in flight at once.
+    async fn write_all(&self, requests: Vec<WriteRequest>) -> Result<(), StateError> {
+        let batches: Vec<_> = requests
+            .chunks(BATCH)
+            .map(|c| self.write_batch(c.to_vec()))
+            .collect();
+        stream::iter(batches)
+            .buffer_unordered(CONCURRENCY)
+            .try_collect::<()>()
+            .await
+    }
+
     async fn write_batch(&self, mut requests: Vec<WriteRequest>) -> Result<(), StateError> {
         // DynamoDB may leave items unprocessed under load; the SDK does not retry those.
         for attempt in 0..5u32 {
@@ -220,14 +232,7 @@ impl StateStore for DynamoStore {
                     .map_err(|e| StateError::Other(e.to_string()))
             })
             .collect::<Result<_, _>>()?;
-        let batches: Vec<_> = requests
-            .chunks(BATCH)
-            .map(|c| self.write_batch(c.to_vec()))
-            .collect();
-        stream::iter(batches)
-            .buffer_unordered(CONCURRENCY)
-            .try_collect::<()>()
-            .await
+        self.write_all(requests).await
     }
 
     async fn release(&self, keys: &[AlertKey], owner: &str) -> Result<(), StateError> {

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 #[allow(unused_imports)]
 pub use aws::{fifo_queue_by_dedup_id, string_attributes, waiting, Aws};
 #[allow(unused_imports)]
-pub use moto::{clear_state_table, free_port, wait_for_port, Moto, Spawned};
+pub use moto::{clear_state_table, free_port, state_items, wait_for_port, Moto, Spawned};
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";

@@ -179,10 +179,18 @@ impl Moto {
     }
 }
 
+/// Every item of the state table `table`, as moto holds it.
+pub async fn state_items(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let items = client.scan().table_name(table).send().await.expect("scan");
+    items.items.unwrap_or_default()
+}
+
 /// Deletes every item of the state table `table`.
 pub async fn clear_state_table(client: &aws_sdk_dynamodb::Client, table: &str) {
-    let items = client.scan().table_name(table).send().await.expect("scan");
-    for item in items.items() {
+    for item in state_items(client, table).await {
         let mut delete = client.delete_item().table_name(table);
         for k in ["pk", "sk"] {
             if let Some(v) = item.get(k) {

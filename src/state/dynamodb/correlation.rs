@@ -24,7 +24,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-use super::{classify, get_n, get_s, n, s, DynamoStore, Item, BATCH, TTL_ATTRIBUTE};
+use super::{classify, get_n, get_s, n, s, DynamoStore, Item, TTL_ATTRIBUTE};
 use crate::state::correlation::{compact, cover, prune, FireRequest, Fired, GroupId, Slice};
 use crate::state::origin_tag;
 use crate::state::{epoch_ms, StateError, CONCURRENCY};
@@ -150,17 +150,6 @@ impl DynamoStore {
         stream::iter(reads)
             .buffered(CONCURRENCY)
             .try_collect()
-            .await
-    }
-
-    async fn write_all(&self, requests: Vec<WriteRequest>) -> Result<(), StateError> {
-        let writes: Vec<_> = requests
-            .chunks(BATCH)
-            .map(|c| self.write_batch(c.to_vec()))
-            .collect();
-        stream::iter(writes)
-            .buffer_unordered(CONCURRENCY)
-            .try_collect::<()>()
             .await
     }
 
