@@ -108,7 +108,7 @@ rules-table: ## Regenerate the rule table in rules/README.md from the rules
 	mv rules/README.md.new rules/README.md
 	rm -f rules/.table.md
 
-fuzz: ## Run each cargo-fuzz target for FUZZ_SECONDS (default 60; needs the nightly toolchain)
+fuzz: ## Run every cargo-fuzz target for FUZZ_SECONDS each (default 60), FUZZ_PARALLEL at a time (needs nightly and cargo-fuzz)
 	scripts/fuzz.sh
 
 fixtures: ## Regenerate events/ from scripts/make-fixtures.py

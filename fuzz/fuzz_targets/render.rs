@@ -18,10 +18,16 @@ fn visible(s: &str) -> bool {
 }
 
 fn check(out: &Message) {
-    assert!(out.size() <= SNS_MESSAGE_MAX, "message of {} bytes", out.size());
+    assert!(
+        out.size() <= SNS_MESSAGE_MAX,
+        "message of {} bytes",
+        out.size()
+    );
     assert!(out.subject.len() < 100, "subject {:?}", out.subject);
     assert!(
-        out.subject.chars().all(|c| c.is_ascii_graphic() || c == ' '),
+        out.subject
+            .chars()
+            .all(|c| c.is_ascii_graphic() || c == ' '),
         "subject {:?}",
         out.subject
     );

@@ -83,11 +83,15 @@ impl Response {
     /// The SQS message ids to hand back to the queue: every failed message, permanent ones too.
     /// The queue's redrive policy bounds the retries and parks the message in its dead-letter
     /// queue, where an operator finds every object that could not be scanned.
+    ///
+    /// A failed message without a `messageId` cannot be named, and leaving it out would have the
+    /// queue delete it: it is reported as an empty id, which Lambda takes as the whole batch
+    /// failing, so it is retried with the rest.
     pub fn batch_item_failures(&self) -> Vec<&str> {
         self.items
             .iter()
             .filter(|(_, s)| !matches!(s, ItemStatus::Succeeded))
-            .filter_map(|(id, _)| id.as_deref())
+            .map(|(id, _)| id.as_deref().unwrap_or(""))
             .collect()
     }
 }
@@ -184,6 +188,22 @@ mod tests {
             json!({"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]});
         assert_eq!(wire, expected);
         assert_eq!(r.summary.failed.len(), 2);
+    }
+
+    #[test]
+    fn a_failed_message_without_an_id_fails_the_whole_batch_rather_than_vanish() {
+        let mut nameless = item("unused", "b");
+        nameless.id = None;
+        let trigger = Trigger {
+            kind: Kind::Sqs,
+            items: vec![item("m1", "a"), nameless, item("m3", "c")],
+        };
+        let r = Response::build(
+            trigger,
+            vec![Outcome::default(), failed(false), Outcome::default()],
+        );
+        let wire = serde_json::to_value(&r).unwrap();
+        assert_eq!(wire, json!({"batchItemFailures": [{"itemIdentifier": ""}]}));
     }
 
     #[test]

@@ -11,6 +11,8 @@ use serde_json::Value;
 use crate::rules::{Doc, Node, Rule, RuleSet};
 
 mod head;
+#[cfg(any(test, feature = "testing"))]
+pub mod oracle;
 mod project;
 
 use head::{fast_head, plain_string, Head};

@@ -100,6 +100,20 @@ impl FieldPaths {
         }
     }
 
+    /// A trie of exactly `paths`, with no rules behind it: the projection's differential
+    /// oracle and its fuzz target ask for paths of their own. An empty path reads everything.
+    pub fn from_paths<P: AsRef<str>>(paths: &[Vec<P>]) -> Self {
+        let mut out = FieldPaths::default();
+        for path in paths {
+            if path.is_empty() {
+                out.whole = true;
+            } else {
+                out.root.add(path);
+            }
+        }
+        out
+    }
+
     /// Whether some rule reads every string of a record (a keyword selection).
     pub fn whole(&self) -> bool {
         self.whole
