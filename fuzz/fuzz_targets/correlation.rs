@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use order_model::{rules, Scenario, FILES, KINDS, SPAN_S};
+use order_model::{rules, Scenario, FILES, KINDS, NAMES, SPAN_S};
 use trailwatch::rules::RuleSet;
 
 thread_local! {
@@ -37,7 +37,7 @@ fn scenario(data: &[u8]) -> Option<Scenario> {
             r[0] as usize % groups,
             r[1] as usize % bursts,
             word % (SPAN_S + 1),
-            (r[1] as usize >> 4) % 4,
+            (r[1] as usize >> 4) % NAMES.len(),
         ));
         file_of.push((r[0] as usize >> 4) % FILES);
     }
