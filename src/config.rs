@@ -227,7 +227,7 @@ impl Settings {
                 path,
             ),
             (None, None) => (
-                matching(&limits).bundled().build()?,
+                matching(&limits).embedded(crate::pack::FILES).build()?,
                 "the bundled rules".to_string(),
             ),
         };
@@ -341,7 +341,7 @@ pub fn rule_limits() -> Result<RuleLimits, ConfigError> {
 pub fn local_rules(paths: &[PathBuf], tests: bool) -> Result<RuleSet, ConfigError> {
     let builder = RuleSet::builder().limits(rule_limits()?).tests(tests);
     let builder = if paths.is_empty() {
-        builder.bundled()
+        builder.embedded(crate::pack::FILES)
     } else {
         builder.paths(paths)
     };

@@ -38,10 +38,12 @@ pub mod matching;
 pub mod metrics;
 pub mod pipeline;
 pub mod plan;
+pub mod pack;
 pub mod render;
-pub mod rules;
 pub mod rules_source;
 pub mod state;
 pub mod trigger;
 
 pub use fetch::ObjectRef;
+/// The rule language (its own crate): parse, compile and evaluate Sigma rules and correlations.
+pub use trailwatch_rules as rules;

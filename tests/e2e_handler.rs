@@ -15,7 +15,7 @@ use trailwatch::handler::Handler;
 use trailwatch::rules::RuleSet;
 
 async fn handler_for(moto: &Moto, topic_arn: &str) -> Handler {
-    let rules = RuleSet::bundled().expect("bundled rules compile");
+    let rules = trailwatch::pack::load().expect("bundled rules compile");
     let settings = Settings::new(topic_arn, Arc::new(rules));
     Handler::aws(&moto.sdk_config().await, settings)
 }

@@ -23,7 +23,7 @@ fn event(name: &str) -> Value {
 }
 
 fn handler() -> (Handler, Arc<MemoryDeliver>) {
-    let rules = Arc::new(RuleSet::bundled().expect("bundled rules"));
+    let rules = Arc::new(trailwatch::pack::load().expect("bundled rules"));
     let deliver = Arc::new(MemoryDeliver::new());
     let settings = Settings::new("arn:aws:sns:us-east-1:123456789012:alerts", rules.clone());
     let handler = Handler::new(

@@ -290,9 +290,8 @@ fn explain_and_rule_tests() {
 
 #[test]
 fn serving_copy_of_the_bundled_rules_has_every_rule_and_no_tests() {
-    let serving = RuleSet::bundled().unwrap_or_else(|e| panic!("{e}"));
-    let full = RuleSet::builder()
-        .bundled()
+    let serving = trailwatch::pack::load().unwrap_or_else(|e| panic!("{e}"));
+    let full = trailwatch::pack::builder()
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
     let ids = |s: &RuleSet| s.rules().iter().map(|r| r.id.clone()).collect::<Vec<_>>();
@@ -312,8 +311,7 @@ fn serving_copy_of_the_bundled_rules_has_every_rule_and_no_tests() {
 
 #[test]
 fn bundled_rules_load_and_pass_their_tests() {
-    let s = RuleSet::builder()
-        .bundled()
+    let s = trailwatch::pack::builder()
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!s.is_empty());

@@ -2,9 +2,9 @@
 //! `eventTime`) and the alerts they must raise.
 use serde_json::{Map, Value};
 
-use crate::rules::cases::to_json;
-use crate::rules::parse::Ctx;
-use crate::rules::yaml::{Node, NodeKind};
+use crate::cases::to_json;
+use crate::parse::Ctx;
+use crate::yaml::{Node, NodeKind};
 
 /// One `tests:` case of a correlation.
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ pub struct ExpectedAlert {
 }
 
 /// The cases of `doc` (none without `tests:`).
-pub(in crate::rules) fn parse_cases(ctx: &mut Ctx<'_>, doc: &Node) -> Vec<CorrelationCase> {
+pub(in crate) fn parse_cases(ctx: &mut Ctx<'_>, doc: &Node) -> Vec<CorrelationCase> {
     let Some(t) = doc.get("tests") else {
         return Vec::new();
     };

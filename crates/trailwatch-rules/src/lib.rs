@@ -78,10 +78,6 @@ pub use explain::{CaseOutcome, Explanation, FieldTrace, FilterCaseOutcome, Selec
 pub use limits::RuleLimits;
 pub use paths::{FieldPaths, PathNode};
 
-mod bundled {
-    include!(concat!(env!("OUT_DIR"), "/bundled_rules.rs"));
-}
-
 /// How urgent a rule's alerts are, as Sigma spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -277,17 +273,6 @@ impl RuleSet {
     /// One way to build a set: which rules, which limits, whether `tests:` are kept.
     pub fn builder() -> RuleSetBuilder {
         RuleSetBuilder::default()
-    }
-
-    /// The rules under `rules/` embedded at build time (with `rules/placeholders.yml`), for
-    /// matching: `tests:` cases are left unparsed. Default limits.
-    pub fn bundled() -> Result<RuleSet, RuleErrors> {
-        RuleSet::builder().tests(false).bundled().build()
-    }
-
-    /// Names and contents of the bundled rule files, relative to `rules/`.
-    pub fn bundled_sources() -> &'static [(&'static str, &'static str)] {
-        bundled::BUNDLED
     }
 
     /// Loads rule files and directories, keeping `tests:`; every file is checked and all errors

@@ -3,10 +3,10 @@ use std::time::Duration;
 
 use super::cases::parse_cases;
 use super::{Condition, CorrelationCase, CorrelationType, Op};
-use crate::rules::ast::Pos;
-use crate::rules::parse::{optional_str, required_str, str_list, Ctx};
-use crate::rules::yaml::{Node, NodeKind};
-use crate::rules::Level;
+use crate::ast::Pos;
+use crate::parse::{optional_str, required_str, str_list, Ctx};
+use crate::yaml::{Node, NodeKind};
+use crate::Level;
 
 /// The longest `timespan` accepted: windows are kept this long (plus lateness) in the table.
 pub const MAX_TIMESPAN: Duration = Duration::from_secs(30 * 24 * 3600);

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use super::parse::CorrelationAst;
 use super::{Correlation, Input};
-use crate::rules::ast::Pos;
-use crate::rules::{Level, Rule, RuleError};
+use crate::ast::Pos;
+use crate::{Level, Rule, RuleError};
 
 /// The correlations of a set, and who feeds whom.
 #[derive(Debug, Clone, Default)]

@@ -3,7 +3,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::parse_duration;
-use crate::rules::{RuleErrors, RuleSet};
+use crate::{RuleErrors, RuleSet};
 
 fn rule(suppress: &str) -> String {
     format!(

@@ -9,7 +9,7 @@ use super::{RuleErrors, RuleSet};
 /// Where rules come from; several may be given and are loaded as one set.
 #[derive(Debug, Clone)]
 enum Input {
-    Bundled,
+    Embedded(&'static [(&'static str, &'static str)]),
     Sources(Vec<(String, String)>),
     Paths(Vec<PathBuf>),
 }
@@ -48,9 +48,10 @@ impl RuleSetBuilder {
         self
     }
 
-    /// The rules under `rules/` embedded at build time, with `rules/placeholders.yml`.
-    pub fn bundled(mut self) -> Self {
-        self.inputs.push(Input::Bundled);
+    /// Files embedded in the binary as `(path relative to rules/, yaml)`, named `rules/<path>`
+    /// in errors; a `placeholders.yml` among them supplies placeholders.
+    pub fn embedded(mut self, files: &'static [(&'static str, &'static str)]) -> Self {
+        self.inputs.push(Input::Embedded(files));
         self
     }
 
@@ -74,7 +75,7 @@ impl RuleSetBuilder {
         let mut groups = Vec::new();
         for input in self.inputs {
             match input {
-                Input::Bundled => groups.push(load::group_sources(&bundled_named())),
+                Input::Embedded(files) => groups.push(load::group_sources(&embedded_named(files))),
                 Input::Sources(s) => groups.push(load::group_sources(&s)),
                 Input::Paths(paths) => groups.extend(
                     paths
@@ -90,9 +91,9 @@ impl RuleSetBuilder {
     }
 }
 
-/// The bundled rule files as `(rules/<name>, yaml)`.
-fn bundled_named() -> Vec<(String, String)> {
-    RuleSet::bundled_sources()
+/// Embedded rule files as `(rules/<name>, yaml)`.
+fn embedded_named(files: &[(&str, &str)]) -> Vec<(String, String)> {
+    files
         .iter()
         .map(|(name, body)| (format!("rules/{name}"), (*body).to_owned()))
         .collect()
