@@ -27,8 +27,9 @@ pub struct Settings {
     pub rules_refresh: Duration,
     /// Only keys under this prefix are scanned (`TRAIL_KEY_PREFIX`).
     pub key_prefix: Option<String>,
-    /// Objects fetched and scanned at once in one invocation (`MAX_CONCURRENCY`, default 4).
-    pub max_concurrency: usize,
+    /// Objects fetched and scanned at once (`MAX_CONCURRENCY`): when unset, the function
+    /// scans [`pipeline::DEFAULT_CONCURRENCY`] at a time and `scan` one per core.
+    pub max_concurrency: Option<usize>,
     /// `ALERT_TOPIC_ARN` plus every `TOPIC_<ALIAS>`, for rules with `notify:`.
     pub routes: Routes,
     /// Alerts per rule per object before a digest (`MAX_ALERTS_PER_RULE_PER_OBJECT`, default 20).
@@ -41,7 +42,8 @@ pub struct Settings {
     /// The function's name in metrics (`AWS_LAMBDA_FUNCTION_NAME`, set by Lambda).
     pub function_name: String,
     /// The DynamoDB state table (`STATE_TABLE`). The function needs it
-    /// ([`Settings::require_state_table`]); the CLI keeps its state in memory.
+    /// ([`Settings::require_state_table`]); `scan` shares a table only when `--state` names
+    /// one, so a local run never marks the function's alerts as sent by accident.
     pub state_table: Option<String>,
     /// What to do when the state table cannot be reached (`STATE_UNAVAILABLE`, default deliver).
     pub state_unavailable: StateUnavailable,
@@ -57,53 +59,6 @@ pub struct Settings {
 }
 
 pub use crate::state::StateUnavailable;
-
-/// The settings the Lambda and the CLI share, read from the same variables by both.
-#[derive(Debug, Clone)]
-pub struct Common {
-    /// `MAX_OBJECT_BYTES`, `MAX_RECORD_BYTES`.
-    pub limits: Limits,
-    /// `OBJECT_TIMEOUT_SECONDS`.
-    pub object_timeout: Duration,
-    /// `MAX_ALERTS_PER_RULE_PER_OBJECT`.
-    pub max_alerts_per_rule: usize,
-    /// `MAX_CONCURRENCY`, when set.
-    pub max_concurrency: Option<usize>,
-    /// `CORRELATION_LATENESS`.
-    pub correlation_lateness: Duration,
-}
-
-impl Common {
-    /// Reads the shared variables; unset ones take their defaults.
-    pub fn from_env() -> Result<Common, ConfigError> {
-        let mut common = Common {
-            limits: Limits::default(),
-            object_timeout: pipeline::DEFAULT_OBJECT_TIMEOUT,
-            max_alerts_per_rule: DEFAULT_MAX_ALERTS_PER_RULE,
-            max_concurrency: None,
-            correlation_lateness: crate::correlate::DEFAULT_LATENESS,
-        };
-        if let Some(v) = var("CORRELATION_LATENESS") {
-            common.correlation_lateness = duration("CORRELATION_LATENESS", v)?;
-        }
-        if let Some(v) = var("MAX_CONCURRENCY") {
-            common.max_concurrency = Some(positive("MAX_CONCURRENCY", v)? as usize);
-        }
-        if let Some(v) = var("MAX_ALERTS_PER_RULE_PER_OBJECT") {
-            common.max_alerts_per_rule = positive("MAX_ALERTS_PER_RULE_PER_OBJECT", v)? as usize;
-        }
-        if let Some(v) = var("MAX_OBJECT_BYTES") {
-            common.limits.max_object_bytes = positive("MAX_OBJECT_BYTES", v)?;
-        }
-        if let Some(v) = var("MAX_RECORD_BYTES") {
-            common.limits.max_record_bytes = positive("MAX_RECORD_BYTES", v)?;
-        }
-        if let Some(v) = var("OBJECT_TIMEOUT_SECONDS") {
-            common.object_timeout = Duration::from_secs(positive("OBJECT_TIMEOUT_SECONDS", v)?);
-        }
-        Ok(common)
-    }
-}
 
 /// A setting that stops the function from starting, named so it can be fixed.
 #[derive(Debug, thiserror::Error)]
@@ -157,14 +112,14 @@ impl Settings {
             rules_s3: None,
             rules_refresh: Duration::from_secs(300),
             key_prefix: None,
-            max_concurrency: 4,
+            max_concurrency: None,
             max_alerts_per_rule_per_object: DEFAULT_MAX_ALERTS_PER_RULE,
             limits: Limits::default(),
             object_timeout: pipeline::DEFAULT_OBJECT_TIMEOUT,
             function_name: "trailwatch".into(),
             state_table: None,
-            state_unavailable: StateUnavailable::Deliver,
-            state_lease: Duration::from_secs(60),
+            state_unavailable: StateUnavailable::default(),
+            state_lease: pipeline::StateSettings::default().lease,
             state_retention: crate::state::DEFAULT_RETENTION,
             correlation_lateness: crate::correlate::DEFAULT_LATENESS,
         }
@@ -177,9 +132,7 @@ impl Settings {
 
     /// The function's state store on [`Settings::require_state_table`]'s table.
     pub fn state_store(&self, sdk: &aws_config::SdkConfig) -> Result<DynamoStore, ConfigError> {
-        let client = aws_sdk_dynamodb::Client::new(sdk);
-        let table = self.require_state_table()?;
-        Ok(DynamoStore::new(client, table, self.state_retention))
+        Ok(self.dynamo_store(sdk, self.require_state_table()?))
     }
 
     /// The pipeline's settings: SNS messages, routed by `notify:`, with storm control.
@@ -187,7 +140,9 @@ impl Settings {
         pipeline::Settings {
             limits: self.limits,
             object_timeout: Some(self.object_timeout),
-            concurrency: self.max_concurrency,
+            concurrency: self
+                .max_concurrency
+                .unwrap_or(pipeline::DEFAULT_CONCURRENCY),
             plan: PlanSettings {
                 max_alerts_per_rule: self.max_alerts_per_rule_per_object,
                 routes: self.routes.clone(),
@@ -238,50 +193,77 @@ impl Settings {
         tracing::info!(rules = rules.len(), from = %origin, "rules loaded");
         let routes = Routes::from_vars(topic.clone(), std::env::vars());
         routes.check(&rules)?;
-        let mut settings = Settings::new(topic, Arc::new(rules));
+        let mut settings = Settings::env(topic, Arc::new(rules))?;
         settings.routes = routes;
         settings.rules_s3 = rules_s3;
-        settings.key_prefix = var("TRAIL_KEY_PREFIX");
-        if let Some(v) = var("RULES_REFRESH_SECONDS") {
-            let secs = v
-                .parse()
-                .map_err(|_| invalid("RULES_REFRESH_SECONDS", v, "expected seconds"))?;
-            settings.rules_refresh = Duration::from_secs(secs);
-        }
-        let common = Common::from_env()?;
-        settings.max_concurrency = common.max_concurrency.unwrap_or(settings.max_concurrency);
-        settings.max_alerts_per_rule_per_object = common.max_alerts_per_rule;
-        settings.limits = common.limits;
-        settings.object_timeout = common.object_timeout;
-        settings.correlation_lateness = common.correlation_lateness;
-        if let Some(name) = var("AWS_LAMBDA_FUNCTION_NAME") {
-            settings.function_name = name;
-        }
-        settings.read_state_env()?;
         Ok(settings)
     }
 }
 
 impl Settings {
-    /// The `STATE_*` settings. A missing `STATE_TABLE` is not an error here: the handler asks
-    /// [`Settings::require_state_table`], so tests and tools that never touch state need none.
-    fn read_state_env(&mut self) -> Result<(), ConfigError> {
-        self.state_table = var("STATE_TABLE");
+    /// The one reading of the environment: every optional variable, over [`Settings::new`]'s
+    /// defaults. The function calls it from [`Settings::from_env`] and `scan` calls it
+    /// directly, then lets its flags override; both honour the same variables. A missing
+    /// `STATE_TABLE` is not an error here: the handler asks [`Settings::require_state_table`].
+    pub fn env(
+        alert_topic_arn: impl Into<String>,
+        rules: Arc<RuleSet>,
+    ) -> Result<Settings, ConfigError> {
+        let mut s = Settings::new(alert_topic_arn, rules);
+        s.key_prefix = var("TRAIL_KEY_PREFIX");
+        if let Some(v) = var("RULES_REFRESH_SECONDS") {
+            let secs = v
+                .parse()
+                .map_err(|_| invalid("RULES_REFRESH_SECONDS", v, "expected seconds"))?;
+            s.rules_refresh = Duration::from_secs(secs);
+        }
+        if let Some(v) = var("CORRELATION_LATENESS") {
+            s.correlation_lateness = duration("CORRELATION_LATENESS", v)?;
+        }
+        if let Some(v) = var("MAX_CONCURRENCY") {
+            s.max_concurrency = Some(positive("MAX_CONCURRENCY", v)? as usize);
+        }
+        if let Some(v) = var("MAX_ALERTS_PER_RULE_PER_OBJECT") {
+            s.max_alerts_per_rule_per_object =
+                positive("MAX_ALERTS_PER_RULE_PER_OBJECT", v)? as usize;
+        }
+        if let Some(v) = var("MAX_OBJECT_BYTES") {
+            s.limits.max_object_bytes = positive("MAX_OBJECT_BYTES", v)?;
+        }
+        if let Some(v) = var("MAX_RECORD_BYTES") {
+            s.limits.max_record_bytes = positive("MAX_RECORD_BYTES", v)?;
+        }
+        if let Some(v) = var("OBJECT_TIMEOUT_SECONDS") {
+            s.object_timeout = Duration::from_secs(positive("OBJECT_TIMEOUT_SECONDS", v)?);
+        }
+        if let Some(name) = var("AWS_LAMBDA_FUNCTION_NAME") {
+            s.function_name = name;
+        }
+        s.state_table = var("STATE_TABLE");
         if let Some(v) = var("STATE_UNAVAILABLE") {
-            self.state_unavailable = match v.trim().to_ascii_lowercase().as_str() {
+            s.state_unavailable = match v.trim().to_ascii_lowercase().as_str() {
                 "deliver" => StateUnavailable::Deliver,
                 "fail" => StateUnavailable::Fail,
                 _ => return Err(invalid("STATE_UNAVAILABLE", v, "expected deliver or fail")),
             };
         }
         if let Some(v) = var("STATE_LEASE_SECONDS") {
-            self.state_lease = Duration::from_secs(positive("STATE_LEASE_SECONDS", v)?);
+            s.state_lease = Duration::from_secs(positive("STATE_LEASE_SECONDS", v)?);
         }
         if let Some(v) = var("STATE_RETENTION_DAYS") {
             let days = positive("STATE_RETENTION_DAYS", v)?;
-            self.state_retention = Duration::from_secs(days.saturating_mul(86_400));
+            s.state_retention = Duration::from_secs(days.saturating_mul(86_400));
         }
-        Ok(())
+        Ok(s)
+    }
+
+    /// A DynamoDB state store on `table`, kept for this configuration's retention.
+    pub fn dynamo_store(&self, sdk: &aws_config::SdkConfig, table: &str) -> DynamoStore {
+        DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            table,
+            self.state_retention,
+        )
     }
 }
 

@@ -14,13 +14,16 @@
 //! - [`fetch`] opens an object as a byte stream: from S3 in the Lambda, from disk in the CLI.
 //! - [`decode`] inflates and walks the `Records` array one record at a time, so memory stays flat
 //!   whatever the file's size.
-//! - [`matching`] checks each record against the compiled [`rules`] (Sigma), skipping records no
-//!   rule's index admits before parsing them.
+//! - [`matching`] checks each record against the compiled [`rules`] (Sigma; the rule language is
+//!   its own crate, `trailwatch-rules`), skipping records no rule's index admits before parsing
+//!   them.
 //! - [`plan`] is pure: it de-duplicates, applies storm control, renders each alert once, routes
 //!   it and packs batches, handing each batch on as soon as it is full.
 //! - [`deliver`] is the only output seam: SNS in the Lambda, stdout in the CLI, memory in tests.
 //!
-//! A `correlate` stage will sit between `matching` and `plan`. [`pipeline`] wires the stages
+//! [`correlate`] files the matches of correlated rules into per-group slices and decides, over
+//! event time, which windows fire; today the deliver side of [`pipeline`] runs it once the
+//! object's own alerts are out. [`pipeline`] wires the stages
 //! for a list of objects, and [`handler`] is the Lambda's entry point: the same pipeline with
 //! AWS seams. The `trailwatch` CLI runs it with local seams.
 //! [`state`] remembers delivered alerts and suppression counts (DynamoDB, or memory).

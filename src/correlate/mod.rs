@@ -66,13 +66,6 @@ pub struct Collected {
     pub untimed: u64,
 }
 
-impl Collected {
-    /// Whether the object fed no correlation.
-    pub fn is_empty(&self) -> bool {
-        self.slices.is_empty() && self.dropped == 0 && self.untimed == 0
-    }
-}
-
 impl<'r> Correlator<'r> {
     /// A correlator for the correlations of `rules`, `keep_ms` (timespan + lateness) apart.
     pub fn new(rules: &'r RuleSet) -> Self {

@@ -46,6 +46,9 @@ pub use summary::{
     CorrelationTally, Failed, ObjectError, Outcome, Summary, Unreadable, UNREADABLE_NAMED,
 };
 
+/// Objects the function scans at once when `MAX_CONCURRENCY` is unset.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
 /// Default for `OBJECT_TIMEOUT_SECONDS`: a 1 GB delivery decodes in well under a minute.
 pub const DEFAULT_OBJECT_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -72,7 +75,7 @@ impl Default for Settings {
         Settings {
             limits: decode::Limits::default(),
             object_timeout: Some(DEFAULT_OBJECT_TIMEOUT),
-            concurrency: 4,
+            concurrency: DEFAULT_CONCURRENCY,
             plan: PlanSettings::default(),
             state: StateSettings::default(),
             correlation: CorrelationSettings::default(),

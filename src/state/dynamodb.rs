@@ -71,11 +71,6 @@ impl DynamoStore {
         }
     }
 
-    /// The table's name.
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
     async fn claim_one(
         &self,
         key: &AlertKey,

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use super::memory_correlation::Windows;
 use super::{
     epoch_ms, origin_tag, window_bounds, AlertKey, Claim, FireRequest, Fired, Sighting, Slice,
-    StateError, StateStore, Suppression, DEFAULT_RETENTION,
+    StateError, StateStore, Suppression,
 };
 
 /// The state of one process, gone when it exits.
@@ -77,11 +77,6 @@ impl MemoryStore {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-/// The CLI's store: delivered identities kept as long as the function's.
-pub fn default_store() -> MemoryStore {
-    MemoryStore::new(DEFAULT_RETENTION)
 }
 
 #[async_trait]

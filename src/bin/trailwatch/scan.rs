@@ -6,14 +6,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use trailwatch::config::Common;
+use trailwatch::config::Settings;
 use trailwatch::deliver::StdoutDeliver;
 use trailwatch::fetch::{expand_paths, list_keys, RoutedFetch, S3Fetch};
-use trailwatch::pipeline::{self, Pipeline, Summary};
-use trailwatch::plan::{Form, PlanSettings};
+use trailwatch::pipeline::{Pipeline, Summary};
+use trailwatch::plan::Form;
 use trailwatch::rules::Level;
 use trailwatch::rules_source::S3Uri;
-use trailwatch::state::{DynamoStore, DEFAULT_RETENTION};
 use trailwatch::trigger::{key_time_bound, Item, Options, TrailKey};
 use trailwatch::ObjectRef;
 
@@ -71,8 +70,9 @@ fn parse_level(s: &str) -> Result<Level, String> {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let common = Common::from_env()?;
-    let rules = trailwatch::config::scan_rules(&args.rules)?;
+    let rules = Arc::new(trailwatch::config::scan_rules(&args.rules)?);
+    // The function's own settings and variables; the flags below override them.
+    let config = Settings::env("-", Arc::clone(&rules))?;
     let bound = |t: &Option<String>, name| {
         t.as_deref()
             .map(|t| {
@@ -94,44 +94,29 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         // Every core by default; each file's alerts stay in order, `--concurrency 1` keeps
         // the files' order too.
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let concurrency = args
+        let mut settings = config.pipeline();
+        settings.concurrency = args
             .concurrency
-            .or(common.max_concurrency)
+            .or(config.max_concurrency)
             .unwrap_or(cores.max(2))
             .max(1);
-        let settings = pipeline::Settings {
-            limits: common.limits,
-            object_timeout: Some(common.object_timeout),
-            concurrency,
-            plan: PlanSettings {
-                max_alerts_per_rule: common.max_alerts_per_rule,
-                every_match: args.every_match,
-                min_level: args.min_level,
-                form,
-                ..PlanSettings::default()
-            },
-            // Every match, printed: claims would only grow with them, unless a backfill shares
-            // the function's table.
-            state: pipeline::StateSettings {
-                claims: !args.every_match || args.state.is_some(),
-                ..pipeline::StateSettings::default()
-            },
-            // Backfills read old files: lateness is judged on the newest eventTime read.
-            correlation: trailwatch::correlate::CorrelationSettings {
-                lateness: common.correlation_lateness,
-                clock: trailwatch::correlate::Clock::EventTime,
-            },
-        };
+        settings.plan.every_match = args.every_match;
+        settings.plan.min_level = args.min_level;
+        settings.plan.form = form;
+        // Every match, printed: claims would only grow with them, unless a backfill shares
+        // the function's table.
+        settings.state.claims = !args.every_match || args.state.is_some();
+        // Backfills read old files: lateness is judged on the event time read.
+        settings.correlation.clock = trailwatch::correlate::Clock::EventTime;
         let deliver = Arc::new(StdoutDeliver::new(form));
         deliver.header()?;
-        let mut pipeline = Pipeline::new(Arc::new(fetch), deliver, Arc::new(rules), settings);
+        let mut pipeline = Pipeline::new(Arc::new(fetch), deliver, rules, settings);
         if let Some(uri) = &args.state {
             let Some(table) = uri.strip_prefix("dynamodb://").filter(|t| !t.is_empty()) else {
                 bail!("--state {uri:?}: expected dynamodb://TABLE");
             };
             let sdk = trailwatch::aws::sdk_config().await;
-            let client = aws_sdk_dynamodb::Client::new(&sdk);
-            let store = DynamoStore::new(client, table, DEFAULT_RETENTION);
+            let store = config.dynamo_store(&sdk, table);
             let owner = trailwatch::pipeline::unique_owner("cli");
             pipeline = pipeline.state(Arc::new(store), owner);
         }
