@@ -60,6 +60,7 @@ mod explain;
 mod filter;
 mod index;
 mod limits;
+pub mod lint;
 mod load;
 mod logsource;
 mod paths;
