@@ -150,42 +150,60 @@ fn prefix_guess(word: &str, known: &[&'static str]) -> Option<&'static str> {
         .find(|k| k.to_ascii_lowercase().starts_with(&w))
 }
 
-/// The candidate nearest to `word`: the same name in another case first, then the best by
-/// shared CamelCase words and edit distance, when close enough to be a likely slip.
+/// The candidate nearest to `word`: the same name in another case first, then one within a
+/// small edit distance, then the one sharing the most distinctive CamelCase words with the same
+/// verb (`PutEncryptionConfiguration` → `PutBucketEncryption`: "encryption" is rarer among the
+/// candidates than "configuration").
 pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
+    let cands: Vec<&str> = candidates.collect();
+    if let Some(same) = cands.iter().find(|c| c.to_ascii_lowercase() == lower) {
+        return Some(same);
+    }
+    let near_limit = (lower.len() / 8).max(2);
+    let near = cands
+        .iter()
+        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), *c))
+        .filter(|(d, _)| *d <= near_limit)
+        .min();
+    if let Some((_, c)) = near {
+        return Some(c);
+    }
     let words = camel_words(word);
-    let mut best: Option<(f64, usize, &str)> = None;
-    for c in candidates {
-        let cl = c.to_ascii_lowercase();
-        if cl == lower {
-            return Some(c);
-        }
-        let d = edit_distance(&lower, &cl);
-        let cw = camel_words(c);
-        let shared = words.iter().filter(|w| cw.contains(w)).count();
-        let union = words.len() + cw.len() - shared;
-        let jaccard = if union == 0 {
-            0.0
-        } else {
-            shared as f64 / union as f64
-        };
-        let near = d <= (lower.len() / 4).max(2);
-        // Same verb and half the words shared: `PutEncryptionConfiguration` → `PutBucketEncryption`.
-        let same_verb = !words.is_empty() && words.first() == cw.first();
-        if !(near || (same_verb && jaccard >= 0.5)) {
-            continue;
-        }
-        let score = if near { 2.0 } else { jaccard };
-        let better = match best {
-            None => true,
-            Some((s, bd, _)) => score > s || (score == s && d < bd),
-        };
-        if better {
-            best = Some((score, d, c));
+    let split: Vec<Vec<String>> = cands.iter().map(|c| camel_words(c)).collect();
+    let mut df: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for ws in &split {
+        for w in ws {
+            *df.entry(w.as_str()).or_default() += 1;
         }
     }
-    best.map(|(_, _, c)| c)
+    let n = cands.len() as f64 + 1.0;
+    let weight = |w: &str| (n / (*df.get(w).unwrap_or(&0) as f64 + 1.0)).ln().max(0.01);
+    let mut best: Option<(f64, &str)> = None;
+    for (c, cw) in cands.iter().zip(&split) {
+        if words.is_empty() || words.first() != cw.first() {
+            continue;
+        }
+        let shared: f64 = words
+            .iter()
+            .filter(|w| cw.contains(w))
+            .map(|w| weight(w))
+            .sum();
+        let total: f64 = words
+            .iter()
+            .chain(cw.iter().filter(|w| !words.contains(w)))
+            .map(|w| weight(w))
+            .sum();
+        let score = shared / total.max(f64::EPSILON);
+        // The verb alone is no likeness.
+        if words.iter().skip(1).any(|w| cw.contains(w))
+            && score >= 0.3
+            && best.is_none_or(|(b, _)| score > b)
+        {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
 /// `PutBucketLifecycle` → `["put", "bucket", "lifecycle"]`.
