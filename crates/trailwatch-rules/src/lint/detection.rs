@@ -292,7 +292,7 @@ fn event_name(
             format!(
                 "`eventName` `{text}` is written by {}, but logsource service `{}` limits the \
                  rule to {list}",
-                elsewhere.join(", "),
+                some(&elsewhere),
                 scope.service.unwrap_or_default()
             ),
         );
@@ -312,7 +312,7 @@ fn event_name(
     let also = if elsewhere.is_empty() {
         String::new()
     } else {
-        format!(" ({} does)", elsewhere.join(", "))
+        format!(" ({} does)", some(&elsewhere))
     };
     let what = if pat.exact() {
         "writes it"
@@ -324,6 +324,35 @@ fn event_name(
         "unknown-event-name",
         format!("`eventName` `{text}`: {list} never {what}{also}{guess}"),
     );
+}
+
+/// The first few of a list of sources (the services rules name most, first), and how many more.
+fn some(sources: &[String]) -> String {
+    const SHOWN: usize = 3;
+    const COMMON: &[&str] = &[
+        "iam.amazonaws.com",
+        "sts.amazonaws.com",
+        "signin.amazonaws.com",
+        "ec2.amazonaws.com",
+        "s3.amazonaws.com",
+        "kms.amazonaws.com",
+        "lambda.amazonaws.com",
+        "cloudtrail.amazonaws.com",
+        "sso.amazonaws.com",
+        "organizations.amazonaws.com",
+    ];
+    let mut sorted: Vec<&String> = sources.iter().collect();
+    sorted.sort_by_key(|s| (!COMMON.contains(&s.as_str()), s.as_str()));
+    let mut s = sorted
+        .into_iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if sources.len() > SHOWN {
+        s.push_str(&format!(" and {} more", sources.len() - SHOWN));
+    }
+    s
 }
 
 fn any_name<'a>(pat: &Pattern, mut names: impl Iterator<Item = &'a String>) -> bool {
