@@ -1,7 +1,7 @@
 //! A logsource `category` naming a CloudTrail event category scopes the rule to records with
 //! that `eventCategory`, as rules written for other CloudTrail tools expect.
 use serde_json::json;
-use trailwatch_rules::RuleSet;
+use trailwatch::rules::RuleSet;
 
 fn rule(category: &str) -> String {
     format!(
