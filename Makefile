@@ -47,9 +47,10 @@ build: $(STAMP) ## Release build of the Lambda for arm64 (cargo lambda build): t
 build-debug: ## cargo build (debug): the trailwatch CLI and trailwatch-lambda
 	cargo build
 
-lint: $(STAMP) ## rustfmt check, clippy with warnings denied, cfn-lint and sam validate --lint on template.yaml
+lint: $(STAMP) ## rustfmt check, clippy with warnings denied, no module import cycles, cfn-lint and sam validate --lint on template.yaml
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	$(PYTHON) scripts/module-cycles.py crates/trailwatch-rules/src
 	cfn-lint template.yaml deploy/realtime-forwarder.yaml
 	AWS_DEFAULT_REGION=$(SAM_REGION) sam validate --lint --template template.yaml
 

@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 use support::{Aws, Moto, DEMO_BUCKET, ROOT_REBOOT_EVENT_ID, ROOT_REBOOT_RULE};
 use trailwatch::config::Settings;
 use trailwatch::handler::Handler;
-use trailwatch::rules::RuleSet;
 
 async fn handler_for(moto: &Moto, topic_arn: &str) -> Handler {
     let rules = trailwatch::pack::load().expect("bundled rules compile");

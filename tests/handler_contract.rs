@@ -277,3 +277,69 @@ async fn one_object_named_twice_in_a_batch_alerts_once_and_both_messages_succeed
     );
     assert_eq!(alerted(&w), ["e-good"]);
 }
+
+/// A root `RebootInstance` whose `requestParameters` nest `depth` levels deep.
+fn deep_reboot(id: &str, depth: usize) -> String {
+    format!(
+        r#"{{"userIdentity":{{"type":"Root","arn":"arn:aws:iam::123456789012:root"}},
+        "eventTime":"2026-11-25T10:02:11Z","eventSource":"lightsail.amazonaws.com",
+        "eventName":"RebootInstance","awsRegion":"us-east-1","eventID":"{id}",
+        "requestParameters":{}1{}}}"#,
+        r#"{"a":"#.repeat(depth),
+        "}".repeat(depth)
+    )
+}
+
+#[tokio::test]
+async fn a_record_nested_100000_deep_alerts_in_the_lambda_and_one_it_cannot_judge_is_counted() {
+    let reboot = std::fs::read_to_string("rules/lightsail/root-reboot-instance.yml").unwrap();
+    let rules = RuleSet::from_sources(&[("reboot.yml".into(), reboot)]).unwrap();
+    let rules = Arc::new(rules);
+    let fetch = Arc::new(MemoryFetch::new());
+    let deep = format!(
+        r#"{{"Records":[{},{{"eventID":"e-cannot-judge","eventSource":{}}}]}}"#,
+        deep_reboot("e-deep", 100_000),
+        format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))
+    );
+    fetch.put(&object("deep"), gzip(&deep));
+    fetch.put(
+        &object("good"),
+        gzip(&format!(r#"{{"Records":[{}]}}"#, deep_reboot("e-good", 3))),
+    );
+    let deliver = Arc::new(MemoryDeliver::new());
+    let settings = Settings::new(
+        "arn:aws:sns:us-east-1:123456789012:alerts",
+        Arc::clone(&rules),
+    );
+    let handler = Handler::new(fetch, deliver.clone(), RuleStore::fixed(rules), &settings);
+    let response = handler
+        .handle(s3_event(&["deep", "good"]))
+        .await
+        .expect("handled");
+    let summary = &response.summary;
+    assert!(summary.failed.is_empty(), "{summary:?}");
+    assert_eq!((summary.events, summary.records_unreadable), (3, 1));
+    let mut ids: Vec<String> = deliver
+        .messages()
+        .into_iter()
+        .filter_map(|m| m.event_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["e-deep", "e-good"]);
+    let body = deliver
+        .messages()
+        .into_iter()
+        .find(|m| m.event_id.as_deref() == Some("e-deep"))
+        .map(|m| m.body)
+        .unwrap();
+    assert!(
+        body.contains(trailwatch::decode::DEEP_MARKER),
+        "{body:.2000}"
+    );
+    // Named in the invocation's summary (logged as `invocation done`) and counted in its metrics.
+    let named = &summary.unreadable[0];
+    assert_eq!(named.object, object("deep").to_string());
+    assert_eq!(named.event_id.as_deref(), Some("e-cannot-judge"));
+    let emf = trailwatch::metrics::emf(summary, "trailwatch", chrono::Utc::now());
+    assert_eq!(emf["RecordsUnreadable"], 1, "{emf}");
+}

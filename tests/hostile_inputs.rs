@@ -25,12 +25,32 @@ fn event_ids(deliver: &MemoryDeliver) -> Vec<String> {
     ids
 }
 
-/// Alerts on every record named `Hit`.
+/// The bundled rule for a root `RebootInstance`.
+const REBOOT_RULE: &str = "rules/lightsail/root-reboot-instance.yml";
+
+/// Alerts on every record named `Hit`, and on a root `RebootInstance` (the bundled rule).
 fn rules() -> Arc<RuleSet> {
     let rule = "title: Hit\nid: 00000000-0000-4000-8000-000000000001\nlevel: high\n\
                 logsource: {product: aws, service: cloudtrail}\n\
                 detection:\n  selection:\n    eventName: Hit\n  condition: selection\n";
-    Arc::new(RuleSet::from_sources(&[("hit.yml".into(), rule.into())]).expect("rule compiles"))
+    let reboot = std::fs::read_to_string(REBOOT_RULE).expect("the bundled rule");
+    let sources = [
+        ("hit.yml".into(), rule.into()),
+        (REBOOT_RULE.into(), reboot),
+    ];
+    Arc::new(RuleSet::from_sources(&sources).expect("rules compile"))
+}
+
+/// A root `RebootInstance` whose `requestParameters` nest 100,000 levels deep.
+fn deep_reboot(id: &str) -> String {
+    format!(
+        r#"{{"eventVersion":"1.08","userIdentity":{{"type":"Root","principalId":"123456789012",
+        "arn":"arn:aws:iam::123456789012:root","accountId":"123456789012"}},
+        "eventTime":"2026-11-25T10:02:11Z","eventSource":"lightsail.amazonaws.com",
+        "eventName":"RebootInstance","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.24",
+        "requestParameters":{},"eventID":"{id}","eventType":"AwsApiCall"}}"#,
+        nested(100_000, r#"{"instanceName":"#, r#""web-1""#, "}")
+    )
 }
 
 fn hit(id: &str) -> String {
@@ -232,31 +252,138 @@ async fn gzip_bomb_stops_at_the_decompressed_cap_naming_object_and_cap() {
 }
 
 #[test]
-fn deep_nesting_at_the_top_level_is_a_clean_error() {
+fn a_record_nested_deep_at_the_top_level_is_cut_and_broken_deep_text_is_a_clean_error() {
+    // One NDJSON record 100,000 levels deep: handed on with the levels below 100 cut.
     let text = nested(100_000, r#"{"a":"#, "1", "}");
+    let mut records = Vec::new();
+    decode::records(text.as_bytes(), |r| records.push(r.to_string())).unwrap();
+    assert_eq!(records.len(), 1);
+    let record: serde_json::Value = serde_json::from_str(&records[0]).expect("builds");
+    let mut v = &record;
+    for _ in 1..decode::MAX_KEPT_DEPTH {
+        v = &v["a"];
+    }
+    assert_eq!(v["a"], decode::DEEP_MARKER);
+    // The same depth, never closed, is an error, not a crash.
+    let text = nested(100_000, r#"{"a":"#, "1", "");
     let err = decode::records(text.as_bytes(), |_| {}).unwrap_err();
     assert!(matches!(err, DecodeError::Json(_)), "{err}");
-    assert!(err.to_string().contains("recursion limit"), "{err}");
 }
 
 #[tokio::test]
-async fn a_record_too_deep_to_evaluate_is_counted_unreadable_and_the_others_alert() {
-    // serde_json walks a raw record without recursion, so the record is read; building its
-    // tree for the rules stops at 128 levels, so it is counted as unreadable, not dropped.
-    let deep = nested(100_000, "[", "1", "]");
+async fn a_deep_root_reboot_alerts_with_the_marker_next_to_a_good_object() {
     let text = format!(
-        r#"{{"Records":[{},{{"eventName":"Hit","eventID":"deep","x":{deep}}},{}]}}"#,
+        r#"{{"Records":[{},{},{}]}}"#,
         hit("before"),
+        deep_reboot("deep-reboot"),
         hit("after")
     );
     let run = scan(gzip(text.as_bytes())).await;
     assert!(run.summary.failed.is_empty(), "{:?}", run.summary.failed);
     assert_eq!(run.summary.events, 4);
-    assert_eq!(run.summary.records_unreadable, 1, "{:?}", run.summary);
-    assert_eq!(event_ids(&run.alerts), ["after", "before", "good"]);
-    // A top-level array this deep is one such record.
-    let run = scan(gzip(nested(100_000, "[", "1", "]").as_bytes())).await;
+    assert_eq!(run.summary.records_unreadable, 0, "{:?}", run.summary);
+    assert_eq!(
+        event_ids(&run.alerts),
+        ["after", "before", "deep-reboot", "good"]
+    );
+    let alert = run
+        .alerts
+        .messages()
+        .into_iter()
+        .find(|m| m.event_id.as_deref() == Some("deep-reboot"))
+        .expect("the deep record alerted");
+    assert_eq!(alert.rule_id, "18fbf2c1-1924-41e9-99da-7b544349aa37");
+    let body: serde_json::Value = serde_json::from_str(&alert.body).expect("alert JSON builds");
+    let mut v = &body["event"]["requestParameters"];
+    for _ in 2..decode::MAX_KEPT_DEPTH {
+        v = &v["instanceName"];
+    }
+    assert_eq!(v["instanceName"], decode::DEEP_MARKER, "{v}");
+    // The same record as NDJSON, the way log shippers write it, alerts the same way.
+    let run = scan(gzip(
+        format!("{}\n{}\n", hit("a"), deep_reboot("ndjson")).as_bytes(),
+    ))
+    .await;
     assert!(run.summary.failed.is_empty(), "{:?}", run.summary.failed);
+    assert_eq!(event_ids(&run.alerts), ["a", "good", "ndjson"]);
+}
+
+#[tokio::test]
+async fn a_record_the_rules_cannot_judge_is_counted_and_named() {
+    // The rules read `eventName`: cut, it cannot be judged. Not an object: nothing to judge.
+    let deep = nested(100_000, "[", "1", "]");
+    let text = format!(
+        r#"{{"Records":[{},{{"eventName":{deep},"eventID":"deep-name"}},{deep},{}]}}"#,
+        hit("before"),
+        hit("after")
+    );
+    let run = scan(gzip(text.as_bytes())).await;
+    assert!(run.summary.failed.is_empty(), "{:?}", run.summary.failed);
+    assert_eq!(run.summary.events, 5);
+    assert_eq!(run.summary.records_unreadable, 2, "{:?}", run.summary);
+    assert_eq!(event_ids(&run.alerts), ["after", "before", "good"]);
+    let named: Vec<_> = run
+        .summary
+        .unreadable
+        .iter()
+        .map(|u| (u.object.as_str(), u.event_id.as_deref(), u.reason.as_str()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (
+                "s3://trail/hostile.json.gz",
+                Some("deep-name"),
+                "a field the rules read is nested deeper than 100 levels"
+            ),
+            (
+                "s3://trail/hostile.json.gz",
+                None,
+                "the record is not a JSON object"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn scan_alerts_on_the_deep_record_and_names_the_unreadable_one_without_rust_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"{{"Records":[{},{{"eventSource":"lightsail.amazonaws.com","eventName":{},
+            "eventID":"cannot-judge"}}]}}"#,
+        deep_reboot("deep-reboot"),
+        nested(100_000, r#"{"a":"#, "1", "}")
+    );
+    let deep = dir.path().join("deep.json.gz");
+    std::fs::write(&deep, gzip(text.as_bytes())).unwrap();
+    std::fs::write(dir.path().join("good.json.gz"), good()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+        .args(["scan", "--format", "json", "--rules", REBOOT_RULE])
+        .arg(dir.path())
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("trailwatch scan runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let alerts: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one alert JSON per line"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "{stdout}");
+    assert_eq!(alerts[0]["event"]["eventID"], "deep-reboot");
+    assert!(stdout.contains(decode::DEEP_MARKER), "{stdout}");
+    let named = format!(
+        "unreadable: {}: eventID cannot-judge: a field the rules read is nested deeper than 100 levels",
+        deep.display()
+    );
+    assert!(stderr.lines().any(|l| l == named), "{stderr}");
+    assert!(
+        stderr.contains("2 objects, 3 events, 1 alerts, 0 digests, 1 unreadable"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -326,7 +453,7 @@ async fn every_hostile_object_in_one_invocation_fails_alone() {
         ("html.json", b"<html>".to_vec()),
         (
             "deep.json",
-            nested(100_000, r#"{"a":"#, "1", "}").into_bytes(),
+            nested(100_000, r#"{"a":"#, "1", "").into_bytes(),
         ),
         ("good.json.gz", good()),
     ];

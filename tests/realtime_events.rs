@@ -9,7 +9,6 @@ use trailwatch::deliver::MemoryDeliver;
 use trailwatch::fetch::MemoryFetch;
 use trailwatch::handler::{Handler, HandlerError};
 use trailwatch::plan::Kind;
-use trailwatch::rules::RuleSet;
 use trailwatch::rules_source::RuleStore;
 use trailwatch::trigger::{self, Options, CLOUDTRAIL_DETAIL_TYPES};
 use trailwatch::ObjectRef;

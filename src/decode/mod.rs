@@ -315,9 +315,11 @@ impl<'r> Inflater<'r> {
     }
 }
 
+mod depth;
 mod scan;
 mod walker;
 
+pub use depth::{cut_deep, DEEP_MARKER, MAX_KEPT_DEPTH};
 pub(crate) use scan::Scan;
 use walker::{Chunks, Walker};
 

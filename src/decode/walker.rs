@@ -8,7 +8,7 @@ use serde::de::{Error as _, IgnoredAny, Unexpected};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{DecodeError, Inflater, LimitExceeded, Scan};
+use super::{cut_deep, DecodeError, Inflater, LimitExceeded, Scan, MAX_KEPT_DEPTH};
 
 /// Where inflated chunks come from: the inflating thread, or an inflater driven in line (small
 /// objects, where a thread costs more than it saves).
@@ -166,8 +166,7 @@ impl<'r> Walker<'r> {
                     self.peek()?;
                     let text = self.value()?;
                     if !saw_records {
-                        let value = serde_json::from_slice(text).map_err(DecodeError::Json)?;
-                        before_records.insert(key, value);
+                        before_records.insert(key, member(text)?);
                     } else {
                         serde_json::from_slice::<IgnoredAny>(text).map_err(DecodeError::Json)?;
                     }
@@ -339,6 +338,23 @@ impl<'r> Walker<'r> {
             self.offset + self.pos as u64
         )))
     }
+}
+
+/// A member of a top-level object, which may be a record: built, or, where only its depth stops
+/// serde_json, built cut back so that the record (level 1) keeps [`MAX_KEPT_DEPTH`] levels.
+fn member(text: &[u8]) -> Result<Value, DecodeError> {
+    let error = match serde_json::from_slice(text) {
+        Ok(value) => return Ok(value),
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => e,
+        Err(e) => return Err(DecodeError::Json(e)),
+    };
+    // Checked whole without recursion first: a cut must not hide broken text below it.
+    serde_json::from_slice::<IgnoredAny>(text).map_err(DecodeError::Json)?;
+    std::str::from_utf8(text)
+        .ok()
+        .and_then(|text| cut_deep(text, MAX_KEPT_DEPTH - 1))
+        .ok_or(DecodeError::Json(error))
+        .and_then(|(cut, _)| serde_json::from_str(&cut).map_err(DecodeError::Json))
 }
 
 /// Whether serde_json's error in `text` lies within its last few bytes: more text may mend it.

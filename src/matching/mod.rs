@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::rules::{Doc, Node, Rule, RuleSet};
 
+mod deep;
 mod head;
 #[cfg(any(test, feature = "testing"))]
 pub mod oracle;
@@ -39,8 +40,9 @@ pub enum Checked {
     NoMatch,
     /// At least one rule matched: the parsed record (the rules are in `hits`).
     Matched(Value),
-    /// The record passed the splitter but could not be evaluated, e.g. nested deeper than the
-    /// JSON parser allows. Counted and logged, never silently dropped.
+    /// The record passed the splitter but the rules could not judge it: not a JSON object, or
+    /// a field they read is nested deeper than the JSON parser builds (a deep member they do
+    /// not read is cut, and the record judged). Counted and named, never silently dropped.
     Unreadable {
         /// Its `eventID`, where it could be read.
         event_id: Option<String>,
@@ -93,10 +95,15 @@ impl<'r> Matcher<'r> {
             }
         }
         self.rules.matches(&projected, hits);
-        self.full_record(text, hits, || match projected.at(&["eventID"]) {
+        let event_id = || match projected.at(&["eventID"]) {
             Some(Node::Str(id)) => Some(id.to_string()),
             _ => None,
-        })
+        };
+        if hits.is_empty() && projected.read_cut() {
+            // A value a rule read is too deep to build: judge the record cut back instead.
+            return self.judge_cut(text, hits, event_id());
+        }
+        self.full_record(text, hits, event_id)
     }
 
     /// Whether the index admits a record with this head.
@@ -134,13 +141,15 @@ impl<'r> Matcher<'r> {
         match serde_json::from_str::<Value>(text) {
             Ok(record) => {
                 self.rules.matches(&record, hits);
-                if hits.is_empty() {
-                    Checked::NoMatch
-                } else {
+                if !hits.is_empty() {
                     Checked::Matched(record)
+                } else if !record.is_object() {
+                    unreadable(text, event_id, deep::NOT_AN_OBJECT.into())
+                } else {
+                    Checked::NoMatch
                 }
             }
-            Err(e) => unreadable(text, event_id, e),
+            Err(e) => self.failed(text, hits, event_id, e),
         }
     }
 
@@ -157,19 +166,16 @@ impl<'r> Matcher<'r> {
         }
         match serde_json::from_str(text) {
             Ok(record) => Checked::Matched(record),
-            Err(e) => {
-                hits.clear();
-                unreadable(text, event_id(), e)
-            }
+            Err(e) => self.failed(text, hits, event_id(), e),
         }
     }
 }
 
 /// A record the rules could not be evaluated on (or rendered from), named where it can be.
-fn unreadable(text: &str, event_id: Option<String>, error: serde_json::Error) -> Checked {
+fn unreadable(text: &str, event_id: Option<String>, error: String) -> Checked {
     Checked::Unreadable {
         event_id: event_id.or_else(|| find_event_id(text)),
-        error: error.to_string(),
+        error,
     }
 }
 

@@ -15,7 +15,7 @@ use std::cell::OnceCell;
 use serde_json::Value;
 
 use super::head::{members, Step};
-use crate::decode::Scan;
+use crate::decode::{Scan, DEEP_MARKER};
 use crate::rules::{Doc, Leaf, Node, PathNode};
 
 /// The text is not plain enough to walk (an escaped key, not an object): parse it whole.
@@ -103,9 +103,22 @@ impl Projected<'_> {
     }
 
     /// A raw value, parsed once. A value serde_json cannot build (nested past its limit) reads
-    /// as `null`: the full parse a match needs reports the record as unreadable.
+    /// as [`DEEP_MARKER`], which [`Projected::read_cut`] notices: the matcher then judges the
+    /// record cut back to a depth it can build.
     fn parsed<'a>(text: &str, cell: &'a OnceCell<Value>) -> &'a Value {
-        cell.get_or_init(|| serde_json::from_str(text).unwrap_or(Value::Null))
+        cell.get_or_init(|| {
+            serde_json::from_str(text).unwrap_or_else(|_| Value::String(DEEP_MARKER.into()))
+        })
+    }
+
+    /// Whether a rule read a raw value that could not be built.
+    pub(super) fn read_cut(&self) -> bool {
+        match self {
+            // A raw value is never a string, so a string here is the marker.
+            Projected::Raw(_, cell) => matches!(cell.get(), Some(Value::String(_))),
+            Projected::Str(_) => false,
+            Projected::Object(members) => members.iter().any(|(_, v)| v.read_cut()),
+        }
     }
 }
 
@@ -204,15 +217,15 @@ mod tests {
     }
 
     #[test]
-    fn an_escaped_key_is_not_projected_and_a_value_too_deep_reads_as_null() {
+    fn an_escaped_key_is_not_projected_and_a_value_too_deep_reads_as_the_marker() {
         let set = rules("  sel:\n    a: x\n  condition: sel\n");
         let root = set.field_paths().root();
         assert!(project(r#"{"\u0061":"x"}"#, root).is_err());
         let deep = format!(r#"{{"a":{}1{}}}"#, "[".repeat(200), "]".repeat(200));
-        assert!(matches!(
-            project(&deep, root).unwrap().at(&["a"]),
-            Some(Node::Null)
-        ));
+        let got = project(&deep, root).unwrap();
+        assert!(!got.read_cut(), "nothing read yet");
+        assert!(matches!(got.at(&["a"]), Some(Node::Str(DEEP_MARKER))));
+        assert!(got.read_cut());
         let elsewhere = format!(r#"{{"b":{}1{},"a":"x"}}"#, "[".repeat(200), "]".repeat(200));
         assert_eq!(
             to_value(&project(&elsewhere, root).unwrap()),

@@ -42,7 +42,9 @@ pub fn unique_owner(prefix: &str) -> String {
 }
 
 pub use delivery::StateSettings;
-pub use summary::{CorrelationTally, Failed, ObjectError, Outcome, Summary};
+pub use summary::{
+    CorrelationTally, Failed, ObjectError, Outcome, Summary, Unreadable, UNREADABLE_NAMED,
+};
 
 /// Default for `OBJECT_TIMEOUT_SECONDS`: a 1 GB delivery decodes in well under a minute.
 pub const DEFAULT_OBJECT_TIMEOUT: Duration = Duration::from_secs(120);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::io::SyncIoBridge;
 
-use super::{ObjectError, Outcome, Pipeline};
+use super::{ObjectError, Outcome, Pipeline, Unreadable};
 use crate::correlate::{Collected, Correlator};
 use crate::decode::{self, DecodeError};
 use crate::fetch::{Cancellable, ObjectRef};
@@ -17,13 +17,14 @@ use crate::rules::RuleSet;
 
 /// Batches waiting for delivery: the decoder pauses when they are not taken.
 const IN_FLIGHT: usize = 4;
-/// Unreadable records logged one by one per object; the rest are only counted.
-const UNREADABLE_LOGGED: u64 = 10;
+/// Unreadable records logged and named one by one per object; the rest are only counted.
+const UNREADABLE_NAMED: u64 = 10;
 
 /// What the blocking side found.
 struct Scanned {
     events: u64,
     unreadable: u64,
+    named: Vec<Unreadable>,
     plan: PlanStats,
     held: Vec<Held>,
     seen: Observed,
@@ -77,6 +78,7 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
     Outcome {
         events: scanned.events,
         unreadable: scanned.unreadable,
+        unreadable_named: scanned.named,
         plan: scanned.plan,
         oldest_event_time: scanned.seen.oldest_event_time,
         max_lag_seconds: delivery.max_lag_seconds,
@@ -108,7 +110,7 @@ fn decode_match_plan(
     let mut seen = Observed::default();
     let mut hits = Vec::new();
     let mut ready = Vec::new();
-    let (mut events, mut unreadable) = (0u64, 0u64);
+    let (mut events, mut unreadable, mut named) = (0u64, 0u64, Vec::new());
     // Once the receiver is gone (deadline), batches are no longer handed over.
     let mut open = true;
     let mut hand_over = |ready: &mut Vec<Batch>| {
@@ -133,11 +135,16 @@ fn decode_match_plan(
             }
             Checked::Unreadable { event_id, error } => {
                 unreadable += 1;
-                if unreadable <= UNREADABLE_LOGGED {
+                if unreadable <= UNREADABLE_NAMED {
                     tracing::warn!(
                         object = %source, event_id = event_id.as_deref().unwrap_or("?"), %error,
                         "record could not be evaluated: counted as unreadable"
                     );
+                    named.push(Unreadable {
+                        object: source.to_string(),
+                        event_id,
+                        reason: error,
+                    });
                 }
             }
         }
@@ -148,6 +155,7 @@ fn decode_match_plan(
     Scanned {
         events,
         unreadable,
+        named,
         plan: finished.stats,
         held: finished.held,
         seen,

@@ -21,6 +21,9 @@ pub struct Summary {
     pub events: u64,
     /// Records that passed the splitter but could not be evaluated (`RecordsUnreadable`).
     pub records_unreadable: u64,
+    /// The first of them (ten per object, [`UNREADABLE_NAMED`] in all), named.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unreadable>,
     /// Alert messages delivered (one per alert and topic).
     pub alerts: u64,
     /// Digest messages delivered.
@@ -67,6 +70,21 @@ pub struct Summary {
     pub last_delivery: Option<Instant>,
     /// Wall time of the run.
     pub elapsed_ms: u64,
+}
+
+/// Unreadable records a run names; the rest are only counted.
+pub const UNREADABLE_NAMED: usize = 100;
+
+/// A record the rules could not judge, named so that someone can look at it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unreadable {
+    /// The object it was read from (`s3://bucket/key` or a path).
+    pub object: String,
+    /// Its `eventID`, where it could be read.
+    #[serde(rename = "eventID", skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// Why the rules could not judge it.
+    pub reason: String,
 }
 
 /// An object that could not be scanned in full.
@@ -151,6 +169,8 @@ pub struct Outcome {
     pub events: u64,
     /// Records that could not be evaluated.
     pub unreadable: u64,
+    /// The first of them, named.
+    pub unreadable_named: Vec<Unreadable>,
     /// What the plan stage did.
     pub plan: PlanStats,
     /// The earliest `eventTime` among the records read.
@@ -219,6 +239,9 @@ impl Summary {
         self.objects += 1;
         self.events += outcome.events;
         self.records_unreadable += outcome.unreadable;
+        let room = UNREADABLE_NAMED.saturating_sub(self.unreadable.len());
+        self.unreadable
+            .extend(outcome.unreadable_named.into_iter().take(room));
         self.alerts += outcome.sent_alerts;
         self.digests += outcome.sent_digests;
         self.duplicates += outcome.plan.duplicates;

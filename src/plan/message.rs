@@ -18,7 +18,7 @@ pub const SNS_MESSAGE_MAX: usize = 256 * 1024;
 pub const MESSAGE_BUDGET: usize = SNS_MESSAGE_MAX - 2048;
 
 /// Which form messages are rendered in, chosen by the destination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Form {
     /// The SNS document: email text, Chatbot card, alert JSON for SQS and Lambda.
     #[default]

@@ -2,12 +2,7 @@
 //! the reference interpreter start from this, which is what lets them be compared.
 use super::Level;
 
-/// A position in a rule file, 1-based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Pos {
-    pub line: u64,
-    pub col: u64,
-}
+pub use super::yaml::Pos;
 
 /// One Sigma rule with its detection still in source form.
 #[derive(Debug, Clone)]

@@ -98,3 +98,22 @@ fn embedded_named(files: &[(&str, &str)]) -> Vec<(String, String)> {
         .map(|(name, body)| (format!("rules/{name}"), (*body).to_owned()))
         .collect()
 }
+
+impl RuleSet {
+    /// One way to build a set: which rules, which limits, whether `tests:` are kept.
+    pub fn builder() -> RuleSetBuilder {
+        RuleSetBuilder::default()
+    }
+
+    /// Loads rule files and directories, keeping `tests:`; every file is checked and all errors
+    /// returned. Default limits.
+    pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<RuleSet, RuleErrors> {
+        RuleSet::builder().paths(paths).build()
+    }
+
+    /// Loads in-memory `(name, yaml)` sources, keeping `tests:`; one named `placeholders.yml`
+    /// supplies placeholders. Default limits.
+    pub fn from_sources(sources: &[(String, String)]) -> Result<RuleSet, RuleErrors> {
+        RuleSet::builder().sources(sources).build()
+    }
+}

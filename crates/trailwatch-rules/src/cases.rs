@@ -1,7 +1,7 @@
 //! The `tests:` cases rule and filter files carry: each a CloudTrail record written as YAML and
 //! whether it should match.
 use super::ast::{Expect, TestCase};
-use super::parse::Ctx;
+use super::ctx::Ctx;
 use super::yaml::{Node, NodeKind};
 
 /// The `tests:` cases of a rule or filter document (none when it has no `tests:`).

@@ -2,8 +2,8 @@
 //! `file:line:col`. Also the `|element` extension, whose value is itself a detection.
 use super::ast::{Anchor, Cond, Detection, FieldSpec, MatchKind, Mods, Pos, Selection, Value};
 use super::condition;
+use super::ctx::Ctx;
 use super::modifiers::{self, Placeholders};
-use super::parse::Ctx;
 use super::yaml::{Node, NodeKind};
 
 /// Selections and condition of a `detection` map; keys in `skip` are neither (a filter's `rules`).

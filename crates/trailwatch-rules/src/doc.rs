@@ -40,11 +40,11 @@ pub trait Doc {
 
 impl Doc for Value {
     fn any_leaf<'a>(&'a self, path: &[String], f: &mut dyn FnMut(Leaf<'a>) -> bool) -> bool {
-        super::eval::any_leaf(self, path, &mut |v| f(Leaf::Value(v)))
+        any_leaf(self, path, &mut |v| f(Leaf::Value(v)))
     }
 
     fn any_string(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
-        super::eval::any_string(self, f)
+        any_string(self, f)
     }
 
     fn at(&self, path: &[&str]) -> Option<Node<'_>> {
@@ -80,5 +80,29 @@ impl<'a> Leaf<'a> {
     /// Whether this is `null`.
     pub fn is_null(self) -> bool {
         matches!(self, Leaf::Value(Value::Null))
+    }
+}
+
+/// Calls `f` on every value at `path` (arrays flattened), stopping at the first `true`.
+pub fn any_leaf<'a>(v: &'a Value, path: &[String], f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+    match v {
+        Value::Array(items) => items.iter().any(|i| any_leaf(i, path, f)),
+        _ => match path.split_first() {
+            None => f(v),
+            Some((head, rest)) => match v {
+                Value::Object(map) => map.get(head).is_some_and(|c| any_leaf(c, rest, f)),
+                _ => false,
+            },
+        },
+    }
+}
+
+/// Calls `f` on every string anywhere in the record, stopping at the first `true`.
+pub fn any_string<'a>(v: &'a Value, f: &mut dyn FnMut(&'a str) -> bool) -> bool {
+    match v {
+        Value::String(s) => f(s),
+        Value::Array(items) => items.iter().any(|i| any_string(i, f)),
+        Value::Object(map) => map.values().any(|i| any_string(i, f)),
+        _ => false,
     }
 }

@@ -12,30 +12,6 @@ use super::ast::{Anchor, CmpOp, Cond};
 use super::compile::{CField, CSelection, CValue, CompiledDetection};
 use super::doc::{Doc, Leaf};
 
-/// Calls `f` on every value at `path` (arrays flattened), stopping at the first `true`.
-pub fn any_leaf<'a>(v: &'a Value, path: &[String], f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
-    match v {
-        Value::Array(items) => items.iter().any(|i| any_leaf(i, path, f)),
-        _ => match path.split_first() {
-            None => f(v),
-            Some((head, rest)) => match v {
-                Value::Object(map) => map.get(head).is_some_and(|c| any_leaf(c, rest, f)),
-                _ => false,
-            },
-        },
-    }
-}
-
-/// Calls `f` on every string anywhere in the record, stopping at the first `true`.
-pub fn any_string<'a>(v: &'a Value, f: &mut dyn FnMut(&'a str) -> bool) -> bool {
-    match v {
-        Value::String(s) => f(s),
-        Value::Array(items) => items.iter().any(|i| any_string(i, f)),
-        Value::Object(map) => map.values().any(|i| any_string(i, f)),
-        _ => false,
-    }
-}
-
 /// A small stack buffer for number text.
 struct StackText {
     buf: [u8; 48],

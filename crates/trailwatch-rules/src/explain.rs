@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::ast::{Expect, TestCase};
 use super::compile::CompiledDetection;
-use super::eval::{any_leaf, eval_cond};
+use super::doc::any_leaf;
+use super::eval::eval_cond;
 use super::Rule;
 
 /// The evaluation tree of one rule over one event.
@@ -228,5 +229,20 @@ pub fn run_filter_case(targets: &[&Rule], case: &TestCase) -> FilterCaseOutcome 
         passed: fired.is_empty() == (case.expect == Expect::NoMatch),
         fired,
         explanations,
+    }
+}
+
+impl Rule {
+    /// The evaluation tree of this rule over `record`.
+    pub fn explain(&self, record: &serde_json::Value) -> Explanation {
+        explain(&self.detection, self, record)
+    }
+
+    /// Runs the rule's `tests:` cases.
+    pub fn run_tests(&self) -> Vec<CaseOutcome> {
+        self.tests
+            .iter()
+            .map(|c| run_case(&self.detection, self, c))
+            .collect()
     }
 }

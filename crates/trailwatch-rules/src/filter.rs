@@ -5,9 +5,9 @@
 use super::ast::{Cond, Detection, FieldSpec, FilterAst, FilterTargets, Mods, Pos, RuleAst};
 use super::ast::{Selection, Value};
 use super::cases::doc_tests;
+use super::ctx::{optional_str, required_str, Ctx};
 use super::detection::parse_detection;
 use super::modifiers::Placeholders;
-use super::parse::{optional_str, required_str, Ctx};
 use super::yaml::{Node, NodeKind};
 use super::{logsource, RuleError};
 

@@ -3,8 +3,7 @@
 //! alert (`state::StateStore::suppress` keeps the count across files and invocations).
 use std::time::Duration;
 
-use super::ast::Pos;
-use super::yaml::{Node, NodeKind};
+use super::yaml::{Node, NodeKind, Pos};
 
 /// The longest window accepted: a year, beyond any retention worth paying for.
 const MAX_WINDOW: Duration = Duration::from_secs(365 * 24 * 3600);

@@ -5,6 +5,15 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
+/// A position in a rule file, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column.
+    pub col: u64,
+}
+
 /// A YAML node with its 1-based position in the source.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {

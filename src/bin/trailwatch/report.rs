@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use trailwatch::pipeline::Summary;
+use trailwatch::render::sanitize::{clean, FIELD_MAX};
 use trailwatch::rules::Level;
 
 pub fn progress_bar(len: usize) -> ProgressBar {
@@ -25,6 +26,9 @@ pub fn summary(summary: &Summary) {
     }
     for skip in &summary.skipped {
         eprintln!("skipped: {}: {}", skip.object, skip.reason);
+    }
+    for line in unreadable(summary) {
+        eprintln!("{line}");
     }
     eprintln!(
         "trailwatch: {} objects, {} events, {} alerts, {} digests, {} unreadable, {} skipped, {} failed in {:.2}s",
@@ -59,6 +63,33 @@ pub fn summary(summary: &Summary) {
     if !parts.is_empty() {
         eprintln!("trailwatch: {}", parts.join("; "));
     }
+}
+
+/// One line per named unreadable record, and a count of those not named. The eventID and the
+/// key come from the data: cleaned, so they cannot write escapes to the terminal.
+fn unreadable(summary: &Summary) -> Vec<String> {
+    let mut lines: Vec<String> = summary
+        .unreadable
+        .iter()
+        .map(|u| {
+            let id = u
+                .event_id
+                .as_deref()
+                .map_or("?".into(), |id| clean(id, FIELD_MAX));
+            format!(
+                "unreadable: {}: eventID {id}: {}",
+                clean(&u.object, 1024),
+                u.reason
+            )
+        })
+        .collect();
+    let unnamed = summary
+        .records_unreadable
+        .saturating_sub(lines.len() as u64);
+    if unnamed > 0 {
+        lines.push(format!("unreadable: {unnamed} more, not named"));
+    }
+    lines
 }
 
 /// Alerts per rule, most severe first; `colour` paints the level column.
@@ -103,6 +134,27 @@ fn ansi(level: Level) -> &'static str {
 mod tests {
     use super::*;
     use trailwatch::plan::RuleTally;
+
+    #[test]
+    fn unreadable_records_are_named_cleaned_and_the_rest_counted() {
+        let mut s = Summary {
+            records_unreadable: 3,
+            ..Summary::default()
+        };
+        s.unreadable.push(trailwatch::pipeline::Unreadable {
+            object: "s3://b/k.json.gz".into(),
+            event_id: Some("e1\x1b[2J".into()),
+            reason: "the record is not a JSON object".into(),
+        });
+        let lines = unreadable(&s);
+        assert_eq!(
+            lines,
+            [
+                "unreadable: s3://b/k.json.gz: eventID e1[2J: the record is not a JSON object",
+                "unreadable: 2 more, not named",
+            ]
+        );
+    }
 
     #[test]
     fn table_lists_rules_most_severe_first_and_colours_only_when_asked() {

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::cases::to_json;
-use crate::parse::Ctx;
+use crate::ctx::Ctx;
 use crate::yaml::{Node, NodeKind};
 
 /// One `tests:` case of a correlation.
@@ -29,7 +29,7 @@ pub struct ExpectedAlert {
 }
 
 /// The cases of `doc` (none without `tests:`).
-pub(in crate) fn parse_cases(ctx: &mut Ctx<'_>, doc: &Node) -> Vec<CorrelationCase> {
+pub(crate) fn parse_cases(ctx: &mut Ctx<'_>, doc: &Node) -> Vec<CorrelationCase> {
     let Some(t) = doc.get("tests") else {
         return Vec::new();
     };

@@ -4,7 +4,7 @@ use std::time::Duration;
 use super::cases::parse_cases;
 use super::{Condition, CorrelationCase, CorrelationType, Op};
 use crate::ast::Pos;
-use crate::parse::{optional_str, required_str, str_list, Ctx};
+use crate::ctx::{optional_str, required_str, str_list, Ctx};
 use crate::yaml::{Node, NodeKind};
 use crate::Level;
 
