@@ -25,7 +25,7 @@ LAMBDA_ARCH ?= --arm64
 SAM_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 
 .PHONY: help build build-debug test lint fmt demo fixtures clean-venv deploy deploy-function \
-        invoke-local rules-validate rules-test rules-table logs bench fuzz
+        invoke-local rules-validate rules-lint rules-schema catalog rules-test rules-table logs bench fuzz
 
 help: ## List the targets
 	@echo "trailwatch: Sigma rules over CloudTrail deliveries, alerting through SNS"
@@ -58,9 +58,10 @@ fmt: ## Format the Rust code in place
 	cargo fmt --all
 
 test: lint ## lint (cfn-lint, sam validate), every cargo test (moto e2e, tests/template.rs), the rules' own tests
-	cargo test --all-targets
-	cargo test --doc
+	cargo test --workspace --all-targets
+	cargo test --workspace --doc
 	cargo run --quiet --bin trailwatch -- rules test rules/ docs/examples/
+	cargo run --quiet --bin trailwatch -- rules lint rules/ docs/examples/
 
 demo: $(STAMP) ## Run the Lambda locally against moto: S3 delivery in, SNS alert out
 	scripts/demo.sh
@@ -97,6 +98,15 @@ logs: $(STAMP) ## Tail the deployed function's logs (sam logs --tail; STACK=name
 
 rules-validate: ## Check every rule file in rules/ (file:line:col errors)
 	cargo run --quiet --bin trailwatch -- rules validate rules/
+
+rules-lint: ## Lint rules/: event names CloudTrail never writes, misspelt fields, style (rules lint)
+	cargo run --quiet --bin trailwatch -- rules lint rules/
+
+rules-schema: $(STAMP) ## Validate rules/ and docs/examples/ against schema/trailwatch-rule.schema.json
+	$(VENV)/bin/python scripts/check-rule-schema.py rules docs/examples
+
+catalog: $(STAMP) ## Regenerate catalog/cloudtrail-events.gz from botocore's service models
+	$(VENV)/bin/python scripts/cloudtrail-catalog.py
 
 rules-test: ## Run the tests: cases written in the rules in rules/
 	cargo run --quiet --bin trailwatch -- rules test rules/

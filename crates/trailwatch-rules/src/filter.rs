@@ -137,7 +137,8 @@ pub fn unused(filter: &FilterAst, rules: &[RuleAst]) -> Vec<RuleError> {
 /// The detection a rule is evaluated with: its logsource scope, then its own detection, then
 /// each applying filter's, ANDed (`logsource and (condition) and (filter condition)`).
 pub fn effective(rule: &RuleAst, filters: &[&FilterAst]) -> Detection {
-    if rule.scope.is_empty() && filters.is_empty() {
+    let category = logsource::event_category(&rule.logsource);
+    if rule.scope.is_empty() && category.is_none() && filters.is_empty() {
         return rule.detection.clone();
     }
     let mut selections = Vec::new();
@@ -148,8 +149,14 @@ pub fn effective(rule: &RuleAst, filters: &[&FilterAst]) -> Detection {
             "logsource service {}",
             rule.logsource.service.as_deref().unwrap_or_default()
         );
-        selections.push(scope_selection(&name, &rule.scope));
-        conds.push(Cond::Sel(0));
+        selections.push(scope_selection(&name, "eventSource", &rule.scope));
+        conds.push(Cond::Sel(selections.len() - 1));
+        text.push(name);
+    }
+    if let Some(c) = category {
+        let name = format!("logsource category {}", c.to_lowercase());
+        selections.push(scope_selection(&name, "eventCategory", &[c.to_owned()]));
+        conds.push(Cond::Sel(selections.len() - 1));
         text.push(name);
     }
     let mut append = |det: &Detection, rename: &dyn Fn(&str) -> String| {
@@ -180,13 +187,13 @@ pub fn effective(rule: &RuleAst, filters: &[&FilterAst]) -> Detection {
     }
 }
 
-fn scope_selection(name: &str, sources: &[String]) -> Selection {
+fn scope_selection(name: &str, field: &str, sources: &[String]) -> Selection {
     Selection {
         name: name.to_owned(),
         pos: Pos::default(),
         groups: vec![vec![FieldSpec {
-            key: "eventSource".to_owned(),
-            field: "eventSource".to_owned(),
+            key: field.to_owned(),
+            field: field.to_owned(),
             mods: Mods::default(),
             values: sources.iter().map(|s| Value::Str(s.clone())).collect(),
             element: None,

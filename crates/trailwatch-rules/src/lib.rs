@@ -65,6 +65,7 @@ mod filter;
 mod index;
 mod level;
 mod limits;
+pub mod lint;
 mod load;
 mod logsource;
 mod paths;

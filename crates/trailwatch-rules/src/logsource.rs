@@ -3,8 +3,11 @@
 //! CloudTrail records every service's calls, so published rules for one AWS service say
 //! `product: aws, service: iam` (or `ec2`, `s3`, ...). Such a rule applies to the records whose
 //! `eventSource` is that service's: the scope becomes an implied `eventSource` condition, which
-//! the index files the rule under like any other. A logsource that cannot be CloudTrail (another
-//! product, or a category) is skipped with a reason.
+//! the index files the rule under like any other. A `category` that names a CloudTrail event
+//! category (`management`, `data`, `insight`, `networkactivity`, as rules written for other
+//! CloudTrail tools say) scopes the rule to records with that `eventCategory` the same way. A
+//! logsource that cannot be CloudTrail (another product, or another category) is skipped with a
+//! reason.
 use super::ast::LogSource;
 use super::yaml::Node;
 
@@ -28,6 +31,24 @@ const SERVICES: &[(&str, &[&str])] = &[
     ("sso", &["sso.amazonaws.com", "sso-directory.amazonaws.com"]),
     ("vpc", &["ec2.amazonaws.com"]),
 ];
+
+/// Logsource categories that are CloudTrail's `eventCategory` values, as records spell them.
+const CATEGORIES: &[(&str, &str)] = &[
+    ("management", "Management"),
+    ("data", "Data"),
+    ("insight", "Insight"),
+    ("networkactivity", "NetworkActivity"),
+];
+
+/// The `eventCategory` a logsource `category` limits a rule to, `None` without a category or
+/// for one that is not CloudTrail's.
+pub fn event_category(ls: &LogSource) -> Option<&'static str> {
+    let c = ls.category.as_deref()?;
+    CATEGORIES
+        .iter()
+        .find(|(name, _)| *name == c)
+        .map(|(_, value)| *value)
+}
 
 /// Reads a document's `logsource` map (values lowercased); `None` when it has none.
 pub fn read(doc: &Node) -> Option<LogSource> {
@@ -55,9 +76,14 @@ pub fn scope(ls: Option<&LogSource>) -> Result<Vec<String>, String> {
         Some(other) => return Err(format!("logsource product `{other}` is not aws")),
         None => return Err("logsource has no `product: aws`".to_owned()),
     }
-    if let Some(c) = &ls.category {
+    if let Some(c) = ls
+        .category
+        .as_deref()
+        .filter(|_| event_category(ls).is_none())
+    {
         return Err(format!(
-            "logsource category `{c}` is not a CloudTrail log source"
+            "logsource category `{c}` is not a CloudTrail log source (CloudTrail's are \
+             management, data, insight and networkactivity)"
         ));
     }
     Ok(match ls.service.as_deref() {
@@ -119,6 +145,20 @@ mod tests {
             .unwrap_err()
             .contains("`windows`"));
         assert!(scope(None).is_err());
+    }
+
+    #[test]
+    fn cloudtrail_categories_scope_by_event_category() {
+        let mut mgmt = ls(Some("aws"), Some("ec2"));
+        mgmt.category = Some("management".to_owned());
+        assert_eq!(scope(Some(&mgmt)), Ok(vec!["ec2.amazonaws.com".to_owned()]));
+        assert_eq!(event_category(&mgmt), Some("Management"));
+        let mut other = ls(Some("aws"), None);
+        other.category = Some("process_creation".to_owned());
+        assert!(scope(Some(&other))
+            .unwrap_err()
+            .contains("process_creation"));
+        assert_eq!(event_category(&other), None);
     }
 
     #[test]

@@ -10,7 +10,10 @@ use super::pattern::{lower_tokens, tokenize, GTok};
 
 /// Whether `rule` matches `record`, by the book: within its logsource scope, and its detection.
 pub fn rule_matches(rule: &RuleAst, record: &J) -> bool {
-    in_scope(&rule.scope, record) && detection(&rule.detection, record)
+    let category = super::logsource::event_category(&rule.logsource);
+    in_scope(&rule.scope, "eventSource", record)
+        && category.is_none_or(|c| in_scope(&[c.to_owned()], "eventCategory", record))
+        && detection(&rule.detection, record)
 }
 
 /// [`rule_matches`] with `filters` (those that apply to the rule) ANDed in.
@@ -18,10 +21,11 @@ pub fn filtered_matches(rule: &RuleAst, filters: &[&FilterAst], record: &J) -> b
     rule_matches(rule, record) && filters.iter().all(|f| detection(&f.detection, record))
 }
 
-/// No scope, or some `eventSource` of the record equals one of its values, ignoring case.
-fn in_scope(scope: &[String], record: &J) -> bool {
+/// No scope, or some `field` (`eventSource`, `eventCategory`) of the record equals one of its
+/// values, ignoring case.
+fn in_scope(scope: &[String], field: &str, record: &J) -> bool {
     let mut ls = Vec::new();
-    leaves(record, &["eventSource"], &mut ls);
+    leaves(record, &[field], &mut ls);
     scope.is_empty()
         || ls
             .iter()

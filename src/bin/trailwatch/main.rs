@@ -1,5 +1,7 @@
 //! The `trailwatch` CLI: the Lambda's pipeline with local seams, and the rule author's tools.
 
+mod diff;
+mod lint;
 mod push;
 mod report;
 mod rules_cmd;

@@ -1,8 +1,11 @@
 //! `trailwatch rules push DIR s3://bucket/prefix/`: validate locally, then upload.
 //!
 //! The function keeps its previous rules when a pushed set fails validation, but a push that
-//! validates first never leaves the bucket holding a set the function would refuse.
+//! validates first never leaves the bucket holding a set the function would refuse. With
+//! `--preview`, the rules now at the target and the new ones are replayed over real history
+//! (`rules diff`) and the upload waits for a yes.
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,28 +13,65 @@ use anyhow::{bail, Context};
 use trailwatch::rules::RuleSet;
 use trailwatch::rules_source::S3Uri;
 
-pub fn run(dir: &Path, target: &str) -> anyhow::Result<ExitCode> {
+/// `--preview` and its options.
+#[derive(Debug, Default)]
+pub struct Preview {
+    /// History to replay; no preview when `None`.
+    pub against: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Upload without asking.
+    pub yes: bool,
+}
+
+pub fn run(dir: &Path, target: &str, preview: Preview) -> anyhow::Result<ExitCode> {
     let Some(uri) = S3Uri::parse(target) else {
         bail!("{target}: expected s3://bucket/prefix/")
     };
     let limits = trailwatch::config::rule_limits()?;
-    match RuleSet::builder().limits(limits).paths(&[dir]).build() {
-        Ok(rules) => eprintln!(
-            "trailwatch: {} rules valid in {}",
-            rules.len(),
-            dir.display()
-        ),
+    let new = match RuleSet::builder()
+        .limits(limits)
+        .tests(false)
+        .paths(&[dir])
+        .build()
+    {
+        Ok(rules) => {
+            eprintln!(
+                "trailwatch: {} rules valid in {}",
+                rules.len(),
+                dir.display()
+            );
+            rules
+        }
         Err(errors) => {
             eprintln!("{errors}");
             eprintln!("trailwatch: nothing uploaded: {} errors", errors.0.len());
             return Ok(ExitCode::from(1));
         }
-    }
+    };
     let mut files = Vec::new();
     collect(dir, &mut files).with_context(|| format!("reading {}", dir.display()))?;
     tokio::runtime::Runtime::new()?.block_on(async {
         let sdk = trailwatch::aws::sdk_config().await;
         let client = aws_sdk_s3::Client::new(&sdk);
+        if let Some(against) = &preview.against {
+            let window = crate::scan::window(&preview.since, &preview.until)?;
+            // What the function runs now: the rules at the target (none yet: an empty set).
+            let old = match trailwatch::rules_source::load_s3(&client, &uri, &limits).await {
+                Ok((rules, _)) => rules,
+                Err(e) => {
+                    eprintln!("trailwatch: no rules read at {uri} ({e}); comparing with none");
+                    RuleSet::default()
+                }
+            };
+            let diff =
+                crate::diff::compare(old, new, std::slice::from_ref(against), &window).await?;
+            print!("{diff}");
+            if !preview.yes && !confirm(&format!("upload {} files to {uri}?", files.len()))? {
+                eprintln!("trailwatch: nothing uploaded");
+                return Ok(ExitCode::from(1));
+            }
+        }
         for file in &files {
             let relative = file
                 .strip_prefix(dir)
@@ -55,6 +95,19 @@ pub fn run(dir: &Path, target: &str) -> anyhow::Result<ExitCode> {
         eprintln!("trailwatch: {} files pushed to {uri}", files.len());
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Asks on the terminal; without one, refuses (pass `--yes` in scripts).
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        eprintln!("trailwatch: stdin is not a terminal; pass --yes to upload after a preview");
+        return Ok(false);
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
 fn with_slash(prefix: &str) -> String {

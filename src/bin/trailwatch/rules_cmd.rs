@@ -1,4 +1,4 @@
-//! `trailwatch rules validate|test|explain|list`: the rule author's tools.
+//! `trailwatch rules validate|lint|test|explain|list|diff|push`: the rule author's tools.
 //!
 //! Output conventions: errors (`file:line:col: message`) and failures go to stderr;
 //! results (summaries, pass lines, trees, listings) go to stdout. Exit 0 when all is well,
@@ -15,6 +15,17 @@ use trailwatch::rules::{Expect, Explanation, RuleSet};
 pub enum RulesCommand {
     /// Check rule files and report every error as file:line:col (bundled rules if no path).
     Validate { paths: Vec<PathBuf> },
+    /// Find what validates but never fires: event names CloudTrail never writes, misspelt
+    /// fields, values that cannot hold, unused selections, Sigma style (bundled rules if no
+    /// path). Exit 1 on an error, 0 on warnings only.
+    Lint {
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = crate::lint::LintFormat::Text)]
+        format: crate::lint::LintFormat,
+    },
+    /// Replay history through two rule sets and show, per rule, the alerts added, removed
+    /// and unchanged.
+    Diff(crate::diff::DiffArgs),
     /// Run the `tests:` cases written in rule files (bundled rules if no path).
     Test { paths: Vec<PathBuf> },
     /// Show how one rule evaluates one CloudTrail record, selection by selection.
@@ -35,6 +46,19 @@ pub enum RulesCommand {
         dir: PathBuf,
         /// s3://bucket/prefix/
         target: String,
+        /// Before uploading, replay this history (trail files, directories or an s3:// prefix)
+        /// through the rules now at the target and the new ones, print the diff and ask.
+        #[arg(long, value_name = "PATH|S3URI")]
+        preview: Option<String>,
+        /// With --preview: only files delivered at or after this time.
+        #[arg(long, value_name = "TIME", requires = "preview")]
+        since: Option<String>,
+        /// With --preview: only files delivered before this time.
+        #[arg(long, value_name = "TIME", requires = "preview")]
+        until: Option<String>,
+        /// Upload without asking after the preview.
+        #[arg(long)]
+        yes: bool,
     },
     /// List rules with id, level and title.
     List {
@@ -60,7 +84,25 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             rules,
         } => explain(&rule_id, &event, &rules),
         RulesCommand::List { paths, format } => Ok(list(&paths, format)),
-        RulesCommand::Push { dir, target } => crate::push::run(&dir, &target),
+        RulesCommand::Lint { paths, format } => crate::lint::run(&paths, format),
+        RulesCommand::Diff(args) => crate::diff::run(args),
+        RulesCommand::Push {
+            dir,
+            target,
+            preview,
+            since,
+            until,
+            yes,
+        } => crate::push::run(
+            &dir,
+            &target,
+            crate::push::Preview {
+                against: preview,
+                since,
+                until,
+                yes,
+            },
+        ),
     }
 }
 

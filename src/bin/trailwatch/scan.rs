@@ -73,16 +73,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let rules = Arc::new(trailwatch::config::scan_rules(&args.rules)?);
     // The function's own settings and variables; the flags below override them.
     let config = Settings::env("-", Arc::clone(&rules))?;
-    let bound = |t: &Option<String>, name| {
-        t.as_deref()
-            .map(|t| {
-                key_time_bound(t).with_context(|| {
-                    format!("--{name} {t:?}: expected a date like 2026-11-25T10:05")
-                })
-            })
-            .transpose()
-    };
-    let window = (bound(&args.since, "since")?, bound(&args.until, "until")?);
+    let window = window(&args.since, &args.until)?;
     let form = match args.format {
         Format::Text => Form::Text,
         Format::Json => Form::Json,
@@ -150,9 +141,26 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `--since`/`--until` as delivery-key bounds (shared with `rules diff`).
+pub(crate) fn window(
+    since: &Option<String>,
+    until: &Option<String>,
+) -> anyhow::Result<(Option<String>, Option<String>)> {
+    let bound = |t: &Option<String>, name| {
+        t.as_deref()
+            .map(|t| {
+                key_time_bound(t).with_context(|| {
+                    format!("--{name} {t:?}: expected a date like 2026-11-25T10:05")
+                })
+            })
+            .transpose()
+    };
+    Ok((bound(since, "since")?, bound(until, "until")?))
+}
+
 /// Expands the arguments into one listing, with an S3 client only when an s3:// argument needs
 /// one. Keys are filtered by the trigger stage, as the Lambda filters them.
-async fn resolve(
+pub(crate) async fn resolve(
     paths: &[String],
     window: &(Option<String>, Option<String>),
 ) -> anyhow::Result<(Item, RoutedFetch)> {
