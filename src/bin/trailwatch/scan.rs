@@ -116,7 +116,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 claims: !args.every_match || args.state.is_some(),
                 ..pipeline::StateSettings::default()
             },
-            // Backfills read old files: lateness is judged on the newest eventTime read.
+            // Backfills read old files: lateness is judged on the newest eventTime read in the
+            // file's own (account, region) stream.
             correlation: trailwatch::correlate::CorrelationSettings {
                 lateness: common.correlation_lateness,
                 clock: trailwatch::correlate::Clock::EventTime,
@@ -206,6 +207,8 @@ async fn resolve(
         );
         eprintln!("trailwatch: {arg}: {} files listed", objects.len() - before);
     }
+    // Region-major listings read as live delivery would: every region's clock together.
+    trailwatch::trigger::delivery_order(&mut objects);
     Ok((Item::listed(objects, &Options::default()), fetch))
 }
 
