@@ -4,6 +4,7 @@
 //!   Lambda retries the event and its on-failure destination keeps it if retries run out.
 //! - SQS batches name exactly the messages to redeliver in `batchItemFailures`.
 //! - S3 Batch Operations tasks each get `Succeeded`, `TemporaryFailure` or `PermanentFailure`.
+//!   They are a backfill: their correlations are judged by event time alone, not the wall clock.
 //!
 //! Missing and corrupt objects are permanent: logged with the object, counted, never retried.
 

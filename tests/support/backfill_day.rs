@@ -171,7 +171,7 @@ pub fn files() -> Vec<(String, Vec<Value>)> {
     // The `dup` file again, under another key (a re-delivery, a copy between buckets).
     let dup: Vec<Value> = by_file
         .iter()
-        .find(|(k, _)| k.contains("_20261125T1805Z_"))
+        .find(|(k, _)| k.contains("us-east-1_20261125T1805Z_"))
         .map(|(_, v)| v.clone())
         .expect("the 18:05 file");
     by_file.insert(key(REGIONS[1], at(18, 5, 0), "copy"), dup);
