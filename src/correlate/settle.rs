@@ -22,8 +22,14 @@ pub enum Clock {
     /// The wall clock: the function, reading deliveries as they land.
     #[default]
     Wall,
-    /// The newest eventTime read so far: the CLI, which may read last year's files.
+    /// The newest eventTime read so far in the object's stream (its account and region, from
+    /// the key): the CLI, which may read last year's files, several regions in one listing.
     EventTime,
+    /// No clock: nothing is late and the store forgets nothing by event time, only by the wall
+    /// clock (the lateness is then how long state is kept). S3 Batch Operations invoke the
+    /// function for old objects concurrently and in no order, so there is no progress to
+    /// judge a record against; a record counts with every other record of its group.
+    Backfill,
 }
 
 /// How correlations are kept.

@@ -4,6 +4,7 @@
 //!   Lambda retries the event and its on-failure destination keeps it if retries run out.
 //! - SQS batches name exactly the messages to redeliver in `batchItemFailures`.
 //! - S3 Batch Operations tasks each get `Succeeded`, `TemporaryFailure` or `PermanentFailure`.
+//!   They are a backfill: their correlations are judged by event time alone, not the wall clock.
 //!
 //! Missing and corrupt objects are permanent: logged with the object, counted, never retried.
 
@@ -18,6 +19,7 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use crate::config::{ConfigError, Settings};
+use crate::correlate::{Clock, CorrelationSettings};
 use crate::deliver::{Deliver, SnsDeliver};
 use crate::fetch::ObjectRef;
 use crate::fetch::{Fetch, S3Fetch, WithEvents};
@@ -84,6 +86,12 @@ fn occurrences(objects: &[ObjectRef]) -> Vec<Vec<usize>> {
     rounds
 }
 
+/// Whether a payload of `kind` is a backfill: an S3 Batch Operations job. Every other shape
+/// (S3, SNS, SQS, EventBridge) announces a delivery as it lands.
+pub fn is_backfill(kind: &trigger::Kind) -> bool {
+    matches!(kind, trigger::Kind::Batch { .. })
+}
+
 /// Built once per cold start and reused by every invocation; generic over its seams, so every
 /// trigger's failure contract can be tested with in-memory ones.
 pub struct Handler {
@@ -93,6 +101,8 @@ pub struct Handler {
     rules: RuleStore,
     options: Options,
     pipeline: pipeline::Settings,
+    /// How long a backfill's correlation state is kept (`STATE_RETENTION_DAYS`).
+    backfill_keep: Duration,
     function_name: String,
 }
 
@@ -114,6 +124,7 @@ impl Handler {
                 key_prefix: settings.key_prefix.clone(),
             },
             pipeline: settings.pipeline(),
+            backfill_keep: settings.state_retention,
             function_name: settings.function_name.clone(),
         }
     }
@@ -197,7 +208,7 @@ impl Handler {
             Arc::clone(&self.fetch),
             Arc::clone(&self.deliver),
             rules,
-            self.pipeline.clone(),
+            self.settings_for(&trigger.kind),
         )
         .state(Arc::clone(&self.state), owner)
         .stop_at(stop_at);
@@ -238,6 +249,22 @@ impl Handler {
             });
         }
         Ok(response)
+    }
+
+    /// The pipeline's settings for a payload of `kind`. S3 Batch Operations only ever name
+    /// objects already in the bucket, concurrently and in no order: a backfill, whose
+    /// correlations are judged by event time alone ([`Clock::Backfill`]) and whose state is
+    /// kept as long as the delivered marks. Live deliveries keep the wall clock and
+    /// `CORRELATION_LATENESS`.
+    fn settings_for(&self, kind: &trigger::Kind) -> pipeline::Settings {
+        let mut settings = self.pipeline.clone();
+        if is_backfill(kind) {
+            settings.correlation = CorrelationSettings {
+                lateness: self.backfill_keep,
+                clock: Clock::Backfill,
+            };
+        }
+        settings
     }
 
     fn report(&self, summary: &Summary) {

@@ -191,7 +191,7 @@ impl Delivery<'_> {
         let (oldest, newest) = times.fold((i64::MAX, i64::MIN), |(lo, hi), at| {
             (lo.min(at), hi.max(at))
         });
-        let now = pipeline.correlation_now(oldest, newest);
+        let now = pipeline.correlation_now(source, oldest, newest);
         let rules = pipeline.rules();
         let lateness = pipeline.settings.correlation.lateness;
         let settled = match settle(self.state, rules, collected, lateness, now, source).await {

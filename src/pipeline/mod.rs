@@ -6,11 +6,12 @@
 //! are delivered while the object is still being read: memory stays flat whatever the number of
 //! matches, and a big file's first alerts leave before it ends.
 
+mod clock;
 mod delivery;
 mod object;
 mod summary;
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,6 +42,7 @@ pub fn unique_owner(prefix: &str) -> String {
     format!("{prefix}-{}-{nanos}-{n}", std::process::id())
 }
 
+pub use clock::MAX_STREAMS;
 pub use delivery::StateSettings;
 pub use summary::{
     CorrelationTally, Failed, ObjectError, Outcome, Summary, Unreadable, UNREADABLE_NAMED,
@@ -94,8 +96,8 @@ pub struct Pipeline {
     /// Names this run's claims; each object attempt adds its own number.
     owner: String,
     attempts: AtomicU64,
-    /// The newest eventTime correlated so far (epoch ms): the clock of [`Clock::EventTime`](crate::correlate::Clock).
-    watermark: AtomicI64,
+    /// The newest eventTime correlated so far per stream: the clock of [`Clock::EventTime`](crate::correlate::Clock).
+    watermarks: clock::Watermarks,
     /// Past this instant no object is started and running ones are abandoned, as retryable
     /// failures, so the invocation reports them before Lambda's own limit kills it silently.
     stop_at: Option<tokio::time::Instant>,
@@ -117,7 +119,7 @@ impl Pipeline {
             state: Arc::new(MemoryStore::new(DEFAULT_RETENTION)),
             owner: default_owner(),
             attempts: AtomicU64::new(0),
-            watermark: AtomicI64::new(i64::MIN),
+            watermarks: clock::Watermarks::default(),
             stop_at: None,
         }
     }
@@ -150,23 +152,33 @@ impl Pipeline {
         }
     }
 
-    /// The correlation clock for an object whose correlated records span `oldest_ms` to
-    /// `newest_ms`. On event time, an object is judged by what was read before it: its records
-    /// arrive together, so none is late for another, and a file spanning days (an export, a
-    /// merged backfill) is not cut to its last hour.
-    fn correlation_now(&self, oldest_ms: i64, newest_ms: i64) -> std::time::SystemTime {
+    /// The correlation clock for `object`, whose correlated records span `oldest_ms` to
+    /// `newest_ms`. On event time, an object is judged by what its stream (account, region)
+    /// read before it: its records arrive together, so none is late for another, a file
+    /// spanning days (an export, a merged backfill) is not cut to its last hour, and one
+    /// region's day read before another's does not make the other's late.
+    fn correlation_now(
+        &self,
+        object: &ObjectRef,
+        oldest_ms: i64,
+        newest_ms: i64,
+    ) -> std::time::SystemTime {
         match self.settings.correlation.clock {
             crate::correlate::Clock::Wall => std::time::SystemTime::now(),
             crate::correlate::Clock::EventTime => {
-                let before = self.watermark.fetch_max(newest_ms, Ordering::Relaxed);
-                let ms = if before == i64::MIN {
-                    oldest_ms
-                } else {
-                    before
-                };
+                let ms = self.watermarks.advance(object, oldest_ms, newest_ms);
                 crate::state::from_epoch_ms(u64::try_from(ms.max(0)).unwrap_or(0))
             }
+            // The epoch: with a lateness of the state's retention, no record is before the
+            // floor and the store keeps every slice and firing until their wall-clock expiry.
+            crate::correlate::Clock::Backfill => std::time::UNIX_EPOCH,
         }
+    }
+
+    /// Objects whose stream found the correlation clock's table full ([`clock::MAX_STREAMS`]):
+    /// judged on one shared clock.
+    pub fn clock_overflow(&self) -> u64 {
+        self.watermarks.overflow()
     }
 
     /// Sets the instant after which objects are reported as not scanned (retryable).

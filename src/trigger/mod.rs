@@ -94,6 +94,22 @@ pub enum TriggerError {
     },
 }
 
+/// Orders trail files by the delivery time in their key, across regions and accounts (stable:
+/// files of one minute keep the listing's order; files without a trail key come first, as
+/// listed). A listing is region-major, one region's whole day before the next; read in
+/// delivery order, every region's correlation clock advances together, as in live delivery,
+/// and the correlation state held in memory stays that of the last timespan plus lateness.
+pub fn delivery_order(objects: &mut [ObjectRef]) {
+    objects.sort_by_cached_key(|o| {
+        let text = match o {
+            ObjectRef::S3 { key, .. } => key.clone(),
+            ObjectRef::Path { path } => path.to_string_lossy().into_owned(),
+            ObjectRef::Event { .. } => return None,
+        };
+        TrailKey::parse(&text).map(|k| k.timestamp.to_owned())
+    });
+}
+
 /// Reads a payload whose shape tells what sent it.
 pub fn parse(payload: &Value, options: &Options) -> Result<Trigger, TriggerError> {
     shapes::parse(payload, options)

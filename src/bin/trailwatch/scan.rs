@@ -97,7 +97,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         // Every match, printed: claims would only grow with them, unless a backfill shares
         // the function's table.
         settings.state.claims = !args.every_match || args.state.is_some();
-        // Backfills read old files: lateness is judged on the event time read.
+        // Backfills read old files: lateness is judged on the newest eventTime read in the
+        // file's own (account, region) stream.
         settings.correlation.clock = trailwatch::correlate::Clock::EventTime;
         let deliver = Arc::new(StdoutDeliver::new(form));
         deliver.header()?;
@@ -199,6 +200,8 @@ pub(crate) async fn resolve(
         );
         eprintln!("trailwatch: {arg}: {} files listed", objects.len() - before);
     }
+    // Region-major listings read as live delivery would: every region's clock together.
+    trailwatch::trigger::delivery_order(&mut objects);
     Ok((Item::listed(objects, &Options::default()), fetch))
 }
 

@@ -1,0 +1,133 @@
+//! The correlation clock of [`Clock::EventTime`](crate::correlate::Clock): one watermark per
+//! stream of history.
+//!
+//! A trail delivers each account and region on its own, and a listing is region-major: a scan
+//! reads one region's whole day before the next region's. Were lateness judged against the
+//! newest record of any region, the second region's records would all be late. Each stream
+//! (account, region) therefore keeps its own newest eventTime, and an object is judged by its
+//! own stream's progress before it.
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::fetch::ObjectRef;
+use crate::trigger::TrailKey;
+
+/// Streams with a watermark of their own. A trail has at most accounts × regions streams
+/// (an organisation of 100 accounts in 35 regions: 3,500); objects of further streams share
+/// one overflow watermark, counted, as objects whose key names no stream do.
+pub const MAX_STREAMS: usize = 4096;
+
+/// A stream: (account, region) from a trail key; the empty pair for other objects.
+type Stream = (String, String);
+
+/// Per-stream newest eventTime, epoch ms.
+#[derive(Debug, Default)]
+pub(super) struct Watermarks {
+    streams: Mutex<Table>,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    newest: HashMap<Stream, i64>,
+    /// Objects judged on the shared watermark because the table was full.
+    overflow: u64,
+}
+
+/// The stream an object belongs to: its key's account and region.
+fn stream_of(object: &ObjectRef) -> Stream {
+    let text = match object {
+        ObjectRef::S3 { key, .. } => key.clone(),
+        ObjectRef::Path { path } => path.to_string_lossy().into_owned(),
+        ObjectRef::Event { .. } => return Stream::default(),
+    };
+    TrailKey::parse(&text)
+        .map(|k| (k.account.to_owned(), k.region.to_owned()))
+        .unwrap_or_default()
+}
+
+impl Watermarks {
+    /// The clock for `object`, whose records span `oldest_ms` to `newest_ms`: its stream's
+    /// newest eventTime read before it (its own oldest record for a stream's first object), so
+    /// the records of one object are never late for each other. Advances the stream to
+    /// `newest_ms`.
+    pub(super) fn advance(&self, object: &ObjectRef, oldest_ms: i64, newest_ms: i64) -> i64 {
+        let mut stream = stream_of(object);
+        let Ok(mut table) = self.streams.lock() else {
+            return oldest_ms;
+        };
+        if !table.newest.contains_key(&stream) && table.newest.len() >= MAX_STREAMS {
+            table.overflow += 1;
+            if table.overflow == 1 {
+                tracing::warn!(
+                    streams = MAX_STREAMS,
+                    "more (account, region) streams than the correlation clock keeps: the rest share one clock"
+                );
+            }
+            stream = Stream::default();
+        }
+        let slot = table.newest.entry(stream).or_insert(i64::MIN);
+        let before = *slot;
+        *slot = before.max(newest_ms);
+        if before == i64::MIN {
+            oldest_ms
+        } else {
+            before
+        }
+    }
+
+    /// Objects judged on the shared clock because [`MAX_STREAMS`] streams were taken.
+    pub(super) fn overflow(&self) -> u64 {
+        self.streams.lock().map_or(0, |t| t.overflow)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(region: &str, stamp: &str) -> ObjectRef {
+        ObjectRef::S3 {
+            bucket: "b".into(),
+            key: format!(
+                "AWSLogs/111122223333/CloudTrail/{region}/2026/11/25/111122223333_CloudTrail_{region}_{stamp}_x.json.gz"
+            ),
+        }
+    }
+
+    #[test]
+    fn each_region_keeps_its_own_clock() {
+        let w = Watermarks::default();
+        // eu-west-1's day first, then us-east-1's morning.
+        assert_eq!(w.advance(&key("eu-west-1", "20261125T0005Z"), 0, 300), 0);
+        assert_eq!(
+            w.advance(&key("eu-west-1", "20261125T2355Z"), 86_000, 86_400),
+            300
+        );
+        assert_eq!(
+            w.advance(&key("us-east-1", "20261125T1005Z"), 36_000, 36_300),
+            36_000
+        );
+        assert_eq!(
+            w.advance(&key("us-east-1", "20261125T1010Z"), 36_300, 36_600),
+            36_300
+        );
+        // An object without a trail key is on the shared stream.
+        let other = ObjectRef::S3 {
+            bucket: "b".into(),
+            key: "export.json".into(),
+        };
+        assert_eq!(w.advance(&other, 5, 9), 5);
+        assert_eq!(w.overflow(), 0);
+    }
+
+    #[test]
+    fn streams_past_the_cap_share_one_clock_and_are_counted() {
+        let w = Watermarks::default();
+        for i in 0..MAX_STREAMS {
+            w.advance(&key(&format!("r{i}"), "20261125T0005Z"), 100, 200);
+        }
+        assert_eq!(w.advance(&key("one-more", "20261125T0005Z"), 10, 20), 10);
+        assert_eq!(w.advance(&key("and-another", "20261125T0005Z"), 10, 20), 20);
+        assert_eq!(w.overflow(), 2);
+    }
+}
