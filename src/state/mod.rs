@@ -35,10 +35,11 @@
 //! After a successful send, [`StateStore::delivered`] marks it delivered, kept for the store's
 //! retention (TTL). After a failed send, [`StateStore::release`] hands the claim back, so the
 //! retry need not wait out the lease. The window for a duplicate is a sender that stops renewing
-//! between the publish and the delivered mark: it crashes, is killed, or its invocation is
-//! stopped at its deadline (the publish may have reached SNS; the retry sends again once the
-//! lease runs out), or its process or the table is stalled for a whole lease while a publish it
-//! already started is still in flight. A slow publish alone is not: its claims are renewed. No
+//! between the publish and the delivered mark: it crashes or is killed (the publish may have
+//! reached SNS; the retry sends again once the lease runs out), its invocation is stopped at
+//! its deadline with a publish that does not finish and get marked within the pipeline's grace
+//! (5 s; no other batch starts meanwhile), or its process or the table is stalled for a whole
+//! lease while a publish it already started is still in flight. A slow publish alone is not: its claims are renewed. No
 //! crash can lose an alert, because an identity is only ever skipped once it is marked
 //! delivered, which happens after the send.
 //!
