@@ -178,14 +178,25 @@ impl Drop for Spawned {
 }
 
 /// Runs moto's server on a port the kernel picks and prints that port: the port comes from
-/// the socket the server already listens on, so no other process can hold it.
+/// the socket the server already listens on, so no other process can hold it. DynamoDB calls
+/// are served one at a time: moto checks a condition and writes in separate steps, so two
+/// threads could both pass `attribute_not_exists` (two winners of one claim), which DynamoDB
+/// itself never allows.
 const MOTO_ON_ANY_PORT: &str = "
-import sys, threading
-from moto.server import ThreadedMotoServer
-server = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False)
-server.start()
-print('moto listening on', server.get_host_and_port()[1], flush=True)
-threading.Event().wait()
+import threading
+from werkzeug.serving import make_server
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication, MotoRequestHandler, create_backend_app)
+app = DomainDispatcherApplication(create_backend_app)
+dynamodb = threading.Lock()
+def serve(environ, start_response):
+    if environ.get('HTTP_X_AMZ_TARGET', '').startswith('DynamoDB'):
+        with dynamodb:
+            return list(app(environ, start_response))
+    return app(environ, start_response)
+server = make_server('127.0.0.1', 0, serve, threaded=True, request_handler=MotoRequestHandler)
+print('moto listening on', server.server_port, flush=True)
+server.serve_forever()
 ";
 
 /// One moto server (S3, SNS, SQS, DynamoDB) on its own port; stopped on drop.
@@ -199,7 +210,7 @@ pub struct Moto {
 impl Moto {
     pub fn start() -> Moto {
         // moto_server itself cannot say which port `-p 0` gave it; the venv's python runs the
-        // same server in a thread and can.
+        // same application and can.
         venv_tool("moto_server");
         let mut cmd = Command::new(venv_tool("python"));
         cmd.args(["-c", MOTO_ON_ANY_PORT])
