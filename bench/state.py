@@ -1,7 +1,7 @@
 """The state table's cost and the real-time path's speed, against moto (see bench/README.md).
 
-`moto()` starts moto_server from .venv behind a counting proxy; `claim_cost()` times a scan with
-the state table against the same scan with in-memory state; `realtime()` drives the release
+`moto()` starts moto from .venv (on a port it binds itself) behind a counting proxy;
+`claim_cost()` times a scan with the state table against the same scan with in-memory state; `realtime()` drives the release
 `trailwatch-lambda` through a minimal Lambda Runtime API with SQS batches of EventBridge events;
 `correlation()` times a scan whose correlation keeps thousands of groups in the table.
 """
@@ -12,7 +12,6 @@ import http.client
 import http.server
 import json
 import os
-import socket
 import statistics
 import subprocess
 import threading
@@ -25,10 +24,16 @@ DUMMY = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCE
          "AWS_SECRET_ACCESS_KEY": "bench", "AWS_EC2_METADATA_DISABLED": "true"}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# moto's server on a port the kernel picks, printed once it listens: a port picked free and
+# handed on could be taken by another process in between.
+MOTO_ON_ANY_PORT = """
+import threading
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print("moto listening on", server.get_host_and_port()[1], flush=True)
+threading.Event().wait()
+"""
 
 
 class Counter:
@@ -85,14 +90,14 @@ def proxy(upstream, counter):
 @contextlib.contextmanager
 def moto():
     """(endpoint through the counting proxy, Counter, boto3 session env) while moto runs."""
-    port = free_port()
-    proc = subprocess.Popen([MOTO, "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    python = os.path.join(os.path.dirname(MOTO), "python")
+    proc = subprocess.Popen([python, "-c", MOTO_ON_ANY_PORT], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
-                break
-            time.sleep(0.05)
+        line = proc.stdout.readline()
+        if not line.startswith("moto listening on "):
+            raise RuntimeError(f"moto did not start: {line!r}, exit {proc.poll()}")
+        port = int(line.split()[-1])
         counter = Counter()
         server = proxy(port, counter)
         os.environ.update(DUMMY)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the Lambda, locally, end to end, with no AWS account.
 #
-#   moto_server (S3 + SNS + SQS)  <-  bucket with a CloudTrail delivery, alert topic, queue
+#   moto (S3 + SNS + SQS)         <-  bucket with a CloudTrail delivery, alert topic, queue
 #   cargo lambda watch            <-  serves trailwatch-lambda behind the Lambda Runtime API
 #   cargo lambda invoke           ->  events/s3-put.json, as S3 would send it
 #                                     (or $EVENT: `make invoke-local EVENT=events/sqs-s3.json`)
@@ -44,8 +44,31 @@ trap 'exit 130' INT TERM
 
 step() { printf '\n==> %s\n' "$*"; }
 
-free_port() {
-    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# moto's server on a port the kernel picks, printed once it listens (a port picked free and
+# handed on could be taken in between).
+MOTO_ON_ANY_PORT='
+import threading
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print("moto listening on", server.get_host_and_port()[1], flush=True)
+threading.Event().wait()
+'
+
+# announced_port LOG SECONDS PID: the port a server printed as "... listening on PORT" in LOG.
+announced_port() {
+    local log=$1 seconds=$2 pid=$3 i line
+    for ((i = 0; i < seconds * 10; i++)); do
+        line="$(grep -m1 'listening on ' "$log" 2>/dev/null || true)"
+        if [[ -n "$line" ]]; then
+            echo "${line##* }"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || { echo "error: process $pid exited before it listened" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "error: no port announced in $log within ${seconds}s" >&2
+    return 1
 }
 
 # wait_port PORT SECONDS PID: until something listens on 127.0.0.1:PORT, or PID dies.
@@ -70,10 +93,9 @@ start() {
     PIDS+=("$!")
 }
 
-step "starting moto_server (local S3, SNS, SQS)"
-MOTO_PORT="$(free_port)"
-start moto moto_server -H 127.0.0.1 -p "$MOTO_PORT"
-wait_port "$MOTO_PORT" 30 "${PIDS[-1]}"
+step "starting moto (local S3, SNS, SQS)"
+start moto "$PY" -c "$MOTO_ON_ANY_PORT"
+MOTO_PORT="$(announced_port "$WORK/moto.log" 60 "${PIDS[-1]}")"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
@@ -89,9 +111,17 @@ step "building trailwatch-lambda (debug; the first build takes a few minutes)"
 cargo build --bin trailwatch-lambda
 
 step "starting cargo lambda watch (Lambda Runtime API)"
-LAMBDA_PORT="$(free_port)"
-start watch cargo lambda watch --ignore-changes -A 127.0.0.1 -P "$LAMBDA_PORT"
-wait_port "$LAMBDA_PORT" 120 "${PIDS[-1]}"
+# cargo lambda watch cannot bind port 0 (it means 9000) and exits at once on a port already
+# taken: a port below the kernel's ephemeral range is offered, and another one if it exits; it
+# is ours once it still runs a second after the port answered.
+for attempt in 1 2 3 4 5 6 7 8; do
+    LAMBDA_PORT=$((10000 + RANDOM % 22768))
+    start watch cargo lambda watch --ignore-changes -A 127.0.0.1 -P "$LAMBDA_PORT"
+    if wait_port "$LAMBDA_PORT" 120 "${PIDS[-1]}" && sleep 1 && kill -0 "${PIDS[-1]}" 2>/dev/null; then
+        break
+    fi
+    [[ $attempt -lt 8 ]] || { echo "error: cargo lambda watch did not start on 8 ports" >&2; exit 1; }
+done
 echo "    http://127.0.0.1:$LAMBDA_PORT, function env: ALERT_TOPIC_ARN=$ALERT_TOPIC_ARN"
 
 step "invoking trailwatch-lambda with $EVENT"

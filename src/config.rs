@@ -47,8 +47,8 @@ pub struct Settings {
     pub state_table: Option<String>,
     /// What to do when the state table cannot be reached (`STATE_UNAVAILABLE`, default deliver).
     pub state_unavailable: StateUnavailable,
-    /// How long a claim holds before another invocation may take it over
-    /// (`STATE_LEASE_SECONDS`, default 60): longer than one batch takes to publish.
+    /// How long a claim holds before another invocation may take it over unless renewed
+    /// (`STATE_LEASE_SECONDS`, default 60): a sender renews it every third of a lease.
     pub state_lease: Duration,
     /// How long delivered identities and suppression counts are kept (`STATE_RETENTION_DAYS`,
     /// default 30): past it a redelivered file alerts again.

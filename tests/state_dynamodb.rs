@@ -266,7 +266,9 @@ async fn failing_endpoint(status: u16, code: &'static str) -> u16 {
 
 #[tokio::test]
 async fn throttling_5xx_and_no_connection_are_unavailable_access_denied_is_not() {
-    let store = store_at(support::free_port()).await;
+    // Bound, never listening: connections are refused, and no other test can take the port.
+    let (port, _refusing) = support::refusing_port();
+    let store = store_at(port).await;
     let err = store.claim(&[key(1)], "a", t0(), LEASE).await.unwrap_err();
     assert!(err.is_unavailable(), "{err}");
     let err = store.suppress(&[sighting("o", t0(), 1)], t0()).await;

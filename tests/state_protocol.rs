@@ -1,8 +1,12 @@
 //! A model of the exactly-once protocol on the in-memory store: workers claim an object's alert
 //! identities, send the ones they won, mark them delivered; they crash at any step, publishes
-//! fail, notifications repeat and the same record reaches two objects; every failed attempt is
-//! retried. Across random interleavings, no alert is lost, and none is sent twice except after
-//! a crash between a send and its delivered mark (the documented window, `docs/alerts.md`).
+//! fail, notifications repeat and the same record reaches two objects, time jumps past leases
+//! while live workers are between steps; every failed attempt is retried. Live workers fence
+//! their sends as the pipeline does: a claim with less than two thirds of its lease left is
+//! claimed again before the send (what is lost is not sent), and a sent batch's claims are
+//! renewed until it is marked. Across random interleavings, no alert is lost, and none is sent
+//! twice except after a crash between a send and its delivered mark (the documented window,
+//! `docs/alerts.md`).
 //!
 //! `STATE_MODEL_CASES` (default 300) sets the number of interleavings and `STATE_MODEL_SEED`
 //! the first seed, so a failure names the seed that reproduces it.
@@ -51,8 +55,8 @@ struct Attempt {
     won: Vec<AlertKey>,
     /// Whether the object must be retried (held by another, a failed publish).
     retry: bool,
-    /// When its claims run out: a live attempt never outlives them (the lease is longer than
-    /// the function's timeout), so passing it means the attempt was stopped.
+    /// When its claims run out. A live attempt may well outlive them (a slow publish, a long
+    /// invocation): it renews them while its batch is in flight, and before sending.
     lease_until: SystemTime,
     /// Whether `won` has been sent.
     sent: bool,
@@ -74,6 +78,12 @@ struct Seen {
     failed_publishes: u64,
     crashes: u64,
     resent_after_a_crash: u64,
+    /// Sends whose claims were claimed again first (too little lease left).
+    fenced: u64,
+    /// Of those, identities lost meanwhile to another worker or a delivery: not sent.
+    lost_before_send: u64,
+    /// Batches in flight whose claims were renewed past their first lease.
+    renewed_in_flight: u64,
 }
 
 impl Seen {
@@ -83,6 +93,9 @@ impl Seen {
         self.failed_publishes += o.failed_publishes;
         self.crashes += o.crashes;
         self.resent_after_a_crash += o.resent_after_a_crash;
+        self.fenced += o.fenced;
+        self.lost_before_send += o.lost_before_send;
+        self.renewed_in_flight += o.renewed_in_flight;
     }
 }
 
@@ -125,13 +138,31 @@ async fn run(seed: u64) -> Result<Seen, String> {
         let faults = |job: usize, attempts: &[u32]| attempts[job] < 8;
         let choice = rng.below(10);
         if choice == 0 {
-            // Time passes; an attempt whose lease ran out was stopped by its timeout.
-            now += Duration::from_secs(rng.below(90));
-            let (dead, alive): (Vec<_>, Vec<_>) =
-                active.drain(..).partition(|a| a.lease_until <= now);
-            active = alive;
-            for a in dead {
-                crash(&a, &mut out, &mut queue);
+            // Time passes. A batch in flight (sent, not yet marked) keeps its claims: they are
+            // renewed every third of a lease, so each step of the jump renews them.
+            let jump = Duration::from_secs(rng.below(90));
+            let step = LEASE / 3;
+            let mut passed = Duration::ZERO;
+            while passed < jump {
+                let tick = step.min(jump - passed);
+                passed += tick;
+                now += tick;
+                for a in active.iter_mut().filter(|a| a.step == Step::Mark && a.sent) {
+                    if a.lease_until.duration_since(now).unwrap_or_default() > LEASE * 2 / 3 {
+                        continue;
+                    }
+                    let claims = store
+                        .claim(&a.won, &a.owner, now, LEASE)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if claims.iter().any(|c| *c != Claim::Won) {
+                        return Err(format!(
+                            "seed {seed}: a batch in flight lost its claims: {claims:?}"
+                        ));
+                    }
+                    a.lease_until = now + LEASE;
+                    out.seen.renewed_in_flight += 1;
+                }
             }
             continue;
         }
@@ -191,6 +222,32 @@ async fn run(seed: u64) -> Result<Seen, String> {
                 a.retry = true;
                 out.seen.failed_publishes += 1;
                 a.step = Step::Finish;
+            }
+            Step::Send
+                if a.lease_until.duration_since(now).unwrap_or_default() <= LEASE * 2 / 3 =>
+            {
+                // The fence: claimed again before the send; only what is still ours goes out.
+                out.seen.fenced += 1;
+                let claims = store
+                    .claim(&a.won, &a.owner, now, LEASE)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                a.lease_until = now + LEASE;
+                let mut kept = Vec::new();
+                for (key, claim) in a.won.drain(..).zip(claims) {
+                    match claim {
+                        Claim::Won => kept.push(key),
+                        Claim::AlreadyDelivered => out.seen.lost_before_send += 1,
+                        Claim::HeldByOther { .. } => {
+                            out.seen.lost_before_send += 1;
+                            a.retry = true;
+                        }
+                    }
+                }
+                a.won = kept;
+                if a.won.is_empty() {
+                    a.step = Step::Finish;
+                }
             }
             Step::Send => {
                 for key in &a.won {
@@ -292,6 +349,9 @@ async fn exactly_once_holds_across_crashes_retries_and_interleavings() {
             seen.failed_publishes,
             seen.crashes,
             seen.resent_after_a_crash,
+            seen.fenced,
+            seen.lost_before_send,
+            seen.renewed_in_flight,
         ];
         assert!(
             reached.iter().all(|&n| n > 0),

@@ -1,12 +1,14 @@
 //! The deliver side of one object: each planned batch claims its alerts in the state table,
 //! sends the ones it won, and marks them delivered, so every alert goes out once however often
-//! its record arrives (see `crate::state` for the protocol and its one crash window).
+//! its record arrives (see `crate::state` for the protocol and its one crash window); the
+//! claims are kept alive while their batch is sent (`super::fence`).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 
+use super::fence::{Flight, Lease};
 use super::CorrelationTally;
 use crate::correlate::{settle, Collected, SettleError};
 use crate::deliver::{Deliver, DeliverError};
@@ -46,6 +48,8 @@ pub(super) struct Delivery<'a> {
     pub deliver: &'a dyn Deliver,
     pub state: &'a dyn StateStore,
     pub settings: StateSettings,
+    /// The object attempt's batches in flight, which a deadline lets finish.
+    pub flight: &'a Flight,
     /// This attempt at this object, unique: the claims' owner.
     pub owner: String,
     /// The object, for digest identities.
@@ -72,6 +76,16 @@ pub(super) struct Delivery<'a> {
 impl Delivery<'_> {
     /// Claims, sends and marks one batch.
     pub async fn send(&mut self, batch: Batch) {
+        // Counted from before its claim until after its mark.
+        let Some(_flying) = self.flight.enter() else {
+            let total = batch.messages.len();
+            self.failed(DeliverError {
+                failed: total,
+                total,
+                message: "not sent: the object was stopped at its deadline".into(),
+            });
+            return;
+        };
         if !self.settings.claims {
             match self.deliver.send(&batch).await {
                 Ok(()) => self.note_delivered(&batch),
@@ -80,6 +94,7 @@ impl Delivery<'_> {
             return;
         }
         let keys: Vec<AlertKey> = batch.messages.iter().map(|m| self.key(m)).collect();
+        let claimed_at = tokio::time::Instant::now();
         let claims = self
             .state
             .claim(&keys, &self.owner, SystemTime::now(), self.settings.lease)
@@ -107,26 +122,101 @@ impl Delivery<'_> {
         if batch.messages.is_empty() {
             return;
         }
-        match self.deliver.send(&batch).await {
-            Ok(()) => {
-                self.note_delivered(&batch);
-                if !won.is_empty() {
-                    if let Err(e) = self
-                        .state
-                        .delivered(&won, &self.owner, SystemTime::now())
-                        .await
-                    {
-                        // Sent, not marked: only a later redelivery could repeat them.
-                        self.unreachable(&e, "alerts sent but not marked delivered");
+        if won.is_empty() {
+            match self.deliver.send(&batch).await {
+                Ok(()) => self.note_delivered(&batch),
+                Err(e) => self.failed(e),
+            }
+            return;
+        }
+        let state = self.state;
+        let lease = Lease::new(
+            state,
+            self.owner.clone(),
+            won,
+            self.settings.lease,
+            claimed_at,
+        );
+        self.send_fenced(batch, lease).await;
+    }
+
+    /// Sends a batch whose every message holds a claim, keeping the claims alive until the
+    /// batch is marked delivered (see `fence`).
+    async fn send_fenced(&mut self, mut batch: Batch, mut lease: Lease<'_>) {
+        let (state, deliver, owner) = (self.state, self.deliver, self.owner.clone());
+        // The fence: no publish starts on a lease with little left; claiming again keeps only
+        // what is still ours.
+        if lease.due() {
+            let renewing = tokio::time::Instant::now();
+            match lease.renew().await {
+                Ok(claims) if claims.iter().all(|c| *c == Claim::Won) => {}
+                Ok(claims) => {
+                    let keys = lease.keys().to_vec();
+                    let (kept, won) = self.keep_won(batch, keys, &claims);
+                    if kept.messages.is_empty() {
+                        return;
                     }
+                    batch = kept;
+                    lease = Lease::new(state, owner.clone(), won, self.settings.lease, renewing);
+                }
+                Err(e) => {
+                    let _ = state.release(lease.keys(), &owner).await;
+                    self.unreachable(&e, "claims not renewed, nothing sent");
+                    let total = batch.messages.len();
+                    self.failed(DeliverError {
+                        failed: total,
+                        total,
+                        message: e.to_string(),
+                    });
+                    return;
                 }
             }
-            Err(e) => {
-                if !won.is_empty() {
-                    // Hand the claims back so the retry need not wait out the lease.
-                    let _ = self.state.release(&won, &self.owner).await;
+        }
+        let sent = {
+            let sending = deliver.send(&batch);
+            tokio::pin!(sending);
+            tokio::select! {
+                sent = &mut sending => Ok(sent),
+                lost = lease.hold() => Err(lost),
+            }
+        };
+        match sent {
+            Ok(Ok(())) => {
+                self.note_delivered(&batch);
+                let keys = lease.keys().to_vec();
+                let marking = state.delivered(&keys, &owner, SystemTime::now());
+                tokio::pin!(marking);
+                // Held until marked: a takeover between the publish and the mark would resend.
+                let marked = tokio::select! {
+                    biased;
+                    marked = &mut marking => marked,
+                    lost = lease.hold() => {
+                        tracing::error!(object = %self.object, error = %lost,
+                            "alerts sent; marking them delivered outlived their claims");
+                        marking.await
+                    }
+                };
+                if let Err(e) = marked {
+                    // Sent, not marked: only a later redelivery could repeat them.
+                    self.unreachable(&e, "alerts sent but not marked delivered");
                 }
+            }
+            Ok(Err(e)) => {
+                // Hand the claims back so the retry need not wait out the lease.
+                let _ = state.release(lease.keys(), &owner).await;
                 self.failed(e);
+            }
+            Err(lost) => {
+                // Stopped before another owner may take over: what this send got out is not
+                // known, so nothing is marked and the object is retried.
+                tracing::error!(object = %self.object, error = %lost, "publish stopped");
+                let _ = state.release(lease.keys(), &owner).await;
+                let total = batch.messages.len();
+                self.failed(DeliverError {
+                    failed: total,
+                    total,
+                    message: format!("publish stopped: {lost}"),
+                });
             }
         }
     }

@@ -8,6 +8,7 @@
 
 mod clock;
 mod delivery;
+mod fence;
 mod object;
 mod summary;
 
@@ -133,12 +134,17 @@ impl Pipeline {
     }
 
     /// The delivery of one object attempt, with an owner no other attempt shares.
-    fn delivery(&self, object: &ObjectRef) -> delivery::Delivery<'_> {
+    fn delivery<'a>(
+        &'a self,
+        object: &ObjectRef,
+        flight: &'a fence::Flight,
+    ) -> delivery::Delivery<'a> {
         let n = self.attempts.fetch_add(1, Ordering::Relaxed);
         delivery::Delivery {
             deliver: self.deliver.as_ref(),
             state: self.state.as_ref(),
             settings: self.settings.state,
+            flight,
             owner: format!("{}#{n}", self.owner),
             object: object.to_string(),
             undelivered: None,
@@ -231,15 +237,30 @@ impl Pipeline {
             (Some(stop), Some(own)) if own < stop => (own, true),
             (Some(stop), _) => (stop, false),
             (None, Some(own)) => (own, true),
-            (None, None) => return object::scan(self, object).await,
+            (None, None) => return object::scan(self, object, &fence::Flight::default()).await,
         };
-        match tokio::time::timeout_at(until, object::scan(self, object)).await {
-            Ok(outcome) => outcome,
-            Err(_) if own_first => aborted(format!(
+        let flight = fence::Flight::default();
+        let scan = object::scan(self, object, &flight);
+        tokio::pin!(scan);
+        if let Ok(outcome) = tokio::time::timeout_at(until, &mut scan).await {
+            return outcome;
+        }
+        // A batch SNS may already have taken is let finish and be marked delivered (for a
+        // while), so the retry skips it instead of sending it again; no other batch starts.
+        let landed = async {
+            tokio::select! {
+                _ = &mut scan => {}
+                () = flight.stop() => {}
+            }
+        };
+        let _ = tokio::time::timeout(fence::PUBLISH_GRACE, landed).await;
+        if own_first {
+            aborted(format!(
                 "stopped: the object took longer than {}s (OBJECT_TIMEOUT_SECONDS)",
                 timeout.unwrap_or_default().as_secs_f64()
-            )),
-            Err(_) => aborted("stopped: the invocation reached its time limit".into()),
+            ))
+        } else {
+            aborted("stopped: the invocation reached its time limit".into())
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::io::SyncIoBridge;
 
+use super::fence::Flight;
 use super::{ObjectError, Outcome, Pipeline, Unreadable};
 use crate::correlate::{Collected, Correlator};
 use crate::decode::{self, DecodeError};
@@ -33,7 +34,7 @@ struct Scanned {
 }
 
 /// Scans `object`. Alerts found before a decode error are still delivered.
-pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
+pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef, flight: &Flight) -> Outcome {
     let reader = match pipeline.fetch.open(object).await {
         Ok(reader) => reader,
         Err(e) => return Outcome::failed(e.into()),
@@ -49,7 +50,7 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef) -> Outcome {
     let scanning = tokio::task::spawn_blocking(move || {
         decode_match_plan(reader, &rules, &settings.plan, settings.limits, source, &tx)
     });
-    let mut delivery = pipeline.delivery(object);
+    let mut delivery = pipeline.delivery(object, flight);
     while let Some(batch) = rx.recv().await {
         delivery.send(batch).await;
     }

@@ -3,7 +3,7 @@
 //! ([`correlation`]).
 //!
 //! Standard SNS topics deliver at least once, and so do S3 notifications, Lambda retries, SQS and
-//! backfills. The state seam turns that into exactly-once alerts (save for one crash window,
+//! backfills. The state seam turns that into exactly-once alerts (save for the crash window
 //! below) with a handful of conditional writes. [`dynamodb::DynamoStore`] serves the function,
 //! [`memory::MemoryStore`] the CLI and the unit tests; both keep the same protocol.
 //!
@@ -18,12 +18,30 @@
 //! - claimed by another owner whose lease runs: [`Claim::HeldByOther`], make the object
 //!   retryable, so nothing is lost if that owner dies.
 //!
+//! A correlation alert's identity is (correlation id, `corr#` + group + firing time). A firing is
+//! recorded by [`StateStore::fire`] without a claim or lease; every object that meets it sends
+//! its alert through a claim like any other, taken once the alert is rendered, just before its
+//! batch is published, so a firing's rendering is never under a lease.
+//!
+//! A claim is fenced while its batch is sent (`crate::pipeline`'s delivery): a claim with less
+//! than two thirds of its lease left is claimed again before the publish starts (keeping only
+//! what is still [`Claim::Won`]: what another owner took over or delivered is not sent, and the
+//! object is made retryable), and while the publish and the delivered mark are in flight the
+//! claim is claimed again every third of a lease. Claiming again is the same conditional write,
+//! so it renews only a claim nobody else holds. A live sender therefore never sees its lease run
+//! out: a renewal that finds the claim lost, or cannot reach the table before a sixth of the
+//! lease is left, stops the publish (its batch fails as retryable, nothing is marked).
+//!
 //! After a successful send, [`StateStore::delivered`] marks it delivered, kept for the store's
 //! retention (TTL). After a failed send, [`StateStore::release`] hands the claim back, so the
-//! retry need not wait out the lease. A crash between send and `delivered` is the one window
-//! that can still duplicate: the lease runs out and the retry sends again. No crash can lose an
-//! alert, because an identity is only ever skipped once it is marked delivered, which happens
-//! after the send.
+//! retry need not wait out the lease. The window for a duplicate is a sender that stops renewing
+//! between the publish and the delivered mark: it crashes or is killed (the publish may have
+//! reached SNS; the retry sends again once the lease runs out), its invocation is stopped at
+//! its deadline with a publish that does not finish and get marked within the pipeline's grace
+//! (5 s; no other batch starts meanwhile), or its process or the table is stalled for a whole
+//! lease while a publish it already started is still in flight. A slow publish alone is not: its claims are renewed. No
+//! crash can lose an alert, because an identity is only ever skipped once it is marked
+//! delivered, which happens after the send.
 //!
 //! # Suppression: one alert per combination per window
 //!

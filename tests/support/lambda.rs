@@ -57,7 +57,25 @@ fn tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(40)..].join("\n")
 }
 
-/// `cargo lambda watch` on a free port with the function's environment; stopped on drop.
+/// Tries at starting `cargo lambda watch` before giving up.
+const WATCH_ATTEMPTS: usize = 8;
+
+/// A port to offer `cargo lambda watch`, which cannot bind port 0 (it takes 0 for its default,
+/// 9000). Drawn below Linux's ephemeral range (32768-60999), where the kernel places the
+/// servers that bind port 0 (moto, the fault proxy) and outgoing connections; another
+/// `cargo lambda watch` may still draw the same one, hence the retries and the ownership check.
+fn candidate_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    10_000 + (h.finish() % 22_768) as u16
+}
+
+/// `cargo lambda watch` with the function's environment; stopped on drop.
 pub struct Watch {
     port: u16,
     log: PathBuf,
@@ -66,31 +84,7 @@ pub struct Watch {
 
 impl Watch {
     pub fn start(moto: &Moto, topic_arn: &str, state_table: &str, log_dir: &Path) -> Watch {
-        let port = super::free_port();
-        let log = log_dir.join("watch.log");
-        let out = std::fs::File::create(&log).expect("watch log");
-        let mut cmd = cargo();
-        cmd.args(["lambda", "watch", "--ignore-changes"])
-            .args(["-A", "127.0.0.1", "-P", &port.to_string()])
-            .envs(moto.env())
-            .env("ALERT_TOPIC_ARN", topic_arn)
-            .env("STATE_TABLE", state_table)
-            .env_remove("RULES_PATH")
-            .env_remove("RULES_S3_URI")
-            .env("RUST_LOG", "info")
-            .stdout(out.try_clone().expect("log handle"))
-            .stderr(out);
-        let mut server = Spawned::spawn("cargo lambda watch", cmd);
-        super::wait_for_port(port, Duration::from_secs(120), || {
-            server
-                .check_alive()
-                .map_err(|e| format!("{e}\n{}", tail(&log)))
-        });
-        Watch {
-            port,
-            log,
-            _server: server,
-        }
+        Watch::start_with(moto, topic_arn, state_table, log_dir, &[], &[])
     }
 
     /// Invokes `trailwatch-lambda` with a payload file and returns what the function returned.
@@ -127,7 +121,9 @@ impl Watch {
 
 impl Watch {
     /// [`Watch::start`] with extra `cargo lambda watch` arguments (such as `--concurrency 2`)
-    /// and extra environment for the function (such as `RULES_PATH`).
+    /// and extra environment for the function (such as `RULES_PATH`). It is ours once a socket
+    /// of its process group listens on the port offered; a port already taken makes it exit
+    /// at once, and another port is tried.
     pub fn start_with(
         moto: &Moto,
         topic_arn: &str,
@@ -136,33 +132,50 @@ impl Watch {
         args: &[&str],
         env: &[(&str, String)],
     ) -> Watch {
-        let port = super::free_port();
         let log = log_dir.join("watch.log");
-        let out = std::fs::File::create(&log).expect("watch log");
-        let mut cmd = cargo();
-        cmd.args(["lambda", "watch", "--ignore-changes"])
-            .args(["-A", "127.0.0.1", "-P", &port.to_string()])
-            .args(args)
-            .envs(moto.env())
-            .env("ALERT_TOPIC_ARN", topic_arn)
-            .env("STATE_TABLE", state_table)
-            .env_remove("RULES_PATH")
-            .env_remove("RULES_S3_URI")
-            .env("RUST_LOG", "info")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdout(out.try_clone().expect("log handle"))
-            .stderr(out);
-        let mut server = Spawned::spawn("cargo lambda watch", cmd);
-        super::wait_for_port(port, Duration::from_secs(120), || {
-            server
-                .check_alive()
-                .map_err(|e| format!("{e}\n{}", tail(&log)))
-        });
-        Watch {
-            port,
-            log,
-            _server: server,
+        let mut exits = Vec::new();
+        for _ in 0..WATCH_ATTEMPTS {
+            let port = candidate_port();
+            let out = std::fs::File::create(&log).expect("watch log");
+            let mut cmd = cargo();
+            cmd.args(["lambda", "watch", "--ignore-changes"])
+                .args(["-A", "127.0.0.1", "-P", &port.to_string()])
+                .args(args)
+                .envs(moto.env())
+                .env("ALERT_TOPIC_ARN", topic_arn)
+                .env("STATE_TABLE", state_table)
+                .env_remove("RULES_PATH")
+                .env_remove("RULES_S3_URI")
+                .env("RUST_LOG", "info")
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdout(out.try_clone().expect("log handle"))
+                .stderr(out);
+            let mut server = Spawned::spawn("cargo lambda watch", cmd);
+            let deadline = Instant::now() + Duration::from_secs(120);
+            loop {
+                if super::listens_in_group(port, server.pid()) {
+                    return Watch {
+                        port,
+                        log,
+                        _server: server,
+                    };
+                }
+                if let Err(e) = server.check_alive() {
+                    exits.push(format!("port {port}: {e}\n{}", tail(&log)));
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "cargo lambda watch did not listen on {port} within 120 s:\n{}",
+                    tail(&log)
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
+        panic!(
+            "cargo lambda watch exited on {WATCH_ATTEMPTS} ports: {}",
+            exits.join("\n")
+        );
     }
 
     /// Everything `cargo lambda watch` and the function have logged so far.

@@ -1,5 +1,5 @@
-//! Real local AWS peers for the end-to-end tests: a `moto_server` per test on a free
-//! `127.0.0.1` port, an `SdkConfig` pointing at it, and helpers to set up buckets, topics and
+//! Real local AWS peers for the end-to-end tests: a moto server per test on a `127.0.0.1` port
+//! it binds itself, an `SdkConfig` pointing at it, and helpers to set up buckets, topics and
 //! queues and to read back what SNS delivered.
 //!
 //! `.venv` (created by `make test` / `make .venv`) provides `moto_server` and `cargo-lambda`.
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 #[allow(unused_imports)]
 pub use aws::{fifo_queue_by_dedup_id, string_attributes, waiting, Aws};
 #[allow(unused_imports)]
-pub use moto::{clear_state_table, free_port, state_items, wait_for_port, Moto, Spawned};
+pub use moto::{clear_state_table, listens_in_group, refusing_port, state_items, Moto, Spawned};
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";

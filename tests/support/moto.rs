@@ -1,9 +1,12 @@
-//! Processes for the tests: free ports, waiting for a server to answer, children killed with
-//! their whole process group, and the per-test `moto_server` with the SDK config that reaches it.
+//! Processes for the tests: servers that bind their own port and say which (no port is picked
+//! free and handed on: another test could take it in between), a check that the server on a
+//! port is the child we started ([`listens_in_group`]), children killed with their whole
+//! process group, and the per-test moto server with the SDK config that reaches it.
 
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use aws_config::{Region, SdkConfig};
@@ -11,28 +14,115 @@ use aws_sdk_sns::config::Credentials;
 
 use super::{venv_tool, REGION};
 
-/// A port on 127.0.0.1 that nothing listens on right now.
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local addr").port()
+/// A port on 127.0.0.1 where connections are refused for as long as the returned socket lives:
+/// it is bound (so nothing else can listen there) but never listens.
+pub fn refusing_port() -> (u16, tokio::net::TcpSocket) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("address"))
+        .expect("bind 127.0.0.1:0");
+    let port = socket.local_addr().expect("local addr").port();
+    (port, socket)
 }
 
-/// Waits until something accepts TCP connections on `127.0.0.1:port`, or panics after
-/// `timeout`; `alive` is asked between tries so a crashed server fails fast.
-pub fn wait_for_port(port: u16, timeout: Duration, mut alive: impl FnMut() -> Result<(), String>) {
+/// Whether the socket listening on TCP `port` belongs to a process of process group `pgid`
+/// (our child or one of its descendants), read from `/proc`: proof that the server answering
+/// there is the one we started, not another test's.
+pub fn listens_in_group(port: u16, pgid: u32) -> bool {
+    let inodes = listening_inodes(port);
+    if inodes.is_empty() {
+        return false;
+    }
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    for entry in procs.flatten() {
+        let path = entry.path();
+        let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+        // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let pgrp = after
+            .split_whitespace()
+            .nth(2)
+            .and_then(|g| g.parse::<u32>().ok());
+        if pgrp != Some(pgid) {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(path.join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            let target = std::fs::read_link(fd.path()).unwrap_or_default();
+            let target = target.to_string_lossy();
+            if inodes.iter().any(|i| target == format!("socket:[{i}]")) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Inodes of the sockets in LISTEN state on local TCP `port` (IPv4 and IPv6).
+fn listening_inodes(port: u16) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state), Some(inode)) = (f.get(1), f.get(3), f.get(9)) else {
+                continue;
+            };
+            let local_port = local
+                .rsplit_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+            if local_port == Some(port) && *state == "0A" {
+                out.push((*inode).to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Waits for the first line of `out` that `parse` accepts, or panics after `timeout` (or
+/// when the child exits first, as `alive` tells).
+fn read_announcement<T: Send + 'static>(
+    out: ChildStdout,
+    timeout: Duration,
+    parse: fn(&str) -> Option<T>,
+    mut alive: impl FnMut() -> Result<(), String>,
+) -> (T, std::thread::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel();
+    // Keeps reading to the end, so the child never blocks on a full pipe.
+    let reader = std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if !sent {
+                if let Some(v) = parse(&line) {
+                    sent = tx.send(v).is_ok();
+                }
+            }
+        }
+    });
     let deadline = Instant::now() + timeout;
     loop {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(v) => return (v, reader),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                panic!(
+                    "the server exited without saying where it listens: {:?}",
+                    alive()
+                )
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         if let Err(why) = alive() {
-            panic!("server on port {port} died before it answered: {why}");
+            panic!("the server died before it listened: {why}");
         }
         assert!(
             Instant::now() < deadline,
-            "nothing answered on 127.0.0.1:{port} within {timeout:?}"
+            "the server did not say where it listens within {timeout:?}"
         );
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -59,6 +149,11 @@ impl Spawned {
         self.child.id()
     }
 
+    /// The child's stdout, which must have been piped.
+    pub fn take_stdout(&mut self) -> ChildStdout {
+        self.child.stdout.take().expect("stdout is piped")
+    }
+
     /// Ok while the process runs; its exit status once it has ended.
     pub fn check_alive(&mut self) -> Result<(), String> {
         match self.child.try_wait() {
@@ -82,28 +177,65 @@ impl Drop for Spawned {
     }
 }
 
-/// One `moto_server` serving S3, SNS and SQS on its own port; stopped on drop.
+/// Runs moto's server on a port the kernel picks and prints that port: the port comes from
+/// the socket the server already listens on, so no other process can hold it. DynamoDB calls
+/// are served one at a time: moto checks a condition and writes in separate steps, so two
+/// threads could both pass `attribute_not_exists` (two winners of one claim), which DynamoDB
+/// itself never allows.
+const MOTO_ON_ANY_PORT: &str = "
+import threading
+from werkzeug.serving import make_server
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication, MotoRequestHandler, create_backend_app)
+app = DomainDispatcherApplication(create_backend_app)
+dynamodb = threading.Lock()
+def serve(environ, start_response):
+    if environ.get('HTTP_X_AMZ_TARGET', '').startswith('DynamoDB'):
+        with dynamodb:
+            return list(app(environ, start_response))
+    return app(environ, start_response)
+server = make_server('127.0.0.1', 0, serve, threaded=True, request_handler=MotoRequestHandler)
+print('moto listening on', server.server_port, flush=True)
+server.serve_forever()
+";
+
+/// One moto server (S3, SNS, SQS, DynamoDB) on its own port; stopped on drop.
 pub struct Moto {
     pub port: u16,
     pub endpoint: String,
     _server: Spawned,
+    _stdout: std::thread::JoinHandle<()>,
 }
 
 impl Moto {
     pub fn start() -> Moto {
-        let bin = venv_tool("moto_server");
-        let port = free_port();
-        let mut cmd = Command::new(bin);
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // moto_server itself cannot say which port `-p 0` gave it; the venv's python runs the
+        // same application and can.
+        venv_tool("moto_server");
+        let mut cmd = Command::new(venv_tool("python"));
+        cmd.args(["-c", MOTO_ON_ANY_PORT])
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        let mut server = Spawned::spawn("moto_server", cmd);
-        wait_for_port(port, Duration::from_secs(30), || server.check_alive());
+        let mut server = Spawned::spawn("moto server", cmd);
+        let out = server.take_stdout();
+        let parse = |line: &str| {
+            line.strip_prefix("moto listening on ")?
+                .trim()
+                .parse::<u16>()
+                .ok()
+        };
+        let (port, reader) =
+            read_announcement(out, Duration::from_secs(60), parse, || server.check_alive());
+        assert!(
+            listens_in_group(port, server.pid()),
+            "port {port} is not held by the moto server we started"
+        );
         Moto {
             port,
             endpoint: format!("http://127.0.0.1:{port}"),
             _server: server,
+            _stdout: reader,
         }
     }
 
