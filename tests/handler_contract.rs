@@ -297,9 +297,10 @@ async fn a_record_nested_100000_deep_alerts_in_the_lambda_and_one_it_cannot_judg
     let rules = Arc::new(rules);
     let fetch = Arc::new(MemoryFetch::new());
     let deep = format!(
-        r#"{{"Records":[{},{{"eventID":"e-cannot-judge","eventSource":{}}}]}}"#,
+        r#"{{"Records":[{},{{"eventID":"e-cannot-judge","eventSource":{}{}}}]}}"#,
         deep_reboot("e-deep", 100_000),
-        format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))
+        "[".repeat(100_000),
+        "]".repeat(100_000)
     );
     fetch.put(&object("deep"), gzip(&deep));
     fetch.put(

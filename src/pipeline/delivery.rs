@@ -109,13 +109,7 @@ impl Delivery<'_> {
                 (batch, Vec::new())
             }
             Err(e) => {
-                self.unreachable(&e, "nothing sent for the object");
-                let total = batch.messages.len();
-                self.failed(DeliverError {
-                    failed: total,
-                    total,
-                    message: e.to_string(),
-                });
+                self.none_sent(&batch, &e, "nothing sent for the object");
                 return;
             }
         };
@@ -161,13 +155,7 @@ impl Delivery<'_> {
                 }
                 Err(e) => {
                     let _ = state.release(lease.keys(), &owner).await;
-                    self.unreachable(&e, "claims not renewed, nothing sent");
-                    let total = batch.messages.len();
-                    self.failed(DeliverError {
-                        failed: total,
-                        total,
-                        message: e.to_string(),
-                    });
+                    self.none_sent(&batch, &e, "claims not renewed, nothing sent");
                     return;
                 }
             }
@@ -396,6 +384,17 @@ impl Delivery<'_> {
         tracing::error!(object = %self.object, error = %e, "state table: {what}");
         self.not_clean
             .get_or_insert_with(|| format!("{e} ({what})"));
+    }
+
+    /// The table failed before `batch` was sent: none of it went out.
+    fn none_sent(&mut self, batch: &Batch, e: &StateError, what: &str) {
+        self.unreachable(e, what);
+        let total = batch.messages.len();
+        self.failed(DeliverError {
+            failed: total,
+            total,
+            message: e.to_string(),
+        });
     }
 
     fn failed(&mut self, e: DeliverError) {
