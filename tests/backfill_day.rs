@@ -73,7 +73,9 @@ fn a_region_major_day_alerts_like_one_pass_in_event_time_order() {
     );
     assert_eq!(alerts(&out), one, "the prefix, file by file\n{stderr}");
     // Files at once: the same alerts.
-    assert_eq!(alerts(&scan(&prefix, "4")), one, "four files at once");
+    let four = scan(&prefix, "4");
+    let stderr = String::from_utf8_lossy(&four.stderr);
+    assert_eq!(alerts(&four), one, "four files at once\n{stderr}");
 }
 
 /// Live delivery keeps the wall clock: through the handler, a file named by an S3 notification

@@ -6,6 +6,12 @@
 //! newest record of any region, the second region's records would all be late. Each stream
 //! (account, region) therefore keeps its own newest eventTime, and an object is judged by its
 //! own stream's progress before it.
+//!
+//! A trail file's key says when it was delivered (`..._20261125T1005Z_...`): such an object is
+//! judged at that time, as live delivery judges it on the wall clock when it lands. That holds
+//! whatever order concurrent objects finish in, so `scan --concurrency 4` counts what one file
+//! at a time counts; a file delivered late is late by its own delay, not by how far its
+//! neighbours in the listing ran ahead.
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -33,25 +39,29 @@ struct Table {
     overflow: u64,
 }
 
-/// The stream an object belongs to: its key's account and region.
-fn stream_of(object: &ObjectRef) -> Stream {
+/// The stream an object belongs to (its key's account and region), and when its key says it
+/// was delivered, epoch ms.
+fn stream_of(object: &ObjectRef) -> (Stream, Option<i64>) {
     let text = match object {
         ObjectRef::S3 { key, .. } => key.clone(),
         ObjectRef::Path { path } => path.to_string_lossy().into_owned(),
-        ObjectRef::Event { .. } => return Stream::default(),
+        ObjectRef::Event { .. } => return (Stream::default(), None),
     };
-    TrailKey::parse(&text)
-        .map(|k| (k.account.to_owned(), k.region.to_owned()))
-        .unwrap_or_default()
+    TrailKey::parse(&text).map_or((Stream::default(), None), |k| {
+        let delivered = chrono::NaiveDateTime::parse_from_str(k.timestamp, "%Y%m%dT%H%MZ")
+            .ok()
+            .map(|t| t.and_utc().timestamp_millis());
+        ((k.account.to_owned(), k.region.to_owned()), delivered)
+    })
 }
 
 impl Watermarks {
-    /// The clock for `object`, whose records span `oldest_ms` to `newest_ms`: its stream's
-    /// newest eventTime read before it (its own oldest record for a stream's first object), so
-    /// the records of one object are never late for each other. Advances the stream to
-    /// `newest_ms`.
+    /// The clock for `object`, whose records span `oldest_ms` to `newest_ms`: the delivery time
+    /// its trail key names; for other objects, its stream's newest eventTime read before it
+    /// (its own oldest record for a stream's first object), so the records of one object are
+    /// never late for each other. Advances the stream to `newest_ms`.
     pub(super) fn advance(&self, object: &ObjectRef, oldest_ms: i64, newest_ms: i64) -> i64 {
-        let mut stream = stream_of(object);
+        let (mut stream, delivered) = stream_of(object);
         let Ok(mut table) = self.streams.lock() else {
             return oldest_ms;
         };
@@ -68,6 +78,9 @@ impl Watermarks {
         let slot = table.newest.entry(stream).or_insert(i64::MIN);
         let before = *slot;
         *slot = before.max(newest_ms);
+        if let Some(delivered) = delivered {
+            return delivered;
+        }
         if before == i64::MIN {
             oldest_ms
         } else {
@@ -94,29 +107,43 @@ mod tests {
         }
     }
 
+    /// Epoch ms of 2026-11-25 at `hh:mm` UTC.
+    fn at(hh: i64, mm: i64) -> i64 {
+        1_795_564_800_000 + (hh * 60 + mm) * 60_000
+    }
+
     #[test]
-    fn each_region_keeps_its_own_clock() {
+    fn a_trail_file_is_judged_at_its_delivery_whatever_finished_before_it() {
         let w = Watermarks::default();
-        // eu-west-1's day first, then us-east-1's morning.
-        assert_eq!(w.advance(&key("eu-west-1", "20261125T0005Z"), 0, 300), 0);
+        // eu-west-1's whole day first, then us-east-1's morning: each at its own delivery.
         assert_eq!(
-            w.advance(&key("eu-west-1", "20261125T2355Z"), 86_000, 86_400),
-            300
+            w.advance(&key("eu-west-1", "20261125T0005Z"), at(0, 0), at(0, 5)),
+            at(0, 5)
         );
         assert_eq!(
-            w.advance(&key("us-east-1", "20261125T1005Z"), 36_000, 36_300),
-            36_000
+            w.advance(&key("eu-west-1", "20261125T2355Z"), at(23, 50), at(23, 55)),
+            at(23, 55)
         );
         assert_eq!(
-            w.advance(&key("us-east-1", "20261125T1010Z"), 36_300, 36_600),
-            36_300
+            w.advance(&key("us-east-1", "20261125T1005Z"), at(10, 0), at(10, 5)),
+            at(10, 5)
         );
-        // An object without a trail key is on the shared stream.
+        // A file delivered 40 minutes late, finishing after a later neighbour: its own delay.
+        assert_eq!(
+            w.advance(&key("us-east-1", "20261125T1100Z"), at(10, 55), at(11, 0)),
+            at(11, 0)
+        );
+        assert_eq!(
+            w.advance(&key("us-east-1", "20261125T1050Z"), at(10, 5), at(10, 10)),
+            at(10, 50)
+        );
+        // An object without a trail key is judged by its stream's progress before it.
         let other = ObjectRef::S3 {
             bucket: "b".into(),
             key: "export.json".into(),
         };
         assert_eq!(w.advance(&other, 5, 9), 5);
+        assert_eq!(w.advance(&other, 3, 4), 9);
         assert_eq!(w.overflow(), 0);
     }
 
@@ -126,8 +153,14 @@ mod tests {
         for i in 0..MAX_STREAMS {
             w.advance(&key(&format!("r{i}"), "20261125T0005Z"), 100, 200);
         }
-        assert_eq!(w.advance(&key("one-more", "20261125T0005Z"), 10, 20), 10);
-        assert_eq!(w.advance(&key("and-another", "20261125T0005Z"), 10, 20), 20);
+        assert_eq!(
+            w.advance(&key("one-more", "20261125T0005Z"), 10, 20),
+            at(0, 5)
+        );
+        assert_eq!(
+            w.advance(&key("and-another", "20261125T0010Z"), 10, 20),
+            at(0, 10)
+        );
         assert_eq!(w.overflow(), 2);
     }
 }
