@@ -146,7 +146,8 @@ class Crate:
             paths = []
             for _vis, tree in USE.findall(text):
                 paths += expand_use(tree)
-            paths += [k + v for k, v in PATH.findall(text)]
+            # Paths in code; a `use` tree is read above (its `a::{b, c}` prefix names no module).
+            paths += [k + v for k, v in PATH.findall(USE.sub(" ", text))]
             for p in paths:
                 target = self.absolute(mod, p.replace("::*", ""))
                 if target is None:

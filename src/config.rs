@@ -119,7 +119,7 @@ impl Settings {
             function_name: "trailwatch".into(),
             state_table: None,
             state_unavailable: StateUnavailable::default(),
-            state_lease: pipeline::StateSettings::default().lease,
+            state_lease: crate::state::StateSettings::default().lease,
             state_retention: crate::state::DEFAULT_RETENTION,
             correlation_lateness: crate::correlate::DEFAULT_LATENESS,
         }
@@ -148,7 +148,7 @@ impl Settings {
                 routes: self.routes.clone(),
                 ..PlanSettings::default()
             },
-            state: pipeline::StateSettings {
+            state: crate::state::StateSettings {
                 lease: self.state_lease,
                 unavailable: self.state_unavailable,
                 claims: true,

@@ -46,6 +46,7 @@ pub mod render;
 pub mod rules_source;
 pub mod state;
 pub mod trigger;
+pub mod verdict;
 
 pub use fetch::ObjectRef;
 /// The rule language (its own crate): parse, compile and evaluate Sigma rules and correlations.

@@ -13,16 +13,16 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
-use trailwatch::correlate::{Clock, CorrelationSettings, DEFAULT_LATENESS};
-use trailwatch::deliver::{Deliver, DeliverError, MemoryDeliver};
-use trailwatch::fetch::{MemoryFetch, ObjectRef};
-use trailwatch::pipeline::{Pipeline, Settings, StateSettings, Summary};
-use trailwatch::plan::{Batch, Form, PlanSettings};
-use trailwatch::rules::RuleSet;
-use trailwatch::state::{
-    AlertKey, Claim, DynamoStore, FireRequest, Fired, MemoryStore, Sighting, Slice, StateError,
-    StateStore, Suppression,
+use trailwatch::correlate::{
+    Clock, CorrelationSettings, CorrelationStore, FireRequest, Fired, Slice, DEFAULT_LATENESS,
 };
+use trailwatch::deliver::{AlertKey, Claim, ClaimStore, Deliver, DeliverError, MemoryDeliver};
+use trailwatch::fetch::{MemoryFetch, ObjectRef};
+use trailwatch::pipeline::{Pipeline, Settings, Summary};
+use trailwatch::plan::{Batch, Form, PlanSettings, Sighting, Suppression};
+use trailwatch::rules::RuleSet;
+use trailwatch::state::{DynamoStore, MemoryStore, StateError, StateSettings, StateStore};
+use trailwatch::verdict::SuppressionStore;
 
 const LEASE: Duration = Duration::from_secs(1);
 const PUBLISH: Duration = Duration::from_millis(2500);
@@ -243,7 +243,7 @@ async fn alerts_and_a_correlation_published_past_their_lease_on_dynamodb() {
 struct Intruded(MemoryStore);
 
 #[async_trait]
-impl StateStore for Intruded {
+impl ClaimStore for Intruded {
     async fn claim(
         &self,
         keys: &[AlertKey],
@@ -267,7 +267,10 @@ impl StateStore for Intruded {
     async fn release(&self, keys: &[AlertKey], owner: &str) -> Result<(), StateError> {
         self.0.release(keys, owner).await
     }
+}
 
+#[async_trait]
+impl SuppressionStore for Intruded {
     async fn suppress(
         &self,
         s: &[Sighting],
@@ -275,7 +278,10 @@ impl StateStore for Intruded {
     ) -> Result<Vec<Suppression>, StateError> {
         self.0.suppress(s, t).await
     }
+}
 
+#[async_trait]
+impl CorrelationStore for Intruded {
     async fn gather(&self, s: &[Slice], t: SystemTime) -> Result<Vec<Vec<Slice>>, StateError> {
         self.0.gather(s, t).await
     }

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use trailwatch::correlate::{Contribution, GroupId, Slice};
+use trailwatch::deliver::{AlertKey, Claim, ClaimStore};
+use trailwatch::plan::{Sighting, SuppressKey, Suppression};
 use trailwatch::state::dynamodb::TTL_ATTRIBUTE;
-use trailwatch::state::{
-    AlertKey, Claim, Contribution, DynamoStore, GroupId, MemoryStore, Sighting, Slice, StateError,
-    StateStore, SuppressKey, Suppression,
-};
+use trailwatch::state::{DynamoStore, MemoryStore, StateError, StateStore};
+use trailwatch::verdict::SuppressionStore;
 
 const TABLE: &str = "trailwatch-state";
 const LEASE: Duration = Duration::from_secs(60);
@@ -216,7 +217,7 @@ async fn a_missing_table_is_an_error_but_not_unavailable() {
     let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
     let store = DynamoStore::new(client, "no-such-table", RETENTION);
     let err = store.claim(&[key(1)], "a", t0(), LEASE).await.unwrap_err();
-    assert!(matches!(err, StateError::Other(_)), "{err}");
+    assert!(matches!(err, StateError::Other { .. }), "{err}");
 }
 
 /// A store whose endpoint is `127.0.0.1:port`, with test credentials and the SDK's standard

@@ -13,7 +13,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, SystemTime};
 
-use trailwatch::state::{AlertKey, Claim, MemoryStore, StateStore};
+use trailwatch::deliver::{AlertKey, Claim, ClaimStore};
+use trailwatch::state::MemoryStore;
 
 const LEASE: Duration = Duration::from_secs(60);
 

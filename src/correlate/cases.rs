@@ -1,14 +1,13 @@
 //! `tests:` cases of correlation documents: the case's records go through the whole rule set,
-//! then through the correlate stage with an in-memory store, and the correlation's alerts are
+//! then through the correlate stage alone (one object, nothing recorded before), and the correlation's alerts are
 //! compared with the ones the case expects.
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::{parse_ms, settle, Correlator};
 use crate::fetch::ObjectRef;
 use crate::render::CorrelationAlert;
 use crate::rules::{CorrelationCase, ExpectedAlert, RuleSet};
-use crate::state::{from_epoch_ms, MemoryStore, DEFAULT_RETENTION};
+use crate::state::from_epoch_ms;
 
 /// The outcome of one case.
 #[derive(Debug, Clone)]
@@ -43,7 +42,6 @@ pub fn run_case(rules: &RuleSet, index: usize, case: &CorrelationCase) -> Correl
             .and_then(parse_ms);
         newest = newest.max(at.unwrap_or(0));
     }
-    let store = Arc::new(MemoryStore::new(DEFAULT_RETENTION));
     let now = from_epoch_ms(u64::try_from(newest).unwrap_or(0));
     // Every record of a case counts: lateness as long as the case.
     let lateness = Duration::from_secs(366 * 24 * 3600);
@@ -51,7 +49,7 @@ pub fn run_case(rules: &RuleSet, index: usize, case: &CorrelationCase) -> Correl
         path: "tests".into(),
     };
     let settled = futures::executor::block_on(settle(
-        store.as_ref(),
+        None,
         rules,
         correlator.finish("tests"),
         lateness,

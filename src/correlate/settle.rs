@@ -1,54 +1,20 @@
-//! The correlate stage's side effects: one object's slices through the state store, into
-//! firings and alerts, inner correlations before those that refer to them.
+//! Settling: one object's slices through the correlation store, into firings and alerts,
+//! inner correlations before those that refer to them. Without a store (the table is down and
+//! `STATE_UNAVAILABLE` says to deliver anyway) the object is settled alone: each group holds
+//! only its slice, and no firing was recorded before.
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
+use super::collect::{digest64, file, format_ms, Collected};
+use super::slice::{cover, Contribution, FireRequest, Fired, Sample, Slice, SAMPLES};
+use super::store::CorrelationStore;
 use super::window::{distinct_values, merge, triggers, Point, Trigger};
-use super::{digest64, file, format_ms, Collected};
 use crate::fetch::ObjectRef;
 use crate::render::correlation::{CorrelationRef, SampleRecord, VALUES_MAX};
 use crate::render::facts::cloudtrail_link;
 use crate::render::CorrelationAlert;
 use crate::rules::{Correlation, CorrelationType, RuleSet};
-use crate::state::correlation::SAMPLES;
-use crate::state::{epoch_ms, Contribution, FireRequest, Sample, Slice, StateError, StateStore};
-
-/// Default for `CORRELATION_LATENESS`.
-pub const DEFAULT_LATENESS: Duration = Duration::from_secs(3600);
-
-/// Which clock decides that a record is too late.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Clock {
-    /// The wall clock: the function, reading deliveries as they land.
-    #[default]
-    Wall,
-    /// The newest eventTime read so far in the object's stream (its account and region, from
-    /// the key): the CLI, which may read last year's files, several regions in one listing.
-    EventTime,
-    /// No clock: nothing is late and the store forgets nothing by event time, only by the wall
-    /// clock (the lateness is then how long state is kept). S3 Batch Operations invoke the
-    /// function for old objects concurrently and in no order, so there is no progress to
-    /// judge a record against; a record counts with every other record of its group.
-    Backfill,
-}
-
-/// How correlations are kept.
-#[derive(Debug, Clone, Copy)]
-pub struct CorrelationSettings {
-    /// `CORRELATION_LATENESS`: how long after its window a record still counts.
-    pub lateness: Duration,
-    /// Which clock judges lateness.
-    pub clock: Clock,
-}
-
-impl Default for CorrelationSettings {
-    fn default() -> Self {
-        CorrelationSettings {
-            lateness: DEFAULT_LATENESS,
-            clock: Clock::Wall,
-        }
-    }
-}
+use crate::state::{epoch_ms, StateError};
 
 /// What settling one object gave.
 #[derive(Debug, Default)]
@@ -76,9 +42,10 @@ pub struct SettleError {
     pub rest: Collected,
 }
 
-/// Settles `collected` (one object's slices) with `store`. `now` is the correlation clock.
+/// Settles `collected` (one object's slices) with `store`, or alone without one. `now` is the
+/// correlation clock.
 pub async fn settle(
-    store: &dyn StateStore,
+    store: Option<&dyn CorrelationStore>,
     rules: &RuleSet,
     mut collected: Collected,
     lateness: Duration,
@@ -116,7 +83,7 @@ pub async fn settle(
                 rest,
             })
         };
-        let gathered = match store.gather(&slices, now).await {
+        let gathered = match gather(store, &slices, now).await {
             Ok(g) => g,
             Err(e) => return Err(failed(e, out, collected, slices)),
         };
@@ -139,7 +106,7 @@ pub async fn settle(
         if requests.is_empty() {
             continue;
         }
-        let fired = match store.fire(&requests, now).await {
+        let fired = match fire(store, &requests, now).await {
             Ok(f) => f,
             Err(e) => {
                 drop(found);
@@ -170,6 +137,33 @@ pub async fn settle(
         }
     }
     Ok(out)
+}
+
+/// Every slice each slice's group holds: the store's, or the slice alone.
+async fn gather(
+    store: Option<&dyn CorrelationStore>,
+    slices: &[Slice],
+    now: SystemTime,
+) -> Result<Vec<Vec<Slice>>, StateError> {
+    match store {
+        Some(store) => store.gather(slices, now).await,
+        None => Ok(slices.iter().map(|s| vec![s.clone()]).collect()),
+    }
+}
+
+/// The firings of each request: the store's, or [`cover`] over no earlier firing.
+async fn fire(
+    store: Option<&dyn CorrelationStore>,
+    requests: &[FireRequest],
+    now: SystemTime,
+) -> Result<Vec<Vec<Fired>>, StateError> {
+    match store {
+        Some(store) => store.fire(requests, now).await,
+        None => Ok(requests
+            .iter()
+            .map(|r| cover(&mut Vec::new(), &r.triggers, r.span_ms))
+            .collect()),
+    }
 }
 
 /// Files an inner correlation's firings among the outer correlation's pending slices. One
@@ -229,7 +223,7 @@ fn feed(
         source_ip: None,
         region: None,
     };
-    let digest = super::group_digest(&o.id, &values);
+    let digest = super::collect::group_digest(&o.id, &values);
     file(
         chained,
         (outer, digest),

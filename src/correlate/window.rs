@@ -6,8 +6,8 @@
 //! are reported: the others were judged when their own records arrived.
 use std::collections::{HashMap, HashSet};
 
+use super::slice::{Contribution, Slice};
 use crate::rules::{Correlation, CorrelationType};
-use crate::state::{Contribution, Slice};
 
 /// One record in a group's merged window.
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 
-use super::{Deliver, DeliverError};
+use super::seam::{Deliver, DeliverError};
 use crate::plan::{Batch, Message};
 
 /// One batch as it arrived.

@@ -1,36 +1,24 @@
-//! Deliver stage: the only output seam. Batches planned by [`crate::plan`] leave the process.
+//! Deliver stage: planned batches leave the process, each alert once.
 //!
-//! One small trait with three implementations: SNS for the Lambda, stdout for the CLI, and an
-//! in-memory recorder for tests. Rendering, routing and batching are already done: a delivery
-//! seam only sends, and says what it could not send.
+//! Two seams. [`Deliver`] only sends, and says what it could not send: SNS for the Lambda,
+//! stdout for the CLI, and an in-memory recorder for tests. [`ClaimStore`] remembers which
+//! alerts were claimed and delivered (the state table, or memory). [`Delivery`] runs the
+//! exactly-once protocol over both for one object: claim, send, mark delivered, or release
+//! (see [`crate::state`] for the protocol and its one crash window); the claims are kept
+//! alive while their batch is sent (the fence).
 
+mod claims;
+mod exactly_once;
+mod fence;
 mod memory;
+mod seam;
 mod sns;
 mod stdout;
 
-use async_trait::async_trait;
-
-use crate::plan::Batch;
-
+pub use claims::{AlertKey, Claim, ClaimStore};
+pub use exactly_once::Delivery;
+pub use fence::{Flight, PUBLISH_GRACE};
 pub use memory::{MemoryDeliver, Received};
+pub use seam::{Deliver, DeliverError};
 pub use sns::{RetryPolicy, SnsDeliver};
 pub use stdout::StdoutDeliver;
-
-/// Some messages of a batch were not delivered.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{failed} of {total} alerts not delivered: {message}")]
-pub struct DeliverError {
-    /// Messages not delivered.
-    pub failed: usize,
-    /// Messages in the batch.
-    pub total: usize,
-    /// The last error the destination gave.
-    pub message: String,
-}
-
-/// Sends batches of rendered messages.
-#[async_trait]
-pub trait Deliver: Send + Sync {
-    /// Delivers every message of `batch`, or says how many were not delivered.
-    async fn send(&self, batch: &Batch) -> Result<(), DeliverError>;
-}

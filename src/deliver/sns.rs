@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 
-use super::{Deliver, DeliverError};
+use super::seam::{Deliver, DeliverError};
 use crate::plan::{Batch, Message};
 
 /// How failed batch entries are retried (throttling inside a call is the SDK's own retry).

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 
-use super::{Deliver, DeliverError};
+use super::seam::{Deliver, DeliverError};
 use crate::plan::{Batch, Form};
 use crate::render::csv;
 

@@ -1,25 +1,42 @@
-//! One object through the stages: fetched, then decoded, matched and planned on a blocking
-//! thread, while this task delivers each batch the plan hands over; then the object's held
-//! `suppress:` combinations are decided by the state table and delivered.
+//! One object through the stages: fetched, then decoded, matched, collected for correlation
+//! and planned on a blocking thread, while this task delivers each batch the plan hands over;
+//! then the object's held `suppress:` combinations and correlation slices get their verdicts,
+//! and the alerts those release are planned and delivered.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use tokio::sync::mpsc;
 use tokio_util::io::SyncIoBridge;
 
-use super::fence::Flight;
-use super::{ObjectError, Outcome, Pipeline, Unreadable};
-use crate::correlate::{Collected, Correlator};
+use super::settings::Settings;
+use super::summary::{CorrelationTally, ObjectError, Outcome, Unreadable};
+use crate::correlate::{Collected, CorrelationClock, Correlator, Settled};
 use crate::decode::{self, DecodeError};
-use crate::fetch::{Cancellable, ObjectRef};
+use crate::deliver::Delivery;
+use crate::fetch::{Cancellable, Fetch, ObjectRef};
 use crate::matching::{Checked, Matcher, Observed};
-use crate::plan::{Batch, Held, PlanSettings, PlanStats, Planner};
+use crate::plan::{self, Batch, Held, PlanSettings, PlanStats, Planner, RuleTally, Sighting};
 use crate::rules::RuleSet;
+use crate::verdict::{self, Seams, Uncounted};
+
+/// What one object's scan runs on: the run's seams, rules, settings and clock.
+pub(super) struct Stages<'a> {
+    pub fetch: &'a dyn Fetch,
+    pub rules: &'a Arc<RuleSet>,
+    pub settings: &'a Arc<Settings>,
+    pub verdicts: Seams<'a>,
+    pub clock: &'a CorrelationClock,
+}
 
 /// Batches waiting for delivery: the decoder pauses when they are not taken.
 const IN_FLIGHT: usize = 4;
 /// Unreadable records logged and named one by one per object; the rest are only counted.
 const UNREADABLE_NAMED: u64 = 10;
+/// Correlation alerts rendered and sent at a time (a multiple of SNS's batch of 10): an
+/// object can fire thousands of groups, and each alert renders to kilobytes in three forms.
+const RENDER_CHUNK: usize = 100;
 
 /// What the blocking side found.
 struct Scanned {
@@ -34,7 +51,11 @@ struct Scanned {
 }
 
 /// Scans `object`. Alerts found before a decode error are still delivered.
-pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef, flight: &Flight) -> Outcome {
+pub(super) async fn scan(
+    pipeline: &Stages<'_>,
+    mut delivery: Delivery<'_>,
+    object: &ObjectRef,
+) -> Outcome {
     let reader = match pipeline.fetch.open(object).await {
         Ok(reader) => reader,
         Err(e) => return Outcome::failed(e.into()),
@@ -44,13 +65,12 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef, flight: &Fligh
     let _cancel_on_drop = token.clone().drop_guard();
     let reader = SyncIoBridge::new(Cancellable::new(reader, token));
     let (tx, mut rx) = mpsc::channel(IN_FLIGHT);
-    let rules = Arc::clone(&pipeline.rules);
-    let settings = Arc::clone(&pipeline.settings);
+    let rules = Arc::clone(pipeline.rules);
+    let settings = Arc::clone(pipeline.settings);
     let source = object.clone();
     let scanning = tokio::task::spawn_blocking(move || {
         decode_match_plan(reader, &rules, &settings.plan, settings.limits, source, &tx)
     });
-    let mut delivery = pipeline.delivery(object, flight);
     while let Some(batch) = rx.recv().await {
         delivery.send(batch).await;
     }
@@ -63,14 +83,48 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef, flight: &Fligh
             })
         }
     };
-    let suppressed = delivery
-        .release(scanned.held, &pipeline.settings.plan)
-        .await;
-    let correlation = delivery
-        .correlate(pipeline, object, scanned.correlated)
-        .await;
+    let origin = object.to_string();
+    let now = SystemTime::now();
+    let sightings: Vec<Sighting> = scanned
+        .held
+        .iter()
+        .map(|h| h.sighting(&origin, now))
+        .collect();
+    let (verdicts, uncounted) = verdict::ask(
+        pipeline.verdicts,
+        &mut delivery.health,
+        &sightings,
+        scanned.correlated,
+        pipeline.rules,
+        pipeline.clock,
+        object,
+    )
+    .await;
+    let plan = &pipeline.settings.plan;
+    let mut batches = Vec::new();
+    let suppressed = verdicts
+        .suppression
+        .map_or(0, |d| plan::release(scanned.held, &d, plan, &mut batches));
+    for batch in batches.drain(..) {
+        delivery.send(batch).await;
+    }
+    for chunk in verdicts.correlation.alerts.chunks(RENDER_CHUNK) {
+        plan::correlations(chunk, plan, &mut batches);
+        for batch in batches.drain(..) {
+            delivery.send(batch).await;
+        }
+    }
+    let correlation = tally(
+        &verdicts.correlation,
+        uncounted,
+        &delivery.sent_by_correlation,
+    );
     let object = object.to_string();
-    let error = match (delivery.undelivered, scanned.decoded, delivery.not_clean) {
+    let error = match (
+        delivery.undelivered(),
+        scanned.decoded,
+        delivery.health.not_clean,
+    ) {
         (Some(source), _, _) => Some(ObjectError::Deliver { object, source }),
         (None, Err(source), _) => Some(ObjectError::Decode { object, source }),
         (None, Ok(()), Some(message)) => Some(ObjectError::State { object, message }),
@@ -89,7 +143,7 @@ pub(super) async fn scan(pipeline: &Pipeline, object: &ObjectRef, flight: &Fligh
         sent_by_rule: delivery.sent_by_rule,
         already_alerted: delivery.already_alerted,
         suppressed,
-        state_unavailable: delivery.state_unavailable,
+        state_unavailable: delivery.health.unavailable,
         correlation,
         error,
     }
@@ -163,4 +217,33 @@ fn decode_match_plan(
         correlated: correlator.finish(&origin),
         decoded,
     }
+}
+
+/// What the correlate stage did for the object: `sent` counts the correlation alerts
+/// delivered, per correlation id.
+fn tally(
+    settled: &Settled,
+    uncounted: Uncounted,
+    sent: &BTreeMap<String, u64>,
+) -> CorrelationTally {
+    let mut tally = CorrelationTally {
+        alerts: sent.values().sum(),
+        late: settled.late,
+        dropped: uncounted.dropped + uncounted.untimed,
+        rules: BTreeMap::new(),
+    };
+    for a in settled.alerts.iter().filter(|a| !a.feeds_only) {
+        let c = &a.correlation;
+        let entry = tally
+            .rules
+            .entry(c.id.clone())
+            .or_insert_with(|| RuleTally {
+                title: c.title.clone(),
+                level: Some(c.level),
+                alerted: sent.get(&c.id).copied().unwrap_or(0),
+                ..RuleTally::default()
+            });
+        entry.matches += 1;
+    }
+    tally
 }

@@ -8,10 +8,11 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::batch::Batcher;
-use super::{Batch, Message, PlanSettings};
+use super::batch::{Batch, Batcher};
+use super::message::Message;
+use super::settings::PlanSettings;
+use super::suppress::{Sighting, SuppressKey, Suppression};
 use crate::render::{Alert, CorrelationAlert};
-use crate::state::{Sighting, SuppressKey, Suppression};
 
 /// One combination of one rule, held for the state's decision.
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 use serde_json::{json, Value};
 
 use super::*;
+use crate::plan::{Form, Kind, Routes, BATCH_BYTES, BATCH_ENTRIES};
 use crate::rules::RuleSet;
 
 fn rules() -> RuleSet {

@@ -30,10 +30,11 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-use super::{
-    epoch_ms, epoch_secs_ceil, from_epoch_ms, AlertKey, Claim, FireRequest, Fired, Sighting, Slice,
-    StateError, StateStore, Suppression, CONCURRENCY,
-};
+use super::{epoch_ms, epoch_secs_ceil, from_epoch_ms, StateError, CONCURRENCY};
+use crate::correlate::{CorrelationStore, FireRequest, Fired, Slice};
+use crate::deliver::{AlertKey, Claim, ClaimStore};
+use crate::plan::{Sighting, Suppression};
+use crate::verdict::SuppressionStore;
 
 /// The TTL attribute every item carries (the table's `TimeToLiveSpecification`).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
@@ -108,7 +109,7 @@ impl DynamoStore {
             Err(SdkError::ServiceError(ctx)) => match ctx.err() {
                 PutItemError::ConditionalCheckFailedException(e) => {
                     let old = e.item().ok_or_else(|| {
-                        StateError::Other("claim refused without the item that refused it".into())
+                        StateError::other("claim refused without the item that refused it")
                     })?;
                     Ok(match get_s(old, "state") {
                         Some("delivered") => Claim::AlreadyDelivered,
@@ -154,7 +155,7 @@ impl DynamoStore {
             }
             tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
         }
-        Err(StateError::Unavailable(format!(
+        Err(StateError::unavailable(format!(
             "BatchWriteItem left {} item(s) unprocessed after 5 attempts",
             requests.len()
         )))
@@ -186,7 +187,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl StateStore for DynamoStore {
+impl ClaimStore for DynamoStore {
     async fn claim(
         &self,
         keys: &[AlertKey],
@@ -224,7 +225,7 @@ impl StateStore for DynamoStore {
                 item.insert(TTL_ATTRIBUTE.into(), expires.clone());
                 let put = PutRequest::builder().set_item(Some(item)).build();
                 put.map(|p| WriteRequest::builder().put_request(p).build())
-                    .map_err(|e| StateError::Other(e.to_string()))
+                    .map_err(|e| StateError::other(e.to_string()).caused_by(e))
             })
             .collect::<Result<_, _>>()?;
         self.write_all(requests).await
@@ -237,7 +238,10 @@ impl StateStore for DynamoStore {
             .try_collect::<()>()
             .await
     }
+}
 
+#[async_trait]
+impl SuppressionStore for DynamoStore {
     async fn suppress(
         &self,
         sightings: &[Sighting],
@@ -252,7 +256,10 @@ impl StateStore for DynamoStore {
             .try_collect()
             .await
     }
+}
 
+#[async_trait]
+impl CorrelationStore for DynamoStore {
     async fn gather(
         &self,
         slices: &[Slice],
@@ -274,8 +281,8 @@ impl StateStore for DynamoStore {
 /// 5xx). Everything else (no table, no permission, a malformed request) is not.
 fn classify<E, R>(op: &str, err: SdkError<E, R>) -> StateError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + HasStatus,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + HasStatus + Send + Sync + 'static,
 {
     let message = format!("{op} failed: {}", DisplayErrorContext(&err));
     let unavailable = match &err {
@@ -297,11 +304,12 @@ where
         }
         _ => false,
     };
-    if unavailable {
-        StateError::Unavailable(message)
+    let error = if unavailable {
+        StateError::unavailable(message)
     } else {
-        StateError::Other(message)
-    }
+        StateError::other(message)
+    };
+    error.caused_by(err)
 }
 
 /// The HTTP status of a raw response, so [`classify`] stays generic over operations.

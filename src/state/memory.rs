@@ -9,10 +9,11 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use super::memory_correlation::Windows;
-use super::{
-    epoch_ms, origin_tag, window_bounds, AlertKey, Claim, FireRequest, Fired, Sighting, Slice,
-    StateError, StateStore, Suppression,
-};
+use super::{epoch_ms, origin_tag, StateError};
+use crate::correlate::{CorrelationStore, FireRequest, Fired, Slice};
+use crate::deliver::{AlertKey, Claim, ClaimStore};
+use crate::plan::{Sighting, Suppression};
+use crate::verdict::SuppressionStore;
 
 /// The state of one process, gone when it exits.
 #[derive(Debug, Default)]
@@ -80,7 +81,7 @@ impl MemoryStore {
 }
 
 #[async_trait]
-impl StateStore for MemoryStore {
+impl ClaimStore for MemoryStore {
     async fn claim(
         &self,
         keys: &[AlertKey],
@@ -145,7 +146,10 @@ impl StateStore for MemoryStore {
         }
         Ok(())
     }
+}
 
+#[async_trait]
+impl SuppressionStore for MemoryStore {
     async fn suppress(
         &self,
         sightings: &[Sighting],
@@ -175,7 +179,7 @@ impl StateStore for MemoryStore {
                     None => {
                         // As in DynamoDB, a count outlives its window until the item is gone.
                         let before = t.windows.get(&slot).map_or(0, |w| w.suppressed);
-                        let (floor_ms, ends_ms) = window_bounds(s);
+                        let (floor_ms, ends_ms) = s.window_bounds();
                         let window = Window {
                             owner: tag.clone(),
                             floor_ms,
@@ -192,7 +196,10 @@ impl StateStore for MemoryStore {
             })
             .collect())
     }
+}
 
+#[async_trait]
+impl CorrelationStore for MemoryStore {
     async fn gather(
         &self,
         slices: &[Slice],

@@ -2,7 +2,7 @@
 //! active within one timespan plus lateness of the newest record seen.
 use std::collections::HashMap;
 
-use super::correlation::{cover, prune, FireRequest, Fired, GroupId, Slice};
+use crate::correlate::{cover, prune, FireRequest, Fired, GroupId, Slice};
 
 /// How many calls between eviction sweeps.
 const SWEEP_EVERY: u64 = 64;

@@ -25,7 +25,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRe
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::{classify, get_n, get_s, n, s, DynamoStore, Item, TTL_ATTRIBUTE};
-use crate::state::correlation::{compact, cover, prune, FireRequest, Fired, GroupId, Slice};
+use crate::correlate::{compact, cover, prune, FireRequest, Fired, GroupId, Slice};
 use crate::state::origin_tag;
 use crate::state::{epoch_ms, StateError, CONCURRENCY};
 
@@ -54,7 +54,8 @@ fn expires(at_ms: i64, keep_ms: i64) -> AttributeValue {
 
 /// A slice cut into parts that each fit an item.
 fn parts(slice: &Slice) -> Result<Vec<Slice>, StateError> {
-    let whole = serde_json::to_string(slice).map_err(|e| StateError::Other(e.to_string()))?;
+    let whole =
+        serde_json::to_string(slice).map_err(|e| StateError::other(e.to_string()).caused_by(e))?;
     let n = whole.len().div_ceil(PART_BYTES).max(1);
     if n == 1 {
         return Ok(vec![slice.clone()]);
@@ -106,8 +107,8 @@ fn puts(slice: &Slice) -> Result<Vec<WriteRequest>, StateError> {
     parts(slice)?
         .into_iter()
         .map(|part| {
-            let json =
-                serde_json::to_string(&part).map_err(|e| StateError::Other(e.to_string()))?;
+            let json = serde_json::to_string(&part)
+                .map_err(|e| StateError::other(e.to_string()).caused_by(e))?;
             let item: Item = [
                 ("pk".to_owned(), pk(&part.group)),
                 ("sk".to_owned(), s(&format!("slice#{}", part.origin))),
@@ -125,7 +126,7 @@ fn puts(slice: &Slice) -> Result<Vec<WriteRequest>, StateError> {
             let put = PutRequest::builder()
                 .set_item(Some(item))
                 .build()
-                .map_err(|e| StateError::Other(e.to_string()))?;
+                .map_err(|e| StateError::other(e.to_string()).caused_by(e))?;
             Ok(WriteRequest::builder().put_request(put).build())
         })
         .collect()
@@ -301,7 +302,7 @@ impl DynamoStore {
                 Err(e) => return Err(classify("PutItem", e)),
             }
         }
-        Err(StateError::Unavailable(format!(
+        Err(StateError::unavailable(format!(
             "correlation {}: firings changed under {FIRE_ATTEMPTS} attempts in a row",
             r.group.correlation
         )))

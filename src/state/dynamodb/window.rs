@@ -11,10 +11,8 @@ use super::{
     classify, get_n, get_s, n, s, suppress_key, DynamoStore, Item, COMBINATION_MAX,
     SUPPRESS_ATTEMPTS, TTL_ATTRIBUTE,
 };
-use crate::state::{
-    epoch_ms, epoch_secs_ceil, from_epoch_ms, origin_tag, window_bounds, Sighting, StateError,
-    Suppression,
-};
+use crate::plan::{Sighting, Suppression};
+use crate::state::{epoch_ms, epoch_secs_ceil, from_epoch_ms, origin_tag, StateError};
 
 impl DynamoStore {
     pub(super) async fn suppress_one(
@@ -43,7 +41,7 @@ impl DynamoStore {
                 return Ok(Suppression::Suppressed);
             }
         }
-        Err(StateError::Other(format!(
+        Err(StateError::other(format!(
             "suppression window of rule {} changed under {SUPPRESS_ATTEMPTS} attempts",
             sg.key.rule_id
         )))
@@ -57,7 +55,7 @@ impl DynamoStore {
         tag: &str,
         now: SystemTime,
     ) -> Result<Result<u64, Item>, StateError> {
-        let (floor, ends) = window_bounds(sg);
+        let (floor, ends) = sg.window_bounds();
         let expires = epoch_secs_ceil(from_epoch_ms(ends).max(now) + self.retention);
         let combination = serde_json::to_string(&sg.key.values).unwrap_or_default();
         let mut set = "SET #owner = :tag, window_floor = :floor, window_ends = :ends, \
@@ -103,8 +101,8 @@ impl DynamoStore {
             Err(SdkError::ServiceError(ctx)) => match ctx.err() {
                 UpdateItemError::ConditionalCheckFailedException(e) => match e.item() {
                     Some(old) => Ok(Err(old.clone())),
-                    None => Err(StateError::Other(
-                        "window refused without the item that refused it".into(),
+                    None => Err(StateError::other(
+                        "window refused without the item that refused it",
                     )),
                 },
                 _ => Err(classify("UpdateItem", SdkError::ServiceError(ctx))),
@@ -116,9 +114,7 @@ impl DynamoStore {
     /// Adds the sighting to the open window `old`; `false` when the window changed meanwhile.
     async fn count_in(&self, sg: &Sighting, tag: &str, old: &Item) -> Result<bool, StateError> {
         let (Some(owner), Some(ends)) = (get_s(old, "owner"), old.get("window_ends")) else {
-            return Err(StateError::Other(
-                "suppression item lacks owner or window".into(),
-            ));
+            return Err(StateError::other("suppression item lacks owner or window"));
         };
         let sent = self
             .client

@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use crate::state::{AlertKey, Claim, StateError, StateStore};
+use super::claims::{AlertKey, Claim, ClaimStore};
+use crate::state::StateError;
 
 /// Why a send was stopped.
 #[derive(Debug)]
@@ -37,7 +38,7 @@ impl std::fmt::Display for Lost {
 
 /// The claims one batch holds, and until when on this process's monotonic clock.
 pub(super) struct Lease<'a> {
-    state: &'a dyn StateStore,
+    state: &'a dyn ClaimStore,
     owner: String,
     keys: Vec<AlertKey>,
     lease: Duration,
@@ -49,7 +50,7 @@ pub(super) struct Lease<'a> {
 impl<'a> Lease<'a> {
     /// Claims on `keys`, written by a call that started at `claimed_at`.
     pub fn new(
-        state: &'a dyn StateStore,
+        state: &'a dyn ClaimStore,
         owner: String,
         keys: Vec<AlertKey>,
         lease: Duration,
@@ -135,7 +136,7 @@ pub const PUBLISH_GRACE: Duration = Duration::from_secs(5);
 /// a deadline lets the batch in flight finish instead of dropping it after SNS may have taken
 /// it (the retry would send it again), and lets no other batch start.
 #[derive(Debug, Default)]
-pub(super) struct Flight {
+pub struct Flight {
     stopping: std::sync::atomic::AtomicBool,
     in_flight: std::sync::atomic::AtomicUsize,
     landed: tokio::sync::Notify,
@@ -143,7 +144,7 @@ pub(super) struct Flight {
 
 impl Flight {
     /// Counts a batch in flight until the guard is dropped; `None` once stopping.
-    pub fn enter(&self) -> Option<InFlight<'_>> {
+    pub(super) fn enter(&self) -> Option<InFlight<'_>> {
         use std::sync::atomic::Ordering::SeqCst;
         self.in_flight.fetch_add(1, SeqCst);
         let guard = InFlight(self);

@@ -14,9 +14,95 @@
 //! neighbours in the listing ran ahead.
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 use crate::fetch::ObjectRef;
+use crate::state::from_epoch_ms;
 use crate::trigger::TrailKey;
+
+/// Default for `CORRELATION_LATENESS`.
+pub const DEFAULT_LATENESS: Duration = Duration::from_secs(3600);
+
+/// Which clock decides that a record is too late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Clock {
+    /// The wall clock: the function, reading deliveries as they land.
+    #[default]
+    Wall,
+    /// The newest eventTime read so far in the object's stream (its account and region, from
+    /// the key): the CLI, which may read last year's files, several regions in one listing.
+    EventTime,
+    /// No clock: nothing is late and the store forgets nothing by event time, only by the wall
+    /// clock (the lateness is then how long state is kept). S3 Batch Operations invoke the
+    /// function for old objects concurrently and in no order, so there is no progress to
+    /// judge a record against; a record counts with every other record of its group.
+    Backfill,
+}
+
+/// How correlations are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct CorrelationSettings {
+    /// `CORRELATION_LATENESS`: how long after its window a record still counts.
+    pub lateness: Duration,
+    /// Which clock judges lateness.
+    pub clock: Clock,
+}
+
+impl Default for CorrelationSettings {
+    fn default() -> Self {
+        CorrelationSettings {
+            lateness: DEFAULT_LATENESS,
+            clock: Clock::Wall,
+        }
+    }
+}
+
+/// The clock one run's objects are correlated on: the settings' [`Clock`], with the
+/// per-stream watermarks [`Clock::EventTime`] advances.
+#[derive(Debug, Default)]
+pub struct CorrelationClock {
+    settings: CorrelationSettings,
+    watermarks: Watermarks,
+}
+
+impl CorrelationClock {
+    /// A clock for a run with `settings`.
+    pub fn new(settings: CorrelationSettings) -> Self {
+        CorrelationClock {
+            settings,
+            watermarks: Watermarks::default(),
+        }
+    }
+
+    /// How long after its window a record still counts.
+    pub fn lateness(&self) -> Duration {
+        self.settings.lateness
+    }
+
+    /// The time `object`, whose correlated records span `oldest_ms` to `newest_ms`, is
+    /// judged at. On event time, an object is judged by what its stream (account, region)
+    /// read before it: its records arrive together, so none is late for another, a file
+    /// spanning days (an export, a merged backfill) is not cut to its last hour, and one
+    /// region's day read before another's does not make the other's late.
+    pub fn now(&self, object: &ObjectRef, oldest_ms: i64, newest_ms: i64) -> SystemTime {
+        match self.settings.clock {
+            Clock::Wall => SystemTime::now(),
+            Clock::EventTime => {
+                let ms = self.watermarks.advance(object, oldest_ms, newest_ms);
+                from_epoch_ms(u64::try_from(ms.max(0)).unwrap_or(0))
+            }
+            // The epoch: with a lateness of the state's retention, no record is before the
+            // floor and the store keeps every slice and firing until their wall-clock expiry.
+            Clock::Backfill => std::time::UNIX_EPOCH,
+        }
+    }
+
+    /// Objects whose stream found the clock's table full ([`MAX_STREAMS`]): judged on one
+    /// shared clock.
+    pub fn overflow(&self) -> u64 {
+        self.watermarks.overflow()
+    }
+}
 
 /// Streams with a watermark of their own. A trail has at most accounts × regions streams
 /// (an organisation of 100 accounts in 35 regions: 3,500); objects of further streams share
@@ -28,7 +114,7 @@ type Stream = (String, String);
 
 /// Per-stream newest eventTime, epoch ms.
 #[derive(Debug, Default)]
-pub(super) struct Watermarks {
+struct Watermarks {
     streams: Mutex<Table>,
 }
 
@@ -60,7 +146,7 @@ impl Watermarks {
     /// its trail key names; for other objects, its stream's newest eventTime read before it
     /// (its own oldest record for a stream's first object), so the records of one object are
     /// never late for each other. Advances the stream to `newest_ms`.
-    pub(super) fn advance(&self, object: &ObjectRef, oldest_ms: i64, newest_ms: i64) -> i64 {
+    fn advance(&self, object: &ObjectRef, oldest_ms: i64, newest_ms: i64) -> i64 {
         let (mut stream, delivered) = stream_of(object);
         let Ok(mut table) = self.streams.lock() else {
             return oldest_ms;
@@ -89,7 +175,7 @@ impl Watermarks {
     }
 
     /// Objects judged on the shared clock because [`MAX_STREAMS`] streams were taken.
-    pub(super) fn overflow(&self) -> u64 {
+    fn overflow(&self) -> u64 {
         self.streams.lock().map_or(0, |t| t.overflow)
     }
 }

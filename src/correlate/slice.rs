@@ -4,7 +4,7 @@
 //! A slice is keyed by (correlation, group, object), so a redelivered object replaces its own
 //! slice instead of adding to the count, and a record seen through two paths (a file and an
 //! EventBridge event) is one [`Contribution`] id, counted once when the slices are merged.
-//! [`cover`] is the one rule both stores apply to firings: a group never fires twice within
+//! [`cover`] is the one rule every store applies to firings: a group never fires twice within
 //! one timespan.
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub struct GroupId {
     /// The correlation's id.
     pub correlation: String,
-    /// Digest of the group-by values (see [`super::SuppressKey::digest`]).
+    /// Digest of the group-by values (see [`crate::plan::SuppressKey::digest`]).
     pub group: String,
 }
 
@@ -118,7 +118,7 @@ pub fn compact(slices: &[Slice], origin: String, floor_ms: i64) -> Option<Slice>
     })
 }
 
-/// A group's moments that satisfy its condition, for [`super::StateStore::fire`].
+/// A group's moments that satisfy its condition, for [`super::CorrelationStore::fire`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct FireRequest {
     /// The group.
