@@ -251,8 +251,8 @@ def scenarios(t):
     fresh_snapshot(t, b, "us-east-1", user(b, "backup"), 1, 30, "app-2", "old-snap")
     root_then_write(t, a, "eu-west-1", 0, 5, 20)
     root_then_write(t, b, "ap-southeast-2", 1, 0, -30)
-    # The whole chain by one principal (denied and enumeration bursts, credentials then snapshot
-    # out, recon then snapshot theft), late in the day where a later stream starts early.
+    # The whole chain by one stolen key (denied and enumeration bursts, credentials then snapshot
+    # out, so recon then snapshot theft), in both accounts: at the day's end in the first.
     for acct, region, hour in ((a, "us-east-1", t.hours - 2), (b, "ap-southeast-2", 2)):
         thief = user(acct, "stolen-key")
         denied_burst(t, acct, region, thief, hour, 0, 11, 15)
