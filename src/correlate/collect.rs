@@ -47,6 +47,33 @@ pub struct Collected {
 }
 
 impl Collected {
+    /// Adds `other`'s slices (another object read in the same unit): a group's slices become
+    /// one, so the unit costs one slice per group.
+    pub fn absorb(&mut self, other: Collected) {
+        self.dropped += other.dropped;
+        self.untimed += other.untimed;
+        for (c, slices) in other.slices {
+            let mine = self.slices.entry(c).or_default();
+            for slice in slices {
+                match mine.iter_mut().find(|s| s.group == slice.group) {
+                    Some(same) => {
+                        same.contributions.extend(slice.contributions);
+                        let room = SAMPLES.saturating_sub(same.samples.len());
+                        same.samples.extend(slice.samples.into_iter().take(room));
+                    }
+                    None => mine.push(slice),
+                }
+            }
+        }
+    }
+
+    /// Names every slice's origin `origin`: a unit read again replaces its slices.
+    pub fn set_origin(&mut self, origin: &str) {
+        for slice in self.slices.values_mut().flatten() {
+            slice.origin = origin.to_owned();
+        }
+    }
+
     /// The oldest and newest record times (epoch ms) among the slices; `None` without any.
     pub fn span(&self) -> Option<(i64, i64)> {
         let times = self

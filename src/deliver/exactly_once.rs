@@ -78,6 +78,19 @@ impl<'a> Delivery<'a> {
         DeliverError::merged(&self.undelivered)
     }
 
+    /// How many batches failed so far, and whether the object is already not clean: a
+    /// change between two readings is a failure in between.
+    pub fn failures(&self) -> (usize, bool) {
+        (self.undelivered.len(), self.health.not_clean.is_some())
+    }
+
+    /// Why the object is not delivered in full, or not clean, if it is not.
+    pub fn failure_text(&self) -> Option<String> {
+        self.undelivered()
+            .map(|e| e.to_string())
+            .or_else(|| self.health.not_clean.clone())
+    }
+
     /// Claims, sends and marks one batch.
     pub async fn send(&mut self, batch: Batch) {
         // Counted from before its claim until after its mark.

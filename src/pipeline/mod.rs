@@ -14,7 +14,7 @@ mod runner;
 mod settings;
 mod summary;
 
-pub use runner::{unique_owner, Pipeline};
+pub use runner::{unique_owner, Pipeline, UNIT_EVENTS};
 pub use settings::{Settings, DEFAULT_CONCURRENCY, DEFAULT_OBJECT_TIMEOUT};
 pub use summary::{
     CorrelationTally, Failed, ObjectError, Outcome, Summary, Unreadable, UNREADABLE_NAMED,

@@ -50,23 +50,101 @@ struct Scanned {
     decoded: Result<(), DecodeError>,
 }
 
+/// An object read to its end: the alerts it streamed are delivered, its held `suppress:`
+/// combinations and correlation slices wait for their verdicts.
+pub(super) struct Read<'a> {
+    object: ObjectRef,
+    delivery: Delivery<'a>,
+    scanned: Scanned,
+}
+
+/// What the verdicts of some objects released, delivered by the first object's delivery.
+#[derive(Default)]
+struct Decided {
+    suppressed: u64,
+    correlation: CorrelationTally,
+}
+
 /// Scans `object`. Alerts found before a decode error are still delivered.
 pub(super) async fn scan(
-    pipeline: &Stages<'_>,
-    mut delivery: Delivery<'_>,
+    stages: &Stages<'_>,
+    delivery: Delivery<'_>,
     object: &ObjectRef,
 ) -> Outcome {
-    let reader = match pipeline.fetch.open(object).await {
+    match read(stages, delivery, object).await {
+        Ok(read) => {
+            let mut reads = [read];
+            let decided = decide(stages, &mut reads).await;
+            let [read] = reads;
+            finish(read, decided, None)
+        }
+        Err(failed) => failed,
+    }
+}
+
+/// Scans objects that arrived whole in their trigger (the EventBridge events of one SQS
+/// batch) as one unit: each is read on its own, so its alerts name it as their source, and
+/// their verdicts are asked once for all, so a batch costs the state table one round of
+/// calls instead of one per event. A failed verdict fails every object of the unit.
+pub(super) async fn scan_together(
+    stages: &Stages<'_>,
+    deliveries: Vec<Delivery<'_>>,
+    objects: &[ObjectRef],
+) -> Vec<Outcome> {
+    let reading = deliveries
+        .into_iter()
+        .zip(objects)
+        .map(|(delivery, object)| read(stages, delivery, object));
+    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(objects.len());
+    let mut reads = Vec::new();
+    let mut at = Vec::new();
+    for result in futures::future::join_all(reading).await {
+        match result {
+            Ok(read) => {
+                at.push(outcomes.len());
+                outcomes.push(None);
+                reads.push(read);
+            }
+            Err(failed) => outcomes.push(Some(failed)),
+        }
+    }
+    if reads.is_empty() {
+        return outcomes.into_iter().flatten().collect();
+    }
+    let before = reads[0].delivery.failures();
+    let decided = decide(stages, &mut reads).await;
+    let unit_failed = (reads[0].delivery.failures() != before)
+        .then(|| reads[0].delivery.failure_text())
+        .flatten();
+    let mut decided = Some(decided);
+    for (i, read) in at.into_iter().zip(reads) {
+        outcomes[i] = Some(finish(
+            read,
+            decided.take().unwrap_or_default(),
+            unit_failed.as_deref(),
+        ));
+    }
+    outcomes.into_iter().flatten().collect()
+}
+
+/// Fetches `object` and decodes, matches and plans it, delivering each batch the plan hands
+/// over; a failure to open or finish it is its outcome.
+async fn read<'a>(
+    stages: &Stages<'_>,
+    mut delivery: Delivery<'a>,
+    object: &ObjectRef,
+) -> Result<Read<'a>, Outcome> {
+    let reader = match stages.fetch.open(object).await {
         Ok(reader) => reader,
-        Err(e) => return Outcome::failed(e.into()),
+        Err(e) => return Err(Outcome::failed(e.into())),
     };
     // Dropping this future (deadline) cancels the token, which ends the blocking reader.
     let token = tokio_util::sync::CancellationToken::new();
     let _cancel_on_drop = token.clone().drop_guard();
     let reader = SyncIoBridge::new(Cancellable::new(reader, token));
     let (tx, mut rx) = mpsc::channel(IN_FLIGHT);
-    let rules = Arc::clone(pipeline.rules);
-    let settings = Arc::clone(pipeline.settings);
+    let rules = Arc::clone(stages.rules);
+    let settings = Arc::clone(stages.settings);
     let source = object.clone();
     let scanning = tokio::task::spawn_blocking(move || {
         decode_match_plan(reader, &rules, &settings.plan, settings.limits, source, &tx)
@@ -74,37 +152,57 @@ pub(super) async fn scan(
     while let Some(batch) = rx.recv().await {
         delivery.send(batch).await;
     }
-    let scanned = match scanning.await {
-        Ok(scanned) => scanned,
-        Err(e) => {
-            return Outcome::failed(ObjectError::Aborted {
-                object: object.to_string(),
-                message: e.to_string(),
-            })
-        }
-    };
-    let origin = object.to_string();
+    match scanning.await {
+        Ok(scanned) => Ok(Read {
+            object: object.clone(),
+            delivery,
+            scanned,
+        }),
+        Err(e) => Err(Outcome::failed(ObjectError::Aborted {
+            object: object.to_string(),
+            message: e.to_string(),
+        })),
+    }
+}
+
+/// Asks the verdicts of `reads` at once, and plans and delivers the alerts they release
+/// through the first read's delivery.
+async fn decide(stages: &Stages<'_>, reads: &mut [Read<'_>]) -> Decided {
     let now = SystemTime::now();
-    let sightings: Vec<Sighting> = scanned
-        .held
-        .iter()
-        .map(|h| h.sighting(&origin, now))
-        .collect();
+    let mut sightings: Vec<Sighting> = Vec::new();
+    let mut held: Vec<Held> = Vec::new();
+    let mut collected = Collected::default();
+    let mut origins = Vec::new();
+    for read in reads.iter_mut() {
+        let origin = read.object.to_string();
+        sightings.extend(read.scanned.held.iter().map(|h| h.sighting(&origin, now)));
+        held.append(&mut read.scanned.held);
+        collected.absorb(std::mem::take(&mut read.scanned.correlated));
+        origins.push(origin);
+    }
+    let Some(first) = reads.first_mut() else {
+        return Decided::default();
+    };
+    if origins.len() > 1 {
+        // A retry of the same unit replaces its slices instead of adding to them.
+        collected.set_origin(&crate::state::origin_tag(&origins.join("\n")));
+    }
+    let delivery = &mut first.delivery;
     let (verdicts, uncounted) = verdict::ask(
-        pipeline.verdicts,
+        stages.verdicts,
         &mut delivery.health,
         &sightings,
-        scanned.correlated,
-        pipeline.rules,
-        pipeline.clock,
-        object,
+        collected,
+        stages.rules,
+        stages.clock,
+        &first.object,
     )
     .await;
-    let plan = &pipeline.settings.plan;
+    let plan = &stages.settings.plan;
     let mut batches = Vec::new();
     let suppressed = verdicts
         .suppression
-        .map_or(0, |d| plan::release(scanned.held, &d, plan, &mut batches));
+        .map_or(0, |d| plan::release(held, &d, plan, &mut batches));
     for batch in batches.drain(..) {
         delivery.send(batch).await;
     }
@@ -119,6 +217,20 @@ pub(super) async fn scan(
         uncounted,
         &delivery.sent_by_correlation,
     );
+    Decided {
+        suppressed,
+        correlation,
+    }
+}
+
+/// The outcome of a read object and its verdicts; `unit_failed` says why the unit it was read
+/// in could not be acknowledged, when that was not this object's own doing.
+fn finish(read: Read<'_>, decided: Decided, unit_failed: Option<&str>) -> Outcome {
+    let Read {
+        object,
+        delivery,
+        scanned,
+    } = read;
     let object = object.to_string();
     let error = match (
         delivery.undelivered(),
@@ -128,7 +240,10 @@ pub(super) async fn scan(
         (Some(source), _, _) => Some(ObjectError::Deliver { object, source }),
         (None, Err(source), _) => Some(ObjectError::Decode { object, source }),
         (None, Ok(()), Some(message)) => Some(ObjectError::State { object, message }),
-        (None, Ok(()), None) => None,
+        (None, Ok(()), None) => unit_failed.map(|why| ObjectError::State {
+            object,
+            message: format!("read with other events, whose verdicts failed: {why}"),
+        }),
     };
     Outcome {
         events: scanned.events,
@@ -142,9 +257,9 @@ pub(super) async fn scan(
         sent_digests: delivery.sent.1,
         sent_by_rule: delivery.sent_by_rule,
         already_alerted: delivery.already_alerted,
-        suppressed,
+        suppressed: decided.suppressed,
         state_unavailable: delivery.health.unavailable,
-        correlation,
+        correlation: decided.correlation,
         error,
     }
 }

@@ -94,8 +94,8 @@ impl Pipeline {
         )
     }
 
-    /// One attempt at `object`, whose batches in flight `flight` counts.
-    async fn scan(&self, object: &ObjectRef, flight: &Flight) -> Outcome {
+    /// One attempt at a unit of `objects`, whose batches in flight `flight` counts.
+    async fn scan(&self, objects: &[ObjectRef], flight: &Flight) -> Vec<Outcome> {
         let stages = object::Stages {
             fetch: self.fetch.as_ref(),
             rules: &self.rules,
@@ -106,7 +106,13 @@ impl Pipeline {
             },
             clock: &self.clock,
         };
-        object::scan(&stages, self.delivery(object, flight), object).await
+        match objects {
+            [object] => vec![object::scan(&stages, self.delivery(object, flight), object).await],
+            _ => {
+                let deliveries = objects.iter().map(|o| self.delivery(o, flight)).collect();
+                object::scan_together(&stages, deliveries, objects).await
+            }
+        }
     }
 
     /// Objects whose stream found the correlation clock's table full
@@ -127,13 +133,27 @@ impl Pipeline {
     }
 
     /// Scans every object, up to `concurrency` at once, handing each outcome to `each` in the
-    /// objects' order (so alerts and summaries stay in a deterministic order).
+    /// objects' order (so alerts and summaries stay in a deterministic order). Records that
+    /// arrived in their trigger (EventBridge events) are scanned [`UNIT_EVENTS`] at a time as
+    /// one unit, whose verdicts are asked at once.
     pub async fn run(&self, objects: &[ObjectRef], mut each: impl FnMut(&ObjectRef, Outcome)) {
-        let mut outcomes = futures::stream::iter(objects.iter().map(|o| self.process(o)))
-            .buffered(self.settings.concurrency.max(1));
-        let mut objects = objects.iter();
-        while let (Some(outcome), Some(object)) = (outcomes.next().await, objects.next()) {
-            each(object, outcome);
+        let units = units(objects);
+        let mut outcomes = futures::stream::iter(units.iter().map(|unit| {
+            let members: Vec<ObjectRef> = unit.iter().map(|&i| objects[i].clone()).collect();
+            async move { self.process_all(&members).await }
+        }))
+        .buffered(self.settings.concurrency.max(1));
+        let mut ready: Vec<Option<Outcome>> = objects.iter().map(|_| None).collect();
+        let mut next = 0;
+        let mut units = units.iter();
+        while let (Some(done), Some(unit)) = (outcomes.next().await, units.next()) {
+            for (&i, outcome) in unit.iter().zip(done) {
+                ready[i] = Some(outcome);
+            }
+            while let Some(outcome) = ready.get_mut(next).and_then(Option::take) {
+                each(&objects[next], outcome);
+                next += 1;
+            }
         }
     }
 
@@ -149,15 +169,27 @@ impl Pipeline {
 
     /// Scans one object within the run's deadline and the object's own timeout.
     pub async fn process(&self, object: &ObjectRef) -> Outcome {
-        let aborted = |message: String| {
-            Outcome::failed(ObjectError::Aborted {
-                object: object.to_string(),
-                message,
-            })
+        let mut outcomes = self.process_all(std::slice::from_ref(object)).await;
+        outcomes.pop().unwrap_or_default()
+    }
+
+    /// Scans one unit (one object, or events read together) within the run's deadline and
+    /// the object timeout; an outcome per object, in order.
+    async fn process_all(&self, objects: &[ObjectRef]) -> Vec<Outcome> {
+        let aborted = |message: &str| -> Vec<Outcome> {
+            objects
+                .iter()
+                .map(|object| {
+                    Outcome::failed(ObjectError::Aborted {
+                        object: object.to_string(),
+                        message: message.to_owned(),
+                    })
+                })
+                .collect()
         };
         let now = tokio::time::Instant::now();
         if self.stop_at.is_some_and(|at| now >= at) {
-            return aborted("not started: the invocation is near its time limit".into());
+            return aborted("not started: the invocation is near its time limit");
         }
         let timeout = self.settings.object_timeout;
         let own = timeout.map(|t| now + t);
@@ -165,13 +197,13 @@ impl Pipeline {
             (Some(stop), Some(own)) if own < stop => (own, true),
             (Some(stop), _) => (stop, false),
             (None, Some(own)) => (own, true),
-            (None, None) => return self.scan(object, &Flight::default()).await,
+            (None, None) => return self.scan(objects, &Flight::default()).await,
         };
         let flight = Flight::default();
-        let scan = self.scan(object, &flight);
+        let scan = self.scan(objects, &flight);
         tokio::pin!(scan);
-        if let Ok(outcome) = tokio::time::timeout_at(until, &mut scan).await {
-            return outcome;
+        if let Ok(outcomes) = tokio::time::timeout_at(until, &mut scan).await {
+            return outcomes;
         }
         // A batch SNS may already have taken is let finish and be marked delivered (for a
         // while), so the retry skips it instead of sending it again; no other batch starts.
@@ -183,12 +215,32 @@ impl Pipeline {
         };
         let _ = tokio::time::timeout(PUBLISH_GRACE, landed).await;
         if own_first {
-            aborted(format!(
+            aborted(&format!(
                 "stopped: the object took longer than {}s (OBJECT_TIMEOUT_SECONDS)",
                 timeout.unwrap_or_default().as_secs_f64()
             ))
         } else {
-            aborted("stopped: the invocation reached its time limit".into())
+            aborted("stopped: the invocation reached its time limit")
         }
     }
+}
+
+/// Events scanned as one unit at most: their verdicts are one round of state calls.
+pub const UNIT_EVENTS: usize = 100;
+
+/// The units `objects` are scanned in, as indices: each object alone, save for records that
+/// arrived in their trigger, read together [`UNIT_EVENTS`] at a time.
+fn units(objects: &[ObjectRef]) -> Vec<Vec<usize>> {
+    let is_event = |o: &ObjectRef| matches!(o, ObjectRef::Event { .. });
+    let events: Vec<usize> = (0..objects.len())
+        .filter(|&i| is_event(&objects[i]))
+        .collect();
+    let mut units: Vec<Vec<usize>> = events.chunks(UNIT_EVENTS).map(<[usize]>::to_vec).collect();
+    units.extend(
+        (0..objects.len())
+            .filter(|&i| !is_event(&objects[i]))
+            .map(|i| vec![i]),
+    );
+    units.sort_by_key(|u| u.first().copied());
+    units
 }

@@ -16,7 +16,7 @@ use crate::plan::{Sighting, Suppression};
 use crate::verdict::SuppressionStore;
 
 /// The state of one process, gone when it exits.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     retention: Duration,
     inner: Mutex<Tables>,
@@ -47,6 +47,13 @@ struct Window {
     suppressed_before: u64,
     counted: HashSet<String>,
     expires_at: SystemTime,
+}
+
+impl Default for MemoryStore {
+    /// Kept for [`DEFAULT_RETENTION`](super::DEFAULT_RETENTION), as the table keeps items.
+    fn default() -> Self {
+        MemoryStore::new(super::DEFAULT_RETENTION)
+    }
 }
 
 impl MemoryStore {
