@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 use chrono::{DateTime, Utc};
 
 use super::claims::{AlertKey, Claim, ClaimStore};
-use super::fence::{Flight, Lease};
+use super::fence::{Flight, InFlight, Lease};
 use super::seam::{Deliver, DeliverError};
 use crate::plan::{Batch, Kind, Message};
 use crate::state::{Fallback, Health, StateError, StateSettings};
@@ -91,10 +91,33 @@ impl<'a> Delivery<'a> {
             .or_else(|| self.health.not_clean.clone())
     }
 
+    /// What claims batches ahead of their turn, while this delivery sends the one before.
+    pub fn claimer(&self) -> Claimer<'a> {
+        Claimer {
+            claims: self.claims,
+            flight: self.flight,
+            owner: self.owner.clone(),
+            object: self.object.clone(),
+            settings: self.settings,
+        }
+    }
+
     /// Claims, sends and marks one batch.
     pub async fn send(&mut self, batch: Batch) {
+        let claimed = self.claimer().claim(batch).await;
+        self.finish(claimed).await;
+    }
+
+    /// Sends and marks a batch claimed by [`Claimer::claim`]; batches are finished in the
+    /// order they were planned.
+    pub async fn finish(&mut self, claimed: Claimed<'a>) {
+        let Claimed {
+            batch,
+            flying,
+            claims,
+        } = claimed;
         // Counted from before its claim until after its mark.
-        let Some(_flying) = self.flight.enter() else {
+        let Some(_flying) = flying else {
             let total = batch.messages.len();
             self.failed(DeliverError {
                 failed: total,
@@ -103,19 +126,13 @@ impl<'a> Delivery<'a> {
             });
             return;
         };
-        if !self.settings.claims {
+        let Some((keys, claims, claimed_at)) = claims else {
             match self.deliver.send(&batch).await {
                 Ok(()) => self.note_delivered(&batch),
                 Err(e) => self.failed(e),
             }
             return;
-        }
-        let keys: Vec<AlertKey> = batch.messages.iter().map(|m| self.key(m)).collect();
-        let claimed_at = tokio::time::Instant::now();
-        let claims = self
-            .claims
-            .claim(&keys, &self.owner, SystemTime::now(), self.settings.lease)
-            .await;
+        };
         let (batch, won) = match claims {
             Ok(claims) => self.keep_won(batch, keys, &claims),
             Err(e) => {
@@ -133,6 +150,17 @@ impl<'a> Delivery<'a> {
                 }
             }
         };
+        if self.flight.is_stopping() {
+            // Claimed ahead, then the deadline came: no new publish starts.
+            let _ = self.claims.release(&won, &self.owner).await;
+            let total = batch.messages.len();
+            self.failed(DeliverError {
+                failed: total,
+                total,
+                message: "not sent: the object was stopped at its deadline".into(),
+            });
+            return;
+        }
         if batch.messages.is_empty() {
             return;
         }
@@ -257,19 +285,6 @@ impl<'a> Delivery<'a> {
         (batch, won)
     }
 
-    /// The state identity of a message: (rule, eventID), or (rule, object) for a digest.
-    fn key(&self, m: &Message) -> AlertKey {
-        match (m.kind, &m.event_id) {
-            (Kind::Digest, _) => AlertKey::digest(&m.rule_id, &self.object),
-            (Kind::Alert | Kind::Correlation, Some(id)) if !id.is_empty() => {
-                AlertKey::alert(&m.rule_id, id)
-            }
-            (Kind::Alert | Kind::Correlation, _) => {
-                AlertKey::alert(&m.rule_id, format!("sha256:{}", m.key))
-            }
-        }
-    }
-
     /// The table failed before `batch` was sent: none of it went out.
     fn none_sent(&mut self, batch: &Batch, e: &StateError) {
         let total = batch.messages.len();
@@ -312,6 +327,79 @@ impl<'a> Delivery<'a> {
                 let lag = (now - t.with_timezone(&Utc)).num_seconds().max(0);
                 self.max_lag_seconds = Some(self.max_lag_seconds.map_or(lag, |m| m.max(lag)));
             }
+        }
+    }
+}
+
+/// The state identity of a message: (rule, eventID), or (rule, object) for a digest.
+fn alert_key(object: &str, m: &Message) -> AlertKey {
+    match (m.kind, &m.event_id) {
+        (Kind::Digest, _) => AlertKey::digest(&m.rule_id, object),
+        (Kind::Alert | Kind::Correlation, Some(id)) if !id.is_empty() => {
+            AlertKey::alert(&m.rule_id, id)
+        }
+        (Kind::Alert | Kind::Correlation, _) => {
+            AlertKey::alert(&m.rule_id, format!("sha256:{}", m.key))
+        }
+    }
+}
+
+/// Claims batches ahead of their turn: a copy of what a [`Delivery`] claims with.
+#[derive(Clone)]
+pub struct Claimer<'a> {
+    claims: &'a dyn ClaimStore,
+    flight: &'a Flight,
+    owner: String,
+    object: String,
+    settings: StateSettings,
+}
+
+/// A batch with its claims asked (or not, with claims off or the object stopping), waiting
+/// for its turn to be sent.
+pub struct Claimed<'a> {
+    batch: Batch,
+    /// Held from before the claim until after the mark; `None`: stopped before the claim.
+    flying: Option<InFlight<'a>>,
+    /// The keys, what the table answered, and when it was asked; `None` with claims off.
+    #[allow(clippy::type_complexity)]
+    claims: Option<(
+        Vec<AlertKey>,
+        Result<Vec<Claim>, StateError>,
+        tokio::time::Instant,
+    )>,
+}
+
+impl<'a> Claimer<'a> {
+    /// Claims `batch`'s alerts for this delivery's owner.
+    pub async fn claim(&self, batch: Batch) -> Claimed<'a> {
+        let Some(flying) = self.flight.enter() else {
+            return Claimed {
+                batch,
+                flying: None,
+                claims: None,
+            };
+        };
+        if !self.settings.claims {
+            return Claimed {
+                batch,
+                flying: Some(flying),
+                claims: None,
+            };
+        }
+        let keys: Vec<AlertKey> = batch
+            .messages
+            .iter()
+            .map(|m| alert_key(&self.object, m))
+            .collect();
+        let claimed_at = tokio::time::Instant::now();
+        let answer = self
+            .claims
+            .claim(&keys, &self.owner, SystemTime::now(), self.settings.lease)
+            .await;
+        Claimed {
+            batch,
+            flying: Some(flying),
+            claims: Some((keys, answer, claimed_at)),
         }
     }
 }

@@ -151,6 +151,11 @@ impl Flight {
         (!self.stopping.load(SeqCst)).then_some(guard)
     }
 
+    /// Whether the deadline came: no publish starts any more.
+    pub(super) fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Lets no more batches start, and waits for those in flight.
     pub async fn stop(&self) {
         use std::sync::atomic::Ordering::SeqCst;
@@ -166,7 +171,7 @@ impl Flight {
 }
 
 /// A batch in flight; see [`Flight::enter`].
-pub(super) struct InFlight<'a>(&'a Flight);
+pub struct InFlight<'a>(&'a Flight);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {

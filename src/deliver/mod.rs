@@ -7,6 +7,7 @@
 //! (see [`crate::state`] for the protocol and its one crash window); the claims are kept
 //! alive while their batch is sent (the fence).
 
+mod ahead;
 mod claims;
 mod exactly_once;
 mod fence;
@@ -15,8 +16,9 @@ mod seam;
 mod sns;
 mod stdout;
 
+pub use ahead::{send_all, AHEAD};
 pub use claims::{AlertKey, Claim, ClaimStore};
-pub use exactly_once::Delivery;
+pub use exactly_once::{Claimed, Claimer, Delivery};
 pub use fence::{Flight, PUBLISH_GRACE};
 pub use memory::{MemoryDeliver, Received};
 pub use seam::{Deliver, DeliverError};

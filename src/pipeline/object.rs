@@ -149,9 +149,7 @@ async fn read<'a>(
     let scanning = tokio::task::spawn_blocking(move || {
         decode_match_plan(reader, &rules, &settings.plan, settings.limits, source, &tx)
     });
-    while let Some(batch) = rx.recv().await {
-        delivery.send(batch).await;
-    }
+    crate::deliver::send_all(&mut delivery, &mut rx).await;
     match scanning.await {
         Ok(scanned) => Ok(Read {
             object: object.clone(),
