@@ -17,8 +17,11 @@
 //! - [`matching`] checks each record against the compiled [`rules`] (Sigma; the rule language is
 //!   its own crate, `trailwatch-rules`), skipping records no rule's index admits before parsing
 //!   them.
-//! - [`plan`] is pure: it de-duplicates, applies storm control, renders each alert once, routes
-//!   it and packs batches, handing each batch on as soon as it is full.
+//! - [`plan`] is pure: it de-duplicates, applies storm control (a storm's rest counted into a
+//!   digest), renders each alert once, routes it and packs batches, handing each batch on as
+//!   soon as it is full. What is sent is an [`alert`] (a match, a digest, or a correlation
+//!   that fired), as data; [`render`] writes it in each form its readers need (text, Chatbot
+//!   card, subject, CSV row, SNS attributes).
 //! - [`deliver`] is the only output seam: SNS in the Lambda, stdout in the CLI, memory in tests.
 //!
 //! [`correlate`] files the matches of correlated rules into per-group slices and decides, over
@@ -29,6 +32,7 @@
 //! [`state`] remembers delivered alerts and suppression counts (DynamoDB, or memory).
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod aws;
 pub mod config;
 pub mod correlate;

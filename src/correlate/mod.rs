@@ -25,8 +25,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::render::lookup;
-use crate::rules::{Correlation, CorrelationType, Rule, RuleSet};
+use crate::rules::{field, Correlation, CorrelationType, Rule, RuleSet};
 use crate::state::correlation::SAMPLES;
 use crate::state::{Contribution, GroupId, Sample, Slice, SuppressKey};
 
@@ -219,11 +218,7 @@ fn record_id(record: &Value) -> u64 {
 /// A field's value as text: strings as they are, numbers and booleans as written, `None` for
 /// missing or null, objects and lists as JSON.
 pub fn text_at(record: &Value, path: &str) -> Option<String> {
-    match lookup(record, path)? {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
+    field::text(record, path)
 }
 
 /// `condition.field`'s value for the types that read one; several fields form a tuple.

@@ -16,6 +16,7 @@ mod batch;
 mod hold;
 pub mod message;
 pub mod routing;
+mod storm;
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -23,8 +24,8 @@ use std::hash::{Hash, Hasher};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::alert::{Alert, RuleRef};
 use crate::fetch::ObjectRef;
-use crate::render::{Alert, DigestBuilder, RuleRef};
 use crate::rules::{Level, Rule};
 use crate::state::SuppressKey;
 
@@ -32,6 +33,7 @@ pub use batch::{Batch, BATCH_BYTES, BATCH_ENTRIES};
 pub use hold::{correlations, release, Held};
 pub use message::{Form, Kind, Message};
 pub use routing::{Routes, UnknownAlias};
+pub use storm::{DigestBuilder, DISTINCT_MAX};
 
 /// Default for `MAX_ALERTS_PER_RULE_PER_OBJECT`.
 pub const DEFAULT_MAX_ALERTS_PER_RULE: usize = 20;

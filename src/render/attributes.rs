@@ -1,7 +1,9 @@
 //! SNS message attributes, so subscribers can filter (`{"level": ["critical"]}`) without
 //! parsing bodies. Kept SDK-free here; the publisher converts them.
 
-use super::{facts::Facts, sanitize, Alert};
+use super::facts::Facts;
+use super::sanitize;
+use crate::alert::Alert;
 
 /// One message attribute: `String` or `String.Array` (a JSON array in `value`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +81,7 @@ pub fn attributes(alert: &Alert, f: &Facts) -> Vec<Attribute> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::tests::alert;
+    use crate::alert::tests::alert;
 
     #[test]
     fn names_level_rule_event_and_tags() {

@@ -6,7 +6,9 @@
 
 use serde_json::{json, Value};
 
-use super::{facts::Facts, level_upper, sanitize, Alert};
+use super::facts::{level_upper, Facts};
+use super::sanitize;
+use crate::alert::Alert;
 
 /// Chatbot's limits, kept well inside.
 const TITLE_MAX: usize = 250;

@@ -3,8 +3,8 @@
 //! Event values are attacker-controlled, so a cell that a spreadsheet would run as a formula
 //! (`=`, `+`, `-`, `@`, tab or carriage return first) is prefixed with `'`.
 
-use super::facts::Facts;
-use super::{level_upper, Alert, Digest};
+use super::facts::{level_upper, Facts};
+use crate::alert::{Alert, Digest};
 
 /// The header row: time, level, rule, principal, source IP, event, region, account, eventID.
 pub const HEADER: &str = "time,level,rule,principal,source_ip,event,region,account,event_id";
@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn alert_rows_follow_the_header() {
-        let a = crate::render::tests::alert("t");
+        let a = crate::alert::tests::alert("t");
         let line = alert_row(&a, &Facts::of(&a));
         assert_eq!(line.split(',').count(), HEADER.split(',').count());
         assert!(line.contains("HIGH,r1,arn:aws:iam::1:root"), "{line}");

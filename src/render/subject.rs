@@ -4,7 +4,9 @@
 //! separator is therefore an ASCII ` - `, not an em dash. When the whole does not fit, the rule
 //! title is cut (at a word, marked `...`) so the level and the account/region always show.
 
-use super::{facts::Facts, level_upper, sanitize, Alert};
+use super::facts::{level_upper, Facts};
+use super::sanitize;
+use crate::alert::Alert;
 
 /// SNS's limit is 100 characters; one less leaves no doubt.
 pub const SUBJECT_MAX: usize = 99;
@@ -39,10 +41,25 @@ pub fn compose(level: &str, title: &str, tail: &str) -> String {
     sanitize::truncate(&s, SUBJECT_MAX)
 }
 
+impl Alert {
+    /// The title line: the rule's title, then its summary when it has one.
+    pub fn headline(&self) -> String {
+        let title = sanitize::clean(&self.rule.title, sanitize::FIELD_MAX);
+        let line = match &self.summary {
+            Some(s) if !s.is_empty() => format!("{title}: {s}"),
+            _ => title,
+        };
+        match self.suppressed {
+            Some(n) if n > 0 => format!("{line} ({n} suppressed since the last alert)"),
+            _ => line,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::tests::alert;
+    use crate::alert::tests::alert;
 
     #[test]
     fn subject_is_short_ascii_and_clean() {

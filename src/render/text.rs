@@ -3,7 +3,10 @@
 
 use std::fmt::Write;
 
-use super::{facts::Facts, level_upper, lookup, sanitize, Alert};
+use super::facts::{level_upper, Facts};
+use super::sanitize;
+use crate::alert::Alert;
+use crate::rules::field;
 
 /// Longest `requestParameters` excerpt shown in the text (characters).
 const PARAMS_MAX: usize = 2000;
@@ -71,7 +74,7 @@ pub fn text(alert: &Alert, f: &Facts) -> String {
     }
     s.push('\n');
 
-    if let Some(params) = lookup(&alert.event, "requestParameters").filter(|v| !v.is_null()) {
+    if let Some(params) = field::get(&alert.event, "requestParameters").filter(|v| !v.is_null()) {
         s.push_str("Request parameters\n");
         let _ = writeln!(s, "  {}", sanitize::clean(&params.to_string(), PARAMS_MAX));
         s.push('\n');
@@ -90,4 +93,40 @@ pub fn text(alert: &Alert, f: &Facts) -> String {
         sanitize::clean(&alert.source.to_string(), 1024)
     );
     s
+}
+
+/// One readable line per alert, for terminals.
+pub fn text_line(alert: &Alert) -> String {
+    let get = |path| sanitize::clean(alert.field(path).unwrap_or("?"), sanitize::FIELD_MAX);
+    let who = alert
+        .field("userIdentity.arn")
+        .or_else(|| alert.field("userIdentity.type"))
+        .unwrap_or("?");
+    format!(
+        "{level:<8} {title} | {name} by {who} from {ip} at {time} | eventID {id} | {source}",
+        level = level_upper(alert.rule.level),
+        title = alert.headline(),
+        name = get("eventName"),
+        who = sanitize::clean(who, sanitize::FIELD_MAX),
+        ip = get("sourceIPAddress"),
+        time = get("eventTime"),
+        id = get("eventID"),
+        source = alert.source,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::tests::alert;
+
+    #[test]
+    fn text_line_names_what_who_and_where() {
+        let line = text_line(&alert("Root reboot"));
+        assert!(
+            line.contains("RebootInstance by arn:aws:iam::1:root"),
+            "{line}"
+        );
+        assert!(line.contains("eventID e1"), "{line}");
+    }
 }

@@ -5,10 +5,38 @@ use std::fmt::Write;
 
 use serde_json::{json, Value};
 
-use super::{Capped, Count, Counted, Digest, LIST_MAX};
-use crate::render::attributes::Attribute;
-use crate::render::chatbot::{emoji, md_text, thread_id};
-use crate::render::{level_upper, sanitize, subject};
+use super::attributes::Attribute;
+use super::chatbot::{emoji, md_text, thread_id};
+use super::facts::level_upper;
+use super::{sanitize, subject};
+use crate::alert::{Capped, Count, Counted, Digest, LIST_MAX};
+
+impl Capped {
+    pub(crate) fn line(&self) -> String {
+        let mut s = self.items.join(", ");
+        if self.omitted > 0 {
+            let _ = write!(s, " (and {} more)", self.omitted);
+        }
+        s
+    }
+}
+
+impl Counted {
+    pub(crate) fn line(&self, n: usize) -> String {
+        let mut s = self
+            .items
+            .iter()
+            .take(n)
+            .map(|c| format!("{} ({})", c.value, c.count))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = self.omitted + self.items.len().saturating_sub(n);
+        if more > 0 {
+            let _ = write!(s, " (and {more} more)");
+        }
+        s
+    }
+}
 
 impl Digest {
     /// The same digest listing at most `n` of each kind, for when the full one is too big.
@@ -64,7 +92,7 @@ impl Digest {
         format!("{}/{}", one(&self.account_ids), one(&self.regions.values()))
     }
 
-    /// One readable line for terminals, like [`crate::render::text_line`] for an alert.
+    /// One readable line for terminals, like [`text_line`](super::text::text_line) for an alert.
     pub fn line(&self) -> String {
         format!(
             "{level:<8} {title}: {count} more matches (digest) | {span} | by {who} | {source}",
