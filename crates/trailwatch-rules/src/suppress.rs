@@ -3,6 +3,7 @@
 //! alert (`state::StateStore::suppress` keeps the count across files and invocations).
 use std::time::Duration;
 
+use super::duration::{self, Syntax};
 use super::field;
 use super::yaml::{Node, NodeKind, Pos};
 
@@ -115,20 +116,7 @@ fn parse_for(v: &Node, err: &mut dyn FnMut(Pos, String)) -> Option<Duration> {
 
 /// `30s`, `10m`, `1h`, `2d`: a whole number above 0 and one unit, up to a year.
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let unit = match text.chars().last()? {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        _ => return None,
-    };
-    let digits = &text[..text.len() - 1];
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let secs = digits.parse::<u64>().ok()?.checked_mul(unit)?;
-    Some(Duration::from_secs(secs)).filter(|d| !d.is_zero() && *d <= MAX_WINDOW)
+    duration::parse_within(text, Syntax::Rule, MAX_WINDOW).ok()
 }
 
 /// Dotted segments, none empty, without spaces, wildcards or a modifier bar.
