@@ -4,9 +4,11 @@
 //! ([`DigestBuilder`](crate::plan::DigestBuilder)); `render` writes it out.
 
 use serde::Serialize;
+use serde_json::json;
 
 use super::rule::RuleRef;
 use crate::fetch::ObjectRef;
+use crate::render::sanitize;
 
 /// How many eventIDs a digest lists, and distinct principals, IPs or regions it names, before
 /// saying how many more.
@@ -85,4 +87,50 @@ pub struct Digest {
     pub account_ids: Vec<String>,
     /// Event names (up to 10).
     pub event_names: Vec<String>,
+}
+
+impl Digest {
+    /// The same digest listing at most `n` of each kind, for when the full one is too big.
+    pub fn shrunk(&self, n: usize) -> Digest {
+        let cut = |c: &Capped| Capped {
+            items: c
+                .items
+                .iter()
+                .take(n)
+                .map(|i| sanitize::truncate(i, 128))
+                .collect(),
+            omitted: c.omitted + c.items.len().saturating_sub(n),
+        };
+        let cut_counted = |c: &Counted| Counted {
+            items: c
+                .items
+                .iter()
+                .take(n)
+                .map(|i| Count {
+                    value: sanitize::truncate(&i.value, 128),
+                    count: i.count,
+                })
+                .collect(),
+            omitted: c.omitted + c.items.len().saturating_sub(n),
+            others: c.others,
+        };
+        Digest {
+            principals: cut_counted(&self.principals),
+            source_ips: cut_counted(&self.source_ips),
+            regions: cut_counted(&self.regions),
+            event_ids: cut(&self.event_ids),
+            ..self.clone()
+        }
+    }
+
+    /// `{"digest": {...}}`: machine subscribers tell it from an alert by its top-level key.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&json!({ "digest": self })).unwrap_or_default()
+    }
+
+    /// (rule, object): one digest per rule per object, so a re-run's digest dedupes on FIFO
+    /// topics and claims the same identity in the state table.
+    pub fn identity(&self) -> String {
+        format!("digest\u{0}{}\u{0}{}", self.rule.id, self.source)
+    }
 }

@@ -1,10 +1,10 @@
-//! One CSV row per alert or digest, for investigators who sort timelines in spreadsheets.
+//! One CSV row per alert, digest or correlation alert, for investigators who sort timelines in spreadsheets.
 //!
 //! Event values are attacker-controlled, so a cell that a spreadsheet would run as a formula
 //! (`=`, `+`, `-`, `@`, tab or carriage return first) is prefixed with `'`.
 
 use super::facts::{level_upper, Facts};
-use crate::alert::{Alert, Digest};
+use crate::alert::{Alert, CorrelationAlert, Digest};
 
 /// The header row: time, level, rule, principal, source IP, event, region, account, eventID.
 pub const HEADER: &str = "time,level,rule,principal,source_ip,event,region,account,event_id";
@@ -56,6 +56,31 @@ fn cell(value: &str) -> String {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
         guarded
+    }
+}
+
+impl CorrelationAlert {
+    /// A CSV row with the alert columns: the last event time, the group in the principal
+    /// column, the measure in the event column.
+    pub fn csv_row(&self) -> String {
+        let value = |name: &str| {
+            self.group
+                .iter()
+                .find(|(k, _)| k.contains(name))
+                .and_then(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        row(&[
+            &self.last_event_time,
+            &level_upper(self.correlation.level),
+            &self.correlation.id,
+            &self.group_text(),
+            &value("sourceIPAddress"),
+            &format!("{} (correlation)", self.measure_text()),
+            &value("awsRegion"),
+            &value("ccountId"),
+            "",
+        ])
     }
 }
 

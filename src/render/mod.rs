@@ -1,5 +1,7 @@
 //! Render stage: an alert, a digest or a correlation alert ([`crate::alert`]) written in the
-//! forms its readers need.
+//! forms its readers need, one module per form ([`text`], [`chatbot`], [`subject`](mod@subject), [`csv`],
+//! [`attributes`]) for all three; [`digest`] and [`correlation`] hold what several forms of
+//! one kind say alike.
 //!
 //! The alert JSON is the one shape shared by the CLI (`--format json`) and machine subscribers
 //! (SQS, Lambda), so a rule tried locally produces exactly what production will send. People get

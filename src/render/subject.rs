@@ -1,4 +1,5 @@
-//! The SNS subject, which email shows as the subject line.
+//! The SNS subject of an alert, a digest or a correlation alert, which email shows as the
+//! subject line.
 //!
 //! SNS requires ASCII without line breaks or control characters, under 100 characters. The
 //! separator is therefore an ASCII ` - `, not an em dash. When the whole does not fit, the rule
@@ -6,7 +7,7 @@
 
 use super::facts::{level_upper, Facts};
 use super::sanitize;
-use crate::alert::Alert;
+use crate::alert::{Alert, CorrelationAlert, Digest};
 
 /// SNS's limit is 100 characters; one less leaves no doubt.
 pub const SUBJECT_MAX: usize = 99;
@@ -53,6 +54,28 @@ impl Alert {
             Some(n) if n > 0 => format!("{line} ({n} suppressed since the last alert)"),
             _ => line,
         }
+    }
+}
+
+impl Digest {
+    /// `[LEVEL] N more: title - account/region`.
+    pub fn subject(&self) -> String {
+        compose(
+            &level_upper(self.rule.level),
+            &format!("{} more: {}", self.count, self.rule.title),
+            &self.tail(),
+        )
+    }
+}
+
+impl CorrelationAlert {
+    /// `[LEVEL] title: measure - group`.
+    pub fn subject(&self) -> String {
+        compose(
+            &level_upper(self.correlation.level),
+            &format!("{}: {}", self.correlation.title, self.measure_text()),
+            &self.group_text(),
+        )
     }
 }
 
