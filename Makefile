@@ -50,7 +50,7 @@ build-debug: ## cargo build (debug): the trailwatch CLI and trailwatch-lambda
 lint: $(STAMP) ## rustfmt check, clippy with warnings denied, no module import cycles, cfn-lint and sam validate --lint on template.yaml
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	$(PYTHON) scripts/module-cycles.py crates/trailwatch-rules/src
+	$(PYTHON) scripts/module-cycles.py src crates/trailwatch-rules/src crates/trailwatch-cli/src
 	cfn-lint template.yaml deploy/realtime-forwarder.yaml
 	AWS_DEFAULT_REGION=$(SAM_REGION) sam validate --lint --template template.yaml
 

@@ -370,16 +370,19 @@ def main():
             c["requests_per_alert"] <= 2,
         )
         t, requests = state.scan_with_state(TRAILWATCH, large, base_rules)
-        ratio = zcat_large / t
-        log(f"scan with the state table: {t:.2f}s, {requests} requests")
-        # Reported, not a target: against moto each state round trip is tens of milliseconds
-        # (DynamoDB answers in single digits), and they are what the difference is made of.
+        scan_off = r["scan"][0]
+        on_off = scan_off / t
+        log(f"scan with the state table: {t:.2f}s, {requests} requests; in memory {scan_off:.2f}s")
+        # Against moto each state round trip is tens of milliseconds (DynamoDB answers in single
+        # digits): the claims of the next batches overlap the one being sent, and the object's
+        # verdicts are one round of calls, so the table should cost little of the scan.
         row(
-            f"throughput vs zcat with the state table on (moto), {LARGE_MB} MB, {n_base} rules",
-            f"scan {LARGE_MB / t:.0f} MB/s ({requests} state requests), zcat {LARGE_MB / zcat_large:.0f} MB/s",
-            f"{ratio:.2f}x",
-            "reported",
-            True,
+            f"throughput with the state table on (moto) vs in memory, {LARGE_MB} MB, {n_base} rules",
+            f"scan {LARGE_MB / t:.0f} MB/s with the table ({requests} state requests), "
+            f"{LARGE_MB / scan_off:.0f} MB/s in memory; zcat {LARGE_MB / zcat_large:.0f} MB/s",
+            f"{on_off:.2f}x",
+            ">= 0.8x",
+            on_off >= 0.8,
         )
         corr = correlation_rows(row, base_rules, zcat_large)
         log(f"correlation: {corr}")
@@ -390,8 +393,10 @@ def main():
             f"p50 {rt['p50_ms']:.2f} ms, p99 {rt['p99_ms']:.2f} ms per event; {rt['events_per_s']:.0f} events/s "
             f"per invocation; {rt['requests']} state requests",
             "-",
-            "every batch handled",
-            rt["events"] == 10_000 and rt["failures"] == 0,
+            # 22,959 requests and 33.7 ms at p50 when each event was settled on its own.
+            "every batch handled; p50 < 10 ms; <= 4,592 state requests",
+            rt["events"] == 10_000 and rt["failures"] == 0 and rt["p50_ms"] < 10
+            and rt["requests"] <= 4_592,
         )
     else:
         row("state table and real time (moto)", f"skipped: {state.MOTO} is missing (make .venv)", "-", "-", False)

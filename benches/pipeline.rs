@@ -7,10 +7,10 @@ use std::io::Write;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use flate2::write::GzEncoder;
+use trailwatch::alert::Alert;
 use trailwatch::decode;
 use trailwatch::matching::{Checked, Matcher, Observed};
 use trailwatch::plan::{Form, Message};
-use trailwatch::render::Alert;
 use trailwatch::rules::RuleSet;
 use trailwatch::ObjectRef;
 

@@ -269,32 +269,8 @@ impl Settings {
 
 /// `90m`, `1h`, `2d`, `30s`, or whole seconds; `0` is allowed (no lateness at all).
 fn duration(name: &'static str, v: String) -> Result<Duration, ConfigError> {
-    let t = v.trim();
-    let (digits, unit) = match t.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], Some(c)),
-        _ => (t, None),
-    };
-    let n: u64 = digits.parse().map_err(|_| {
-        invalid(
-            name,
-            v.clone(),
-            "expected a duration such as 1h, 90m or 3600",
-        )
-    })?;
-    let unit = match unit {
-        None | Some('s') => 1,
-        Some('m') => 60,
-        Some('h') => 3600,
-        Some('d') => 86_400,
-        Some(_) => {
-            return Err(invalid(
-                name,
-                v,
-                "expected a duration such as 1h, 90m or 3600",
-            ))
-        }
-    };
-    Ok(Duration::from_secs(n.saturating_mul(unit)))
+    crate::rules::duration::parse(&v, crate::rules::duration::Syntax::Env)
+        .map_err(|_| invalid(name, v, "expected a duration such as 1h, 90m or 3600"))
 }
 
 /// A builder for a set that only matches (no `tests:`), held to `limits`.
@@ -404,5 +380,22 @@ mod tests {
         settings.state_table = Some("trailwatch-state".into());
         assert_eq!(settings.require_state_table().unwrap(), "trailwatch-state");
         assert_eq!(settings.state_unavailable, StateUnavailable::Deliver);
+    }
+
+    /// `CORRELATION_LATENESS` is read by the rules' duration parser: units as rules write
+    /// them, bare seconds as before, and an error that names the variable and the value.
+    #[test]
+    fn lateness_takes_units_or_seconds_and_names_itself_when_wrong() {
+        let d = |v: &str| duration("CORRELATION_LATENESS", v.to_owned());
+        assert_eq!(d("90m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(d("3600").unwrap(), Duration::from_secs(3600));
+        assert_eq!(d("0").unwrap(), Duration::ZERO);
+        for bad in ["1w", "1.5h", "", "h"] {
+            let err = d(bad).unwrap_err().to_string();
+            assert!(
+                err.contains("CORRELATION_LATENESS") && err.contains("1h, 90m or 3600"),
+                "{err}"
+            );
+        }
     }
 }

@@ -4,9 +4,10 @@
 //! a file lands, one event travels a straight line of stages, each a module named after it:
 //!
 //! ```text
-//! trigger ──▶ fetch ──▶ decode ──▶ matching ──▶ plan ──────────────▶ deliver
-//! payload     object    records    rules that   dedup, storm,        SNS topic
-//! → objects   → bytes   one by one  match       render, route, batch (or stdout)
+//! trigger ─▶ fetch ─▶ decode ─▶ matching ─▶ correlate ─▶ verdict ─▶ plan ─────────────▶ deliver
+//! payload    object   records   rules that  per-group    the state  dedup, storm,        claim, send,
+//! → objects  → bytes  one by    match       slices →     table's    render, route, batch mark
+//!                     one                   windows      answers                         delivered
 //! ```
 //!
 //! - [`trigger`] reads a Lambda payload (or a CLI listing) and says which objects to look at,
@@ -17,18 +18,28 @@
 //! - [`matching`] checks each record against the compiled [`rules`] (Sigma; the rule language is
 //!   its own crate, `trailwatch-rules`), skipping records no rule's index admits before parsing
 //!   them.
-//! - [`plan`] is pure: it de-duplicates, applies storm control, renders each alert once, routes
-//!   it and packs batches, handing each batch on as soon as it is full.
-//! - [`deliver`] is the only output seam: SNS in the Lambda, stdout in the CLI, memory in tests.
+//! - [`correlate`] files the matches of correlated rules into per-group slices, and settles them
+//!   over event time into the windows that fire, through its [`correlate::CorrelationStore`].
+//! - [`verdict`] is the one place that asks the state table about an object, once it is read:
+//!   whether each `suppress:` combination is the first in its window, and which correlation
+//!   windows fire; `STATE_UNAVAILABLE` is applied there and in claims by one function
+//!   ([`state::Health::fail`]).
+//! - [`plan`] is pure: it de-duplicates, applies storm control (a storm's rest counted into a
+//!   digest), renders each alert once, routes it and packs batches, handing each batch on as
+//!   soon as it is full; after the verdicts it plans what they release. What is sent is an
+//!   [`alert`] (a match, a digest, or a correlation that fired), as data; [`render`] writes it
+//!   in each form its readers need (text, Chatbot card, subject, CSV row, SNS attributes).
+//! - [`deliver`] runs the exactly-once protocol: each batch's alerts are claimed (ahead of their
+//!   turn), sent through the output seam (SNS in the Lambda, stdout in the CLI, memory in
+//!   tests), and marked delivered.
 //!
-//! [`correlate`] files the matches of correlated rules into per-group slices and decides, over
-//! event time, which windows fire; today the deliver side of [`pipeline`] runs it once the
-//! object's own alerts are out. [`pipeline`] wires the stages
-//! for a list of objects, and [`handler`] is the Lambda's entry point: the same pipeline with
-//! AWS seams. The `trailwatch` CLI runs it with local seams.
-//! [`state`] remembers delivered alerts and suppression counts (DynamoDB, or memory).
+//! [`pipeline`] wires the stages for a list of objects (the EventBridge events of one invocation
+//! as one unit), and [`handler`] is the Lambda's entry point: the same pipeline with AWS seams.
+//! The `trailwatch` CLI (its own package, `crates/trailwatch-cli`) runs it with local seams.
+//! [`state`] implements the stages' seams on the DynamoDB table, or in memory.
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod aws;
 pub mod config;
 pub mod correlate;

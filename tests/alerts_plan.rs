@@ -5,9 +5,9 @@ mod support;
 
 use serde_json::Value;
 use support::alerts::{root_reboot, source};
+use trailwatch::alert::Alert;
 use trailwatch::plan::message::{Kind, Message, SNS_MESSAGE_MAX};
 use trailwatch::plan::{Batch, PlanSettings, PlanStats, Planner};
-use trailwatch::render::Alert;
 
 /// Plans `alerts` as one object's matches with a storm limit of 20.
 fn plan(alerts: &[Alert], every_match: bool) -> (Vec<Batch>, PlanStats) {

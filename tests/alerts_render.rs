@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 use support::alerts::{bucket_access_denied, database_password, root_reboot};
+use trailwatch::alert::Alert;
 use trailwatch::plan::message::{Form, Message, SNS_MESSAGE_MAX};
-use trailwatch::render::{self, attributes, chatbot, summary_template, text, Alert, Facts};
+use trailwatch::render::{self, attributes, chatbot, summary_template, text, Facts};
 
 fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")

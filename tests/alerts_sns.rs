@@ -14,12 +14,12 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use support::fault_proxy::{sdk_via, PublishBatchProxy as Proxy};
 use support::{fifo_queue_by_dedup_id, string_attributes, waiting, Aws, Moto};
+use trailwatch::alert::{Alert, RuleRef};
 use trailwatch::config::Settings;
 use trailwatch::deliver::{Deliver, RetryPolicy, SnsDeliver};
 use trailwatch::fetch::ObjectRef;
 use trailwatch::handler::Handler;
 use trailwatch::plan::{PlanSettings, Planner, Routes};
-use trailwatch::render::{Alert, RuleRef};
 use trailwatch::rules::{Level, RuleSet};
 
 /// Plans `alerts` as one object's matches (storm limit `max`) and delivers every batch, as the

@@ -2,6 +2,9 @@
 //! whole day before us-east-1's), with one file delivered 40 minutes late and one delivered
 //! twice under another key: the correlation alerts of one pass over the records in event-time
 //! order, none of them late. The day is described in `support/backfill_day.rs`.
+#[path = "support/cli.rs"]
+mod cli;
+
 #[path = "support/backfill_day.rs"]
 mod day;
 
@@ -11,7 +14,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn scan(target: &Path, concurrency: &str) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+    let out = Command::new(cli::bin())
         .args([
             "scan",
             "--format",

@@ -1,6 +1,9 @@
 //! `trailwatch scan` with correlation rules: event time judges lateness by what was read before
 //! each file, so one file spanning days counts every record, and a later file whose records
 //! are older than the lateness allows is counted as late, not silently.
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -41,7 +44,7 @@ fn write(dir: &Path, name: &str, records: &[Value]) {
 }
 
 fn scan(dir: &Path, rules: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+    Command::new(cli::bin())
         .args(["scan", "--format", "json", "--concurrency", "1", "--rules"])
         .arg(rules)
         .arg(dir)
@@ -123,7 +126,7 @@ fn a_file_older_than_the_lateness_allows_is_counted_late_and_said() {
         "{err}"
     );
     // With the lateness raised past the gap, the same files fire.
-    let out = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+    let out = Command::new(cli::bin())
         .args(["scan", "--format", "json", "--concurrency", "1", "--rules"])
         .arg(&rules)
         .arg(&trail)

@@ -1,13 +1,16 @@
 //! `trailwatch rules lint`: every fixture in tests/fixtures/lint holds one mistake and names, on
 //! its first line, where it must be reported (`# expect: LINE:COL CODE`); the bundled rules lint
 //! clean; the output formats.
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 const FIXTURES: &str = "tests/fixtures/lint";
 
 fn trailwatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+    Command::new(cli::bin())
         .args(args)
         .env_remove("MAX_RULES")
         .output()

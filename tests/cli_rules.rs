@@ -1,10 +1,13 @@
 //! The CLI over rules that load nothing, skip some, or carry filters: exit codes and messages.
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::process::{Command, Output};
 
 const SHAPES: &str = "tests/fixtures/rules/sigma_shapes";
 
 fn trailwatch(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailwatch"));
+    let mut cmd = Command::new(cli::bin());
     cmd.args(args).env_remove("MAX_RULES");
     for (k, v) in env {
         cmd.env(k, v);

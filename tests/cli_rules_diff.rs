@@ -1,5 +1,8 @@
 //! `trailwatch rules diff OLD NEW --against PATH`: a narrower rule shows the alerts it loses, a
 //! new rule the alerts it adds, an unchanged set no change.
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -83,7 +86,7 @@ fn history(dir: &Path) {
 }
 
 fn diff(old: &Path, new: &Path, trail: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+    Command::new(cli::bin())
         .args(["rules", "diff"])
         .args([old, new])
         .arg("--against")

@@ -2,6 +2,9 @@
 //! --format json` prints exactly the alerts and digests the Lambda's `sqs` form carries, and a
 //! big file's first batch is delivered while it is still being decoded.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::io::Write;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -82,7 +85,7 @@ async fn cli_json_carries_the_same_alerts_and_digests_as_the_lambdas_sqs_form() 
         .join("123456789012_CloudTrail_us-east-1_20261125T0310Z_x.json.gz");
     std::fs::write(&file, &body).unwrap();
 
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+    let cli = std::process::Command::new(cli::bin())
         .args(["scan", "--format", "json", "--rules"])
         .arg(&rules_path)
         .arg(&file)

@@ -1,6 +1,9 @@
 //! `trailwatch scan` reads the function's settings from the same variables: with `--state` on a
 //! table that cannot be reached, `STATE_UNAVAILABLE` decides whether single-record alerts are
 //! printed anyway (`deliver`, the default) or held back (`fail`), exactly as in the Lambda.
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -30,7 +33,7 @@ fn trail(dir: &Path) {
 
 /// Runs scan with `--state` on the DynamoDB endpoint `endpoint`.
 fn scan(dir: &Path, unavailable: Option<&str>, endpoint: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailwatch"));
+    let mut cmd = Command::new(cli::bin());
     cmd.args([
         "scan",
         "--format",

@@ -512,7 +512,7 @@ async fn invoke_retrying(
                 return attempts;
             }
             Err(HandlerError::Retryable { summary, .. }) => {
-                attempts.push(serde_json::from_str(&summary).expect("summary JSON"));
+                attempts.push(serde_json::to_value(&summary).expect("summary JSON"));
             }
             Err(e) => panic!("{request_id}: {e}"),
         }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use trailwatch::config::Settings;
 use trailwatch::deliver::MemoryDeliver;
 use trailwatch::fetch::{MemoryFetch, Stored};
-use trailwatch::handler::{Handler, HandlerError};
+use trailwatch::handler::{Handler, HandlerError, RetryableObjects};
 use trailwatch::rules::RuleSet;
 use trailwatch::rules_source::RuleStore;
 use trailwatch::ObjectRef;
@@ -174,8 +174,16 @@ async fn a_failed_delivery_makes_the_object_retryable() {
     w.deliver.fail_after(0);
     let err = w.handler.handle(s3_event(&["good"])).await;
     match err {
-        Err(HandlerError::Retryable { summary, .. }) => {
-            assert!(summary.contains("not delivered"), "{summary}")
+        Err(e @ HandlerError::Retryable { .. }) => {
+            let message = e.to_string();
+            assert!(message.contains("not delivered"), "{message}");
+            // The per-object errors travel typed, as the error's source.
+            let failed = std::error::Error::source(&e)
+                .and_then(|s| s.downcast_ref::<RetryableObjects>())
+                .expect("the retryable objects as the source");
+            assert_eq!(failed.0.len(), 1, "{message}");
+            assert!(failed.0[0].error.contains("not delivered"), "{message}");
+            assert!(failed.0[0].retryable);
         }
         other => panic!("expected a retryable failure, got {other:?}"),
     }

@@ -2,6 +2,9 @@
 //! its documented result, never a panic or a hang, and the other objects of the same invocation
 //! are still scanned. Every hostile file is generated here; nothing large is committed.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::io::Write;
 use std::sync::Arc;
 
@@ -357,7 +360,7 @@ fn scan_alerts_on_the_deep_record_and_names_the_unreadable_one_without_rust_log(
     let deep = dir.path().join("deep.json.gz");
     std::fs::write(&deep, gzip(text.as_bytes())).unwrap();
     std::fs::write(dir.path().join("good.json.gz"), good()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+    let out = std::process::Command::new(cli::bin())
         .args(["scan", "--format", "json", "--rules", REBOOT_RULE])
         .arg(dir.path())
         .env_remove("RUST_LOG")

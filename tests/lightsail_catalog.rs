@@ -1,6 +1,9 @@
 //! The Lightsail API catalog (catalog/lightsail.json, docs/lightsail-coverage.md) stays honest:
 //! generated from the pinned botocore's model, every sensitive operation covered by a rule, and
 //! each sensitive operation's record in tests/fixtures/lightsail-catalog/ alerting through `scan`.
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
@@ -28,7 +31,7 @@ fn str_of<'v>(v: &'v Value, key: &str) -> &'v str {
 /// Rule ids alerting on each record of `path` (single-record alerts, by eventID), from
 /// `trailwatch scan` with the bundled pack; and eventID -> eventName of every record.
 fn scan(path: &str) -> (BTreeMap<String, BTreeSet<String>>, BTreeMap<String, String>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+    let out = Command::new(cli::bin())
         .args(["scan", "--format", "json", "--every-match", path])
         .output()
         .expect("trailwatch runs");
@@ -75,7 +78,7 @@ fn catalog_matches_the_pinned_botocore_model_and_the_rules() {
     );
     let out = Command::new(python)
         .args(["scripts/lightsail-catalog.py", "--check", "--trailwatch"])
-        .arg(env!("CARGO_BIN_EXE_trailwatch"))
+        .arg(cli::bin())
         .output()
         .expect("python runs");
     assert!(

@@ -4,9 +4,10 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
+use trailwatch::alert::{Alert, RuleRef};
 use trailwatch::fetch::ObjectRef;
 use trailwatch::plan::message::{Form, Message, SNS_MESSAGE_MAX};
-use trailwatch::render::{self, Alert, RuleRef};
+use trailwatch::render;
 use trailwatch::rules::Level;
 use trailwatch::trigger::decode_key;
 

@@ -4,6 +4,9 @@
 //! (`tests/fixtures/correlation-errors/`). Both directories are walked, so a new fixture is
 //! covered without touching this file; every fixture is checked before the test fails, and
 //! the failure lists them all.
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -36,7 +39,7 @@ const REFUSED: &[(&str, &[&str], &str)] = &[
 ];
 
 fn validate(path: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+    Command::new(cli::bin())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["rules", "validate"])
         .arg(path)

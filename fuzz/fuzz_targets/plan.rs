@@ -11,7 +11,7 @@ use trailwatch::fetch::ObjectRef;
 use trailwatch::plan::message::{Kind, SNS_MESSAGE_MAX};
 use trailwatch::plan::routing::Routes;
 use trailwatch::plan::{Form, PlanSettings, Planner, BATCH_BYTES, BATCH_ENTRIES};
-use trailwatch::render::{Alert, RuleRef};
+use trailwatch::alert::{Alert, RuleRef};
 use trailwatch::rules::Level;
 
 const LEVELS: [Level; 5] = [

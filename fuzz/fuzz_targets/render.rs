@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 use trailwatch::fetch::ObjectRef;
 use trailwatch::plan::message::{Form, Message, SNS_MESSAGE_MAX};
-use trailwatch::render::{self, Alert, DigestBuilder, RuleRef};
+use trailwatch::plan::DigestBuilder;
+use trailwatch::alert::{Alert, RuleRef};
+use trailwatch::render;
 use trailwatch::rules::Level;
 
 /// Text a person reads: no control characters but line breaks, no bidi or zero-width tricks.

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::{parse_ms, settle, Correlator};
+use crate::alert::CorrelationAlert;
 use crate::fetch::ObjectRef;
-use crate::render::CorrelationAlert;
 use crate::rules::{CorrelationCase, ExpectedAlert, RuleSet};
 use crate::state::from_epoch_ms;
 

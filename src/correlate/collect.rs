@@ -10,8 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::slice::{Contribution, GroupId, Sample, Slice, SAMPLES};
 use crate::plan::SuppressKey;
-use crate::render::lookup;
-use crate::rules::{Correlation, CorrelationType, Rule, RuleSet};
+use crate::rules::{field, Correlation, CorrelationType, Rule, RuleSet};
 
 /// Contributions one object may hold before the rest are counted as dropped: about 40 MB.
 pub const MAX_CONTRIBUTIONS: usize = 500_000;
@@ -241,11 +240,7 @@ fn record_id(record: &Value) -> u64 {
 /// A field's value as text: strings as they are, numbers and booleans as written, `None` for
 /// missing or null, objects and lists as JSON.
 pub fn text_at(record: &Value, path: &str) -> Option<String> {
-    match lookup(record, path)? {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
+    field::text(record, path)
 }
 
 /// `condition.field`'s value for the types that read one; several fields form a tuple.

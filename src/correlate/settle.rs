@@ -9,10 +9,10 @@ use super::collect::{digest64, file, format_ms, Collected};
 use super::slice::{cover, Contribution, FireRequest, Fired, Sample, Slice, SAMPLES};
 use super::store::CorrelationStore;
 use super::window::{distinct_values, merge, triggers, Point, Trigger};
+use crate::alert::CorrelationAlert;
+use crate::alert::{CorrelationRef, SampleRecord, VALUES_MAX};
 use crate::fetch::ObjectRef;
-use crate::render::correlation::{CorrelationRef, SampleRecord, VALUES_MAX};
 use crate::render::facts::cloudtrail_link;
-use crate::render::CorrelationAlert;
 use crate::rules::{Correlation, CorrelationType, RuleSet};
 use crate::state::{epoch_ms, StateError};
 

@@ -7,7 +7,7 @@
 //! record that fails to build pays for this; the text is already capped by `MAX_RECORD_BYTES`,
 //! and the copy is never longer than the record plus one marker per cut.
 
-use super::Scan;
+use super::scan::Scan;
 
 /// Levels of objects and arrays kept when a record is cut, the record itself being level 1.
 /// Below serde_json's 128 with room for the alert JSON that wraps the record, so an alert's

@@ -1,3 +1,5 @@
+use super::inflate::CHUNK;
+use super::records::{INLINE_BUFFER, SMALL_OBJECT};
 use super::*;
 use flate2::write::GzEncoder;
 use serde_json::Value;
@@ -93,8 +95,8 @@ fn small_objects_inflated_in_line_and_big_ones_on_a_thread_read_the_same() {
     let record = |i: usize| format!(r#"{{"eventName":"E{i}","pad":"{}"}}"#, "x".repeat(200));
     for n in [
         100,
-        super::SMALL_OBJECT / 220 - 10,
-        super::SMALL_OBJECT / 220 + 10,
+        SMALL_OBJECT / 220 - 10,
+        SMALL_OBJECT / 220 + 10,
         20_000,
     ] {
         let text = format!(

@@ -8,7 +8,11 @@ use serde::de::{Error as _, IgnoredAny, Unexpected};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{cut_deep, DecodeError, Inflater, LimitExceeded, Scan, MAX_KEPT_DEPTH};
+use super::depth::{cut_deep, MAX_KEPT_DEPTH};
+use super::error::DecodeError;
+use super::inflate::Inflater;
+use super::limits::LimitExceeded;
+use super::scan::Scan;
 
 /// Where inflated chunks come from: the inflating thread, or an inflater driven in line (small
 /// objects, where a thread costs more than it saves).

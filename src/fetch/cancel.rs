@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use super::ObjectReader;
+use super::seam::ObjectReader;
 
 /// An object reader that fails with `TimedOut` once its token is cancelled, so an abandoned
 /// blocking decoder stops instead of waiting on a stalled body.

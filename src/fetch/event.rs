@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 
-use super::{Fetch, FetchError, ObjectReader, ObjectRef};
+use super::object::ObjectRef;
+use super::seam::{Fetch, FetchError, ObjectReader};
 
 /// Serves [`ObjectRef::Event`] from the event's own `detail`, and the rest from `F`.
 #[derive(Debug, Default)]

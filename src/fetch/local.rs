@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
-use super::{Fetch, FetchError, ObjectReader, ObjectRef};
+use super::object::ObjectRef;
+use super::seam::{Fetch, FetchError, ObjectReader};
 
 /// Reads objects from local paths.
 #[derive(Debug, Default, Clone)]

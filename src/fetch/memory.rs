@@ -5,7 +5,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{Fetch, FetchError, ObjectReader, ObjectRef};
+use super::object::ObjectRef;
+use super::seam::{Fetch, FetchError, ObjectReader};
 
 /// What opening one object gives.
 #[derive(Debug, Clone)]

@@ -2,7 +2,11 @@
 
 use async_trait::async_trait;
 
-use super::{Fetch, FetchError, LocalFetch, ObjectReader, ObjectRef, S3Fetch, WithEvents};
+use super::event::WithEvents;
+use super::local::LocalFetch;
+use super::object::ObjectRef;
+use super::s3::S3Fetch;
+use super::seam::{Fetch, FetchError, ObjectReader};
 
 /// Sends each object to the seam that can read it.
 #[derive(Debug, Default)]

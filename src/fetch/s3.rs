@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 
-use super::{Fetch, FetchError, ObjectReader, ObjectRef};
+use super::object::ObjectRef;
+use super::seam::{Fetch, FetchError, ObjectReader};
 
 /// Streams objects from S3; the body is read as it arrives, never buffered whole, except for
 /// a small object (most deliveries), which is read whole before decoding: the decoder then reads

@@ -23,7 +23,7 @@ use crate::correlate::{Clock, CorrelationSettings};
 use crate::deliver::{Deliver, SnsDeliver};
 use crate::fetch::ObjectRef;
 use crate::fetch::{Fetch, S3Fetch, WithEvents};
-use crate::pipeline::{self, Outcome, Pipeline, Summary};
+use crate::pipeline::{self, Failed, Outcome, Pipeline, Summary};
 use crate::rules_source::RuleStore;
 use crate::state::{MemoryStore, StateStore};
 use crate::trigger::{self, Options, TriggerError};
@@ -37,13 +37,34 @@ pub enum HandlerError {
     #[error(transparent)]
     Trigger(#[from] TriggerError),
     /// Some object of a direct invocation could succeed on a retry.
-    #[error("{count} object(s) failed and may succeed on retry: {summary}")]
+    #[error("{count} object(s) failed and may succeed on retry: {}", summary_json(.summary))]
     Retryable {
         /// Objects that may succeed on a retry.
         count: usize,
-        /// The run's summary, as JSON.
-        summary: String,
+        /// The run's summary; its JSON ends the message, as CloudWatch shows it.
+        summary: Box<Summary>,
+        /// The objects that may succeed on a retry, each with its error, for callers that
+        /// walk the error's sources rather than read the message.
+        #[source]
+        failed: RetryableObjects,
     },
+}
+
+/// The objects of a run that failed and may succeed on a retry, each with its error.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", list(.0))]
+pub struct RetryableObjects(pub Vec<Failed>);
+
+fn list(failed: &[Failed]) -> String {
+    let each: Vec<String> = failed
+        .iter()
+        .map(|f| format!("{}: {}", f.object, f.error))
+        .collect();
+    each.join("; ")
+}
+
+fn summary_json(summary: &Summary) -> String {
+    serde_json::to_string(summary).unwrap_or_default()
 }
 
 impl From<HandlerError> for Diagnostic {
@@ -235,17 +256,18 @@ impl Handler {
         let mut response = Response::build(trigger, outcomes);
         response.summary.finish(started);
         self.report(&response.summary);
-        let retryable = response
+        let retryable: Vec<Failed> = response
             .summary
             .failed
             .iter()
             .filter(|f| f.retryable)
-            .count();
+            .cloned()
+            .collect();
         if response.fails_invocation() {
-            let summary = serde_json::to_string(&response.summary).unwrap_or_default();
             return Err(HandlerError::Retryable {
-                count: retryable,
-                summary,
+                count: retryable.len(),
+                summary: Box::new(response.summary),
+                failed: RetryableObjects(retryable),
             });
         }
         Ok(response)

@@ -12,7 +12,7 @@ use super::batch::{Batch, Batcher};
 use super::message::Message;
 use super::settings::PlanSettings;
 use super::suppress::{Sighting, SuppressKey, Suppression};
-use crate::render::{Alert, CorrelationAlert};
+use crate::alert::{Alert, CorrelationAlert};
 
 /// One combination of one rule, held for the state's decision.
 #[derive(Debug, Clone)]

@@ -6,10 +6,9 @@
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 
+use crate::alert::{Alert, CorrelationAlert, Digest, RuleRef};
 use crate::render::attributes::{self, Attribute};
-use crate::render::{
-    self, chatbot, csv, sanitize, text, Alert, CorrelationAlert, Digest, Facts, RuleRef,
-};
+use crate::render::{self, chatbot, csv, sanitize, text, Facts};
 use crate::rules::Level;
 
 /// SNS's limit for one message: the whole `MessageStructure=json` payload plus attributes.

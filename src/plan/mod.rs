@@ -18,6 +18,7 @@ pub mod message;
 mod planner;
 pub mod routing;
 mod settings;
+mod storm;
 mod suppress;
 
 pub use batch::{Batch, BATCH_BYTES, BATCH_ENTRIES};
@@ -26,4 +27,5 @@ pub use message::{Form, Kind, Message};
 pub use planner::{Finished, PlanStats, Planner, RuleTally, DEDUP_MAX};
 pub use routing::{Routes, UnknownAlias};
 pub use settings::{PlanSettings, DEFAULT_MAX_ALERTS_PER_RULE};
+pub use storm::{DigestBuilder, DISTINCT_MAX};
 pub use suppress::{Sighting, SuppressKey, Suppression};

@@ -11,9 +11,10 @@ use super::batch::{Batch, Batcher};
 use super::hold::{Held, Holds};
 use super::message::Message;
 use super::settings::PlanSettings;
+use super::storm::DigestBuilder;
 use super::suppress::SuppressKey;
+use crate::alert::{Alert, RuleRef};
 use crate::fetch::ObjectRef;
-use crate::render::{Alert, DigestBuilder, RuleRef};
 use crate::rules::{Level, Rule};
 
 /// Distinct (eventID, rule) hashes remembered per object: 16 bytes each, about 4 MB at most.

@@ -1,7 +1,9 @@
-//! SNS message attributes, so subscribers can filter (`{"level": ["critical"]}`) without
-//! parsing bodies. Kept SDK-free here; the publisher converts them.
+//! SNS message attributes of an alert, a digest or a correlation alert, so subscribers can
+//! filter (`{"level": ["critical"]}`) without parsing bodies. Kept SDK-free here; the publisher converts them.
 
-use super::{facts::Facts, sanitize, Alert};
+use super::facts::Facts;
+use super::sanitize;
+use crate::alert::{Alert, CorrelationAlert, Digest};
 
 /// One message attribute: `String` or `String.Array` (a JSON array in `value`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,10 +78,56 @@ pub fn attributes(alert: &Alert, f: &Facts) -> Vec<Attribute> {
     .collect()
 }
 
+impl Digest {
+    /// SNS message attributes: `kind` digest, level, rule, and single-valued event fields.
+    pub fn attributes(&self) -> Vec<Attribute> {
+        let level = serde_json::to_value(self.rule.level)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let single = |name, v: &[String]| match v {
+            [one] => Attribute::string(name, one),
+            _ => None,
+        };
+        [
+            Attribute::string("kind", "digest"),
+            Attribute::string("level", &level),
+            Attribute::string("rule_id", &self.rule.id),
+            single("event_name", &self.event_names),
+            single("account_id", &self.account_ids),
+            single("region", &self.regions.values()),
+            Attribute::array("tags", &self.rule.tags),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+impl CorrelationAlert {
+    /// SNS message attributes: `kind` correlation, level, `rule_id` (the correlation's id),
+    /// tags.
+    pub fn attributes(&self) -> Vec<Attribute> {
+        let level = serde_json::to_value(self.correlation.level)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        [
+            Attribute::string("kind", "correlation"),
+            Attribute::string("level", &level),
+            Attribute::string("rule_id", &self.correlation.id),
+            Attribute::array("tags", &self.correlation.tags),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::tests::alert;
+    use crate::alert::tests::alert;
 
     #[test]
     fn names_level_rule_event_and_tags() {

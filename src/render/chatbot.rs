@@ -1,4 +1,5 @@
-//! The AWS Chatbot custom notification that Slack shows for an alert.
+//! The AWS Chatbot custom notification that Slack shows for an alert, a digest or a
+//! correlation alert.
 //!
 //! Chatbot renders `client-markdown` in Slack, where `<!channel>` pings a channel and `<url|x>`
 //! disguises a link, so every event value goes through [`sanitize::md_code`]. `threadId` is the
@@ -6,7 +7,9 @@
 
 use serde_json::{json, Value};
 
-use super::{facts::Facts, level_upper, sanitize, Alert};
+use super::facts::{level_upper, Facts};
+use super::sanitize;
+use crate::alert::{Alert, Capped, CorrelationAlert, Counted, Digest};
 
 /// Chatbot's limits, kept well inside.
 const TITLE_MAX: usize = 250;
@@ -137,4 +140,120 @@ pub fn thread_id(rule_id: &str, account: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         .take(128)
         .collect()
+}
+
+impl Digest {
+    /// The Chatbot card of the digest.
+    pub fn chatbot(&self) -> Value {
+        let level = level_upper(self.rule.level);
+        let md_list = |c: &Capped| {
+            let mut items: Vec<String> = c
+                .items
+                .iter()
+                .take(10)
+                .map(|i| sanitize::md_code(i))
+                .collect();
+            let more = c.omitted + c.items.len().saturating_sub(10);
+            if more > 0 {
+                items.push(format!("and {more} more"));
+            }
+            items.join(", ")
+        };
+        let md_counted = |c: &Counted| {
+            let mut items: Vec<String> = c
+                .items
+                .iter()
+                .take(10)
+                .map(|i| format!("{} ({})", sanitize::md_code(&i.value), i.count))
+                .collect();
+            let more = c.omitted + c.items.len().saturating_sub(10);
+            if more > 0 {
+                items.push(format!("and {more} more"));
+            }
+            items.join(", ")
+        };
+        let description = [
+            format!(
+                "This rule matched {} records in one CloudTrail file; {} were sent as alerts, {} are summarised here.",
+                self.matches, self.alerted, self.count
+            ),
+            format!("*When:* {}", sanitize::md_code(&self.span())),
+            format!("*Who:* {}", md_counted(&self.principals)),
+            format!("*From:* {}", md_counted(&self.source_ips)),
+            format!("*Event IDs:* {}", md_list(&self.event_ids)),
+        ]
+        .join("\n");
+        json!({
+            "version": "1.0",
+            "source": "custom",
+            "content": {
+                "textType": "client-markdown",
+                "title": sanitize::truncate(&format!(
+                    "{} [{level}] {}: {} more matches",
+                    emoji(&level), md_text(&self.rule.title, 200), self.count
+                ), 250),
+                "description": description,
+                "nextSteps": [format!("See the email digest or the SQS copy for all {} event IDs", self.count)],
+                "keywords": [level, "digest"],
+            },
+            "metadata": {
+                "threadId": thread_id(&self.rule.id, self.account_ids.first().map_or("unknown", String::as_str)),
+                "summary": format!("[{level}] {} more matches", self.count),
+                "eventType": "trailwatch.digest",
+            },
+        })
+    }
+}
+
+impl CorrelationAlert {
+    /// The Chatbot card.
+    pub fn chatbot(&self) -> Value {
+        let c = &self.correlation;
+        let level = level_upper(c.level);
+        let mut lines = vec![
+            format!("*Group:* {}", sanitize::md_code(&self.group_text())),
+            format!(
+                "*Measure:* {} ({} {} within {}s)",
+                self.measure_text(),
+                c.kind,
+                c.condition,
+                c.timespan_seconds
+            ),
+            format!("*When:* {}", sanitize::md_code(&self.span())),
+        ];
+        if let Some(v) = self.values_text() {
+            lines.push(format!("*Values:* {}", sanitize::md_code(&v)));
+        }
+        for r in self.sample.iter().take(5) {
+            let name = sanitize::md_code(r.event_name.as_deref().unwrap_or("?"));
+            let when = sanitize::md_code(r.event_time.as_deref().unwrap_or("?"));
+            match &r.link {
+                Some(link) => lines.push(format!("• {name} at {when} <{link}|event>")),
+                None => lines.push(format!("• {name} at {when}")),
+            }
+        }
+        let account = self
+            .group
+            .iter()
+            .find(|(k, _)| k.contains("ccountId"))
+            .and_then(|(_, v)| v.clone())
+            .unwrap_or_else(|| "unknown".into());
+        json!({
+            "version": "1.0",
+            "source": "custom",
+            "content": {
+                "textType": "client-markdown",
+                "title": sanitize::truncate(&format!(
+                    "{} [{level}] {}: {}", emoji(&level), md_text(&c.title, 200), self.measure_text()
+                ), 250),
+                "description": lines.join("\n"),
+                "keywords": [level, "correlation"],
+            },
+            "metadata": {
+                "threadId": thread_id(&c.id, &account),
+                "summary": format!("[{level}] {}", md_text(&c.title, 200)),
+                "eventType": "trailwatch.correlation",
+            },
+        })
+    }
 }

@@ -1,154 +1,11 @@
-//! A correlation alert: several records that together satisfy a correlation rule, in the
-//! forms its readers need (email text, Chatbot card, alert JSON, one line, a CSV row, SNS
-//! attributes).
+//! What every form of a correlation alert says the same way: its measure, its group, its
+//! values and its span.
 
-use std::fmt::Write;
-
-use serde::Serialize;
-use serde_json::{json, Value};
-
-use super::attributes::Attribute;
-use super::chatbot::{emoji, md_text, thread_id};
-use super::{csv, level_upper, sanitize, subject};
-use crate::fetch::ObjectRef;
-use crate::rules::{Correlation, Level};
-
-/// Distinct values an alert lists before it only counts them.
-pub const VALUES_MAX: usize = 20;
-
-/// One group's window that satisfied a correlation.
-#[derive(Debug, Clone, Serialize)]
-pub struct CorrelationAlert {
-    /// What the alert says about the correlation (`rule` in the JSON, as for alerts).
-    #[serde(rename = "rule")]
-    pub correlation: CorrelationRef,
-    /// The group-by fields and their values (`None`: the field was missing), in order; a map
-    /// in the JSON.
-    #[serde(serialize_with = "as_map")]
-    pub group: Vec<(String, Option<String>)>,
-    /// The measure when it fired: a count, a sum or an average.
-    pub measure: f64,
-    /// What the measure is (`records`, `distinct values`, `rules`, `sum`, `average`).
-    pub measure_label: &'static str,
-    /// For `value_count`: up to [`VALUES_MAX`] of the distinct values, and how many in all.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
-    /// Distinct values in all, when `values` is cut.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub values_total: Option<usize>,
-    /// Records in the window.
-    pub records: usize,
-    /// The window's first and last eventTime (RFC 3339).
-    pub first_event_time: String,
-    /// The last one: the record that made the condition hold.
-    pub last_event_time: String,
-    /// The firing's time in epoch ms: the alert's identity within its group.
-    pub fired_at_ms: i64,
-    /// Digest of the group values.
-    pub group_digest: String,
-    /// Up to ten contributing records.
-    pub sample: Vec<SampleRecord>,
-    /// The object whose records made it fire.
-    pub source: ObjectRef,
-    /// Set for a correlation that only feeds others (`generate: false` above it): not sent.
-    #[serde(skip)]
-    pub feeds_only: bool,
-}
-
-fn as_map<S: serde::Serializer>(
-    group: &[(String, Option<String>)],
-    ser: S,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut map = ser.serialize_map(Some(group.len()))?;
-    for (k, v) in group {
-        map.serialize_entry(k, v)?;
-    }
-    map.end()
-}
-
-/// The correlation, as alerts name it.
-#[derive(Debug, Clone, Serialize)]
-pub struct CorrelationRef {
-    /// The correlation's id: the `rule_id` attribute.
-    pub id: String,
-    /// Its title.
-    pub title: String,
-    /// Its level.
-    pub level: Level,
-    /// `event_count`, `value_count`...
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// `timespan` in seconds.
-    pub timespan_seconds: u64,
-    /// The condition as written (`gte 10`).
-    pub condition: String,
-    /// The titles of the rules it refers to.
-    pub rules: Vec<String>,
-    /// Its tags.
-    pub tags: Vec<String>,
-    /// Its description.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Topic aliases (`notify:`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notify: Vec<String>,
-}
-
-impl CorrelationRef {
-    /// What alerts say about `c`.
-    pub fn new(c: &Correlation) -> CorrelationRef {
-        CorrelationRef {
-            id: c.id.clone(),
-            title: c.title.clone(),
-            level: c.level,
-            kind: c.kind.as_str(),
-            timespan_seconds: c.timespan.as_secs(),
-            condition: c.condition.text(),
-            rules: c.input_titles.clone(),
-            tags: c.tags.clone(),
-            description: c.description.clone(),
-            notify: c.notify.clone(),
-        }
-    }
-}
-
-/// One contributing record as the alert lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct SampleRecord {
-    /// `eventID`.
-    pub event_id: Option<String>,
-    /// `eventName`.
-    pub event_name: Option<String>,
-    /// `eventTime`.
-    pub event_time: Option<String>,
-    /// `sourceIPAddress`.
-    pub source_ip: Option<String>,
-    /// The CloudTrail console's page for the event.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-}
+use super::sanitize;
+use crate::alert::CorrelationAlert;
 
 impl CorrelationAlert {
-    /// What makes two alerts the same: the correlation, the group and the firing.
-    pub fn identity(&self) -> String {
-        format!(
-            "correlation\u{0}{}\u{0}{}\u{0}{}",
-            self.correlation.id, self.group_digest, self.fired_at_ms
-        )
-    }
-
-    /// The state table's subject for it (the eventID's place in a single alert's key).
-    pub fn subject_key(&self) -> String {
-        format!("corr#{}@{}", self.group_digest, self.fired_at_ms)
-    }
-
-    /// `{"correlation": {...}}`: subscribers tell it from an alert by its top-level key.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(&json!({ "correlation": self })).unwrap_or_default()
-    }
-
-    fn measure_text(&self) -> String {
+    pub(crate) fn measure_text(&self) -> String {
         if self.measure.fract() == 0.0 && self.measure.abs() < 1e15 {
             format!("{} {}", self.measure as i64, self.measure_label)
         } else {
@@ -156,7 +13,7 @@ impl CorrelationAlert {
         }
     }
 
-    fn group_text(&self) -> String {
+    pub(crate) fn group_text(&self) -> String {
         if self.group.is_empty() {
             return "all records".into();
         }
@@ -173,7 +30,7 @@ impl CorrelationAlert {
             .join(", ")
     }
 
-    fn values_text(&self) -> Option<String> {
+    pub(crate) fn values_text(&self) -> Option<String> {
         if self.values.is_empty() {
             return None;
         }
@@ -194,176 +51,10 @@ impl CorrelationAlert {
         Some(format!("{}{tail}", listed.join(", ")))
     }
 
-    fn span(&self) -> String {
+    pub(crate) fn span(&self) -> String {
         format!(
             "{} to {} (UTC)",
             self.first_event_time, self.last_event_time
         )
-    }
-
-    /// `[LEVEL] title: measure - group`.
-    pub fn subject(&self) -> String {
-        subject::compose(
-            &level_upper(self.correlation.level),
-            &format!("{}: {}", self.correlation.title, self.measure_text()),
-            &self.group_text(),
-        )
-    }
-
-    /// One readable line for terminals.
-    pub fn line(&self) -> String {
-        format!(
-            "{level:<8} {title}: {measure} | {span} | {group} | correlation",
-            level = level_upper(self.correlation.level),
-            title = sanitize::clean(&self.correlation.title, sanitize::FIELD_MAX),
-            measure = self.measure_text(),
-            span = self.span(),
-            group = self.group_text(),
-        )
-    }
-
-    /// A CSV row with the alert columns: the last event time, the group in the principal
-    /// column, the measure in the event column.
-    pub fn csv_row(&self) -> String {
-        let value = |name: &str| {
-            self.group
-                .iter()
-                .find(|(k, _)| k.contains(name))
-                .and_then(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        csv::row(&[
-            &self.last_event_time,
-            &level_upper(self.correlation.level),
-            &self.correlation.id,
-            &self.group_text(),
-            &value("sourceIPAddress"),
-            &format!("{} (correlation)", self.measure_text()),
-            &value("awsRegion"),
-            &value("ccountId"),
-            "",
-        ])
-    }
-
-    /// The email body.
-    pub fn text(&self) -> String {
-        let c = &self.correlation;
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "[{}] {}: {}",
-            level_upper(c.level),
-            sanitize::clean(&c.title, sanitize::FIELD_MAX),
-            self.measure_text()
-        );
-        s.push('\n');
-        let _ = writeln!(
-            s,
-            "These records together satisfy the correlation rule ({} {} within {}s).\n",
-            c.kind, c.condition, c.timespan_seconds
-        );
-        let _ = writeln!(s, "  Group:         {}", self.group_text());
-        let _ = writeln!(s, "  Measure:       {}", self.measure_text());
-        if let Some(v) = self.values_text() {
-            let _ = writeln!(s, "  Values:        {v}");
-        }
-        let _ = writeln!(s, "  Records:       {}", self.records);
-        let _ = writeln!(s, "  Window:        {}", self.span());
-        let rules: Vec<String> = c.rules.iter().map(|r| sanitize::clean(r, 256)).collect();
-        let _ = writeln!(s, "  Rules:         {}", rules.join(" | "));
-        if let Some(d) = &c.description {
-            let _ = writeln!(s, "\n{}", sanitize::clean(d, 4000));
-        }
-        let _ = writeln!(s, "\nContributing records (up to {}):", self.sample.len());
-        for r in &self.sample {
-            let get = |v: &Option<String>| sanitize::clean(v.as_deref().unwrap_or("?"), 256);
-            let _ = writeln!(
-                s,
-                "  {} {} from {} ({})",
-                get(&r.event_time),
-                get(&r.event_name),
-                get(&r.source_ip),
-                get(&r.event_id)
-            );
-            if let Some(link) = &r.link {
-                let _ = writeln!(s, "    {link}");
-            }
-        }
-        let _ = writeln!(s, "\nCorrelation {}", sanitize::clean(&c.id, 128));
-        let _ = writeln!(
-            s,
-            "Read from {}",
-            sanitize::clean(&self.source.to_string(), 1024)
-        );
-        s
-    }
-
-    /// The Chatbot card.
-    pub fn chatbot(&self) -> Value {
-        let c = &self.correlation;
-        let level = level_upper(c.level);
-        let mut lines = vec![
-            format!("*Group:* {}", sanitize::md_code(&self.group_text())),
-            format!(
-                "*Measure:* {} ({} {} within {}s)",
-                self.measure_text(),
-                c.kind,
-                c.condition,
-                c.timespan_seconds
-            ),
-            format!("*When:* {}", sanitize::md_code(&self.span())),
-        ];
-        if let Some(v) = self.values_text() {
-            lines.push(format!("*Values:* {}", sanitize::md_code(&v)));
-        }
-        for r in self.sample.iter().take(5) {
-            let name = sanitize::md_code(r.event_name.as_deref().unwrap_or("?"));
-            let when = sanitize::md_code(r.event_time.as_deref().unwrap_or("?"));
-            match &r.link {
-                Some(link) => lines.push(format!("• {name} at {when} <{link}|event>")),
-                None => lines.push(format!("• {name} at {when}")),
-            }
-        }
-        let account = self
-            .group
-            .iter()
-            .find(|(k, _)| k.contains("ccountId"))
-            .and_then(|(_, v)| v.clone())
-            .unwrap_or_else(|| "unknown".into());
-        json!({
-            "version": "1.0",
-            "source": "custom",
-            "content": {
-                "textType": "client-markdown",
-                "title": sanitize::truncate(&format!(
-                    "{} [{level}] {}: {}", emoji(&level), md_text(&c.title, 200), self.measure_text()
-                ), 250),
-                "description": lines.join("\n"),
-                "keywords": [level, "correlation"],
-            },
-            "metadata": {
-                "threadId": thread_id(&c.id, &account),
-                "summary": format!("[{level}] {}", md_text(&c.title, 200)),
-                "eventType": "trailwatch.correlation",
-            },
-        })
-    }
-
-    /// SNS message attributes: `kind` correlation, level, `rule_id` (the correlation's id),
-    /// tags.
-    pub fn attributes(&self) -> Vec<Attribute> {
-        let level = serde_json::to_value(self.correlation.level)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        [
-            Attribute::string("kind", "correlation"),
-            Attribute::string("level", &level),
-            Attribute::string("rule_id", &self.correlation.id),
-            Attribute::array("tags", &self.correlation.tags),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
     }
 }

@@ -1,10 +1,10 @@
-//! One CSV row per alert or digest, for investigators who sort timelines in spreadsheets.
+//! One CSV row per alert, digest or correlation alert, for investigators who sort timelines in spreadsheets.
 //!
 //! Event values are attacker-controlled, so a cell that a spreadsheet would run as a formula
 //! (`=`, `+`, `-`, `@`, tab or carriage return first) is prefixed with `'`.
 
-use super::facts::Facts;
-use super::{level_upper, Alert, Digest};
+use super::facts::{level_upper, Facts};
+use crate::alert::{Alert, CorrelationAlert, Digest};
 
 /// The header row: time, level, rule, principal, source IP, event, region, account, eventID.
 pub const HEADER: &str = "time,level,rule,principal,source_ip,event,region,account,event_id";
@@ -59,6 +59,31 @@ fn cell(value: &str) -> String {
     }
 }
 
+impl CorrelationAlert {
+    /// A CSV row with the alert columns: the last event time, the group in the principal
+    /// column, the measure in the event column.
+    pub fn csv_row(&self) -> String {
+        let value = |name: &str| {
+            self.group
+                .iter()
+                .find(|(k, _)| k.contains(name))
+                .and_then(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        row(&[
+            &self.last_event_time,
+            &level_upper(self.correlation.level),
+            &self.correlation.id,
+            &self.group_text(),
+            &value("sourceIPAddress"),
+            &format!("{} (correlation)", self.measure_text()),
+            &value("awsRegion"),
+            &value("ccountId"),
+            "",
+        ])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,7 +99,7 @@ mod tests {
 
     #[test]
     fn alert_rows_follow_the_header() {
-        let a = crate::render::tests::alert("t");
+        let a = crate::alert::tests::alert("t");
         let line = alert_row(&a, &Facts::of(&a));
         assert_eq!(line.split(',').count(), HEADER.split(',').count());
         assert!(line.contains("HIGH,r1,arn:aws:iam::1:root"), "{line}");

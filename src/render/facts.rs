@@ -4,7 +4,14 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
-use super::{lookup, sanitize, Alert};
+use super::sanitize;
+use crate::alert::Alert;
+use crate::rules::{field, Level};
+
+/// `HIGH`, `CRITICAL`, ...: the level as people scan for it.
+pub fn level_upper(level: Level) -> String {
+    format!("{level:?}").to_uppercase()
+}
 
 /// Who, what, where and when of one event; every value is cleaned, capped event text.
 #[derive(Debug, Clone, Default)]
@@ -77,7 +84,7 @@ const RESOURCE_KEYS: &[(&str, &str, Option<&str>)] = &[
 ];
 
 fn text(event: &Value, path: &str) -> Option<String> {
-    let s = match lookup(event, path)? {
+    let s = match field::get(event, path)? {
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
@@ -133,7 +140,7 @@ impl Facts {
     /// Reads the facts of `alert`'s event, once per alert.
     pub fn of(alert: &Alert) -> Facts {
         let e = &alert.event;
-        let raw = |path: &str| lookup(e, path).and_then(Value::as_str);
+        let raw = |path: &str| field::get(e, path).and_then(Value::as_str);
         let event_source = text(e, "eventSource");
         let mut resource = None;
         let mut resource_link = None;

@@ -1,10 +1,13 @@
-//! The SNS subject, which email shows as the subject line.
+//! The SNS subject of an alert, a digest or a correlation alert, which email shows as the
+//! subject line.
 //!
 //! SNS requires ASCII without line breaks or control characters, under 100 characters. The
 //! separator is therefore an ASCII ` - `, not an em dash. When the whole does not fit, the rule
 //! title is cut (at a word, marked `...`) so the level and the account/region always show.
 
-use super::{facts::Facts, level_upper, sanitize, Alert};
+use super::facts::{level_upper, Facts};
+use super::sanitize;
+use crate::alert::{Alert, CorrelationAlert, Digest};
 
 /// SNS's limit is 100 characters; one less leaves no doubt.
 pub const SUBJECT_MAX: usize = 99;
@@ -39,10 +42,47 @@ pub fn compose(level: &str, title: &str, tail: &str) -> String {
     sanitize::truncate(&s, SUBJECT_MAX)
 }
 
+impl Alert {
+    /// The title line: the rule's title, then its summary when it has one.
+    pub fn headline(&self) -> String {
+        let title = sanitize::clean(&self.rule.title, sanitize::FIELD_MAX);
+        let line = match &self.summary {
+            Some(s) if !s.is_empty() => format!("{title}: {s}"),
+            _ => title,
+        };
+        match self.suppressed {
+            Some(n) if n > 0 => format!("{line} ({n} suppressed since the last alert)"),
+            _ => line,
+        }
+    }
+}
+
+impl Digest {
+    /// `[LEVEL] N more: title - account/region`.
+    pub fn subject(&self) -> String {
+        compose(
+            &level_upper(self.rule.level),
+            &format!("{} more: {}", self.count, self.rule.title),
+            &self.tail(),
+        )
+    }
+}
+
+impl CorrelationAlert {
+    /// `[LEVEL] title: measure - group`.
+    pub fn subject(&self) -> String {
+        compose(
+            &level_upper(self.correlation.level),
+            &format!("{}: {}", self.correlation.title, self.measure_text()),
+            &self.group_text(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::tests::alert;
+    use crate::alert::tests::alert;
 
     #[test]
     fn subject_is_short_ascii_and_clean() {

@@ -5,7 +5,8 @@
 
 use serde_json::Value;
 
-use super::{lookup, sanitize};
+use super::sanitize;
+use crate::rules::field;
 
 /// The template with each `{path}` replaced by the event's value, cleaned and capped.
 pub fn render(template: &str, event: &Value) -> String {
@@ -20,7 +21,7 @@ pub fn render(template: &str, event: &Value) -> String {
         } else if rest[i..].starts_with('{') {
             match after.find('}') {
                 Some(end) => {
-                    out.push_str(&value_text(lookup(event, after[..end].trim())));
+                    out.push_str(&value_text(field::get(event, after[..end].trim())));
                     rest = &after[end + 1..];
                 }
                 None => {

@@ -1,9 +1,13 @@
-//! The plain-text alert for email (and SNS's `default`): everything the reader at 3 a.m. needs
-//! to judge the event without opening a console, then links that do open it.
+//! The plain text for email (and SNS's `default`): everything the reader at 3 a.m. needs to
+//! judge the event without opening a console, then links that do open it; and the one line per
+//! alert, digest or correlation alert that terminals show.
 
 use std::fmt::Write;
 
-use super::{facts::Facts, level_upper, lookup, sanitize, Alert};
+use super::facts::{level_upper, Facts};
+use super::sanitize;
+use crate::alert::{Alert, CorrelationAlert, Digest, LIST_MAX};
+use crate::rules::field;
 
 /// Longest `requestParameters` excerpt shown in the text (characters).
 const PARAMS_MAX: usize = 2000;
@@ -71,7 +75,7 @@ pub fn text(alert: &Alert, f: &Facts) -> String {
     }
     s.push('\n');
 
-    if let Some(params) = lookup(&alert.event, "requestParameters").filter(|v| !v.is_null()) {
+    if let Some(params) = field::get(&alert.event, "requestParameters").filter(|v| !v.is_null()) {
         s.push_str("Request parameters\n");
         let _ = writeln!(s, "  {}", sanitize::clean(&params.to_string(), PARAMS_MAX));
         s.push('\n');
@@ -90,4 +94,156 @@ pub fn text(alert: &Alert, f: &Facts) -> String {
         sanitize::clean(&alert.source.to_string(), 1024)
     );
     s
+}
+
+/// One readable line per alert, for terminals.
+pub fn text_line(alert: &Alert) -> String {
+    let get = |path| sanitize::clean(alert.field(path).unwrap_or("?"), sanitize::FIELD_MAX);
+    let who = alert
+        .field("userIdentity.arn")
+        .or_else(|| alert.field("userIdentity.type"))
+        .unwrap_or("?");
+    format!(
+        "{level:<8} {title} | {name} by {who} from {ip} at {time} | eventID {id} | {source}",
+        level = level_upper(alert.rule.level),
+        title = alert.headline(),
+        name = get("eventName"),
+        who = sanitize::clean(who, sanitize::FIELD_MAX),
+        ip = get("sourceIPAddress"),
+        time = get("eventTime"),
+        id = get("eventID"),
+        source = alert.source,
+    )
+}
+
+impl Digest {
+    /// One readable line for terminals, like [`text_line`](super::text::text_line) for an alert.
+    pub fn line(&self) -> String {
+        format!(
+            "{level:<8} {title}: {count} more matches (digest) | {span} | by {who} | {source}",
+            level = level_upper(self.rule.level),
+            title = sanitize::clean(&self.rule.title, sanitize::FIELD_MAX),
+            count = self.count,
+            span = self.span(),
+            who = self.principals.line(3),
+            source = self.source,
+        )
+    }
+
+    /// The email body of the digest.
+    pub fn text(&self) -> String {
+        let title = sanitize::clean(&self.rule.title, sanitize::FIELD_MAX);
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "[{}] {title}: {} more matches (digest)",
+            level_upper(self.rule.level),
+            self.count
+        );
+        s.push('\n');
+        let _ = writeln!(
+            s,
+            "This rule matched {} records in one CloudTrail file. The first {} were sent as alerts;\n\
+             the other {} are summarised here instead of being sent one by one.\n",
+            self.matches, self.alerted, self.count
+        );
+        let _ = writeln!(s, "  Events:        {}", self.event_names.join(", "));
+        let _ = writeln!(s, "  Time span:     {}", self.span());
+        let _ = writeln!(s, "  Principals:    {}", self.principals.line(LIST_MAX));
+        let _ = writeln!(s, "  Source IPs:    {}", self.source_ips.line(LIST_MAX));
+        let _ = writeln!(s, "  Accounts:      {}", self.account_ids.join(", "));
+        let _ = writeln!(s, "  Regions:       {}", self.regions.line(LIST_MAX));
+        let _ = writeln!(s, "  Event IDs:     {}", self.event_ids.line());
+        s.push('\n');
+        let _ = writeln!(s, "Rule {}", sanitize::clean(&self.rule.id, 128));
+        let _ = writeln!(
+            s,
+            "Read from {}",
+            sanitize::clean(&self.source.to_string(), 1024)
+        );
+        s
+    }
+}
+
+impl CorrelationAlert {
+    /// One readable line for terminals.
+    pub fn line(&self) -> String {
+        format!(
+            "{level:<8} {title}: {measure} | {span} | {group} | correlation",
+            level = level_upper(self.correlation.level),
+            title = sanitize::clean(&self.correlation.title, sanitize::FIELD_MAX),
+            measure = self.measure_text(),
+            span = self.span(),
+            group = self.group_text(),
+        )
+    }
+
+    /// The email body.
+    pub fn text(&self) -> String {
+        let c = &self.correlation;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "[{}] {}: {}",
+            level_upper(c.level),
+            sanitize::clean(&c.title, sanitize::FIELD_MAX),
+            self.measure_text()
+        );
+        s.push('\n');
+        let _ = writeln!(
+            s,
+            "These records together satisfy the correlation rule ({} {} within {}s).\n",
+            c.kind, c.condition, c.timespan_seconds
+        );
+        let _ = writeln!(s, "  Group:         {}", self.group_text());
+        let _ = writeln!(s, "  Measure:       {}", self.measure_text());
+        if let Some(v) = self.values_text() {
+            let _ = writeln!(s, "  Values:        {v}");
+        }
+        let _ = writeln!(s, "  Records:       {}", self.records);
+        let _ = writeln!(s, "  Window:        {}", self.span());
+        let rules: Vec<String> = c.rules.iter().map(|r| sanitize::clean(r, 256)).collect();
+        let _ = writeln!(s, "  Rules:         {}", rules.join(" | "));
+        if let Some(d) = &c.description {
+            let _ = writeln!(s, "\n{}", sanitize::clean(d, 4000));
+        }
+        let _ = writeln!(s, "\nContributing records (up to {}):", self.sample.len());
+        for r in &self.sample {
+            let get = |v: &Option<String>| sanitize::clean(v.as_deref().unwrap_or("?"), 256);
+            let _ = writeln!(
+                s,
+                "  {} {} from {} ({})",
+                get(&r.event_time),
+                get(&r.event_name),
+                get(&r.source_ip),
+                get(&r.event_id)
+            );
+            if let Some(link) = &r.link {
+                let _ = writeln!(s, "    {link}");
+            }
+        }
+        let _ = writeln!(s, "\nCorrelation {}", sanitize::clean(&c.id, 128));
+        let _ = writeln!(
+            s,
+            "Read from {}",
+            sanitize::clean(&self.source.to_string(), 1024)
+        );
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::tests::alert;
+
+    #[test]
+    fn text_line_names_what_who_and_where() {
+        let line = text_line(&alert("Root reboot"));
+        assert!(
+            line.contains("RebootInstance by arn:aws:iam::1:root"),
+            "{line}"
+        );
+        assert!(line.contains("eventID e1"), "{line}");
+    }
 }

@@ -4,6 +4,8 @@
 //! <account>_CloudTrail_<region>_<yyyymmddThhmmZ>_<random>.json.gz`; organisation trails add the
 //! `o-...` level. Backfills filter on the timestamp in the name, so no object is opened to decide.
 
+use crate::fetch::ObjectRef;
+
 /// Undoes S3's key encoding in notifications: `+` is a space, then percent-decoding.
 pub fn decode_key(raw: &str) -> Result<String, String> {
     let spaced = raw.replace('+', " ");
@@ -89,6 +91,22 @@ pub fn key_time_bound(text: &str) -> Option<String> {
     }
     let (date, time) = digits.split_at(8);
     Some(format!("{date}T{time:0<4}Z"))
+}
+
+/// Orders trail files by the delivery time in their key, across regions and accounts (stable:
+/// files of one minute keep the listing's order; files without a trail key come first, as
+/// listed). A listing is region-major, one region's whole day before the next; read in
+/// delivery order, every region's correlation clock advances together, as in live delivery,
+/// and the correlation state held in memory stays that of the last timespan plus lateness.
+pub fn delivery_order(objects: &mut [ObjectRef]) {
+    objects.sort_by_cached_key(|o| {
+        let text = match o {
+            ObjectRef::S3 { key, .. } => key.clone(),
+            ObjectRef::Path { path } => path.to_string_lossy().into_owned(),
+            ObjectRef::Event { .. } => return None,
+        };
+        TrailKey::parse(&text).map(|k| k.timestamp.to_owned())
+    });
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@ use aws_lambda_events::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Item, Kind, Options, Trigger, TriggerError};
+use super::item::{Item, Kind, Options, Skipped, Trigger, TriggerError};
 
-pub(super) fn parse(payload: &Value, options: &Options) -> Result<Trigger, TriggerError> {
+/// Reads a payload whose shape tells what sent it.
+pub fn parse(payload: &Value, options: &Options) -> Result<Trigger, TriggerError> {
     let direct = |items| {
         Ok(Trigger {
             kind: Kind::Direct,
@@ -177,7 +178,7 @@ fn eventbridge(value: &Value, item: &mut Item, options: &Options) -> Result<(), 
     if detail_type != "Object Created" {
         let object = format!("EventBridge {detail_type:?} event");
         let reason = "only Object Created events name new trail files".to_string();
-        item.skipped.push(super::Skipped { object, reason });
+        item.skipped.push(Skipped { object, reason });
         return Ok(());
     }
     let detail = value

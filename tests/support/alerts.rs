@@ -3,8 +3,9 @@
 //! change, all from one S3 trail object.
 
 use serde_json::{json, Value};
+use trailwatch::alert::{Alert, RuleRef};
 use trailwatch::fetch::ObjectRef;
-use trailwatch::render::{summary_template, Alert, RuleRef};
+use trailwatch::render::summary_template;
 use trailwatch::rules::Level;
 
 pub fn source() -> ObjectRef {

@@ -23,8 +23,8 @@
 //! compiled evaluator to. `RULES.md` is the rule author's reference.
 //!
 //! Modules are layered, and none imports one that imports it back (`scripts/module-cycles.py`,
-//! run by `make lint`): `yaml`, `level`, `error` and `limits` at the bottom; the parsers
-//! (`ctx`, `modifiers`, `condition`, `detection`, `logsource`, `cases`, `filter`,
+//! run by `make lint`): `yaml`, `level`, `error`, `limits`, [`duration`] and [`field`] (one value by
+//! dotted path, for display and keys) at the bottom; the parsers (`ctx`, `modifiers`, `condition`, `detection`, `logsource`, `cases`, `filter`,
 //! `correlation`, then `parse`); `compile`, `eval`, `index`, `paths`; the compiled [`Rule`] and
 //! `explain`; [`RuleSet`]; and `load` with [`RuleSetBuilder`] on top. This root only declares
 //! and re-exports. The crate has no I/O runtime, AWS SDK or CLI dependency.
@@ -58,9 +58,11 @@ pub mod correlation;
 mod ctx;
 mod detection;
 mod doc;
+pub mod duration;
 mod error;
 mod eval;
 mod explain;
+pub mod field;
 mod filter;
 mod index;
 mod level;

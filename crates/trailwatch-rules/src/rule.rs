@@ -68,7 +68,7 @@ impl Rule {
         }
     }
 
-    /// The correlations its matches feed: (index into [`RuleSet::correlations`], position in
+    /// The correlations its matches feed: (index into [`RuleSet::correlations`](crate::RuleSet::correlations), position in
     /// that correlation's `rules`).
     pub fn feeds(&self) -> &[(usize, usize)] {
         &self.feeds
@@ -92,7 +92,7 @@ pub struct LoadedFilter {
     pub label: String,
     /// The file it came from.
     pub source: String,
-    /// Indices into [`RuleSet::rules`].
+    /// Indices into [`RuleSet::rules`](crate::RuleSet::rules).
     pub targets: Vec<usize>,
     /// Its own `tests:` cases.
     pub tests: Vec<TestCase>,

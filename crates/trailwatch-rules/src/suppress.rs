@@ -3,6 +3,8 @@
 //! alert (`state::StateStore::suppress` keeps the count across files and invocations).
 use std::time::Duration;
 
+use super::duration::{self, Syntax};
+use super::field;
 use super::yaml::{Node, NodeKind, Pos};
 
 /// The longest window accepted: a year, beyond any retention worth paying for.
@@ -15,23 +17,13 @@ pub struct Suppress {
     pub by: Vec<String>,
     /// How long after a delivered alert the combination's repeats are counted, not sent.
     pub window: Duration,
-    /// `by` as JSON pointers, built once at load.
-    pointers: Vec<String>,
 }
 
 impl Suppress {
     /// The combination `record` belongs to, one value per `by` field: text for scalars,
     /// compact JSON for objects and arrays, `None` where the field is missing or null.
     pub fn values(&self, record: &serde_json::Value) -> Vec<Option<String>> {
-        use serde_json::Value as J;
-        self.pointers
-            .iter()
-            .map(|p| match record.pointer(p)? {
-                J::Null => None,
-                J::String(s) => Some(s.clone()),
-                other => Some(other.to_string()),
-            })
-            .collect()
+        self.by.iter().map(|f| field::text(record, f)).collect()
     }
 }
 
@@ -72,11 +64,7 @@ pub fn parse(node: &Node, err: &mut dyn FnMut(Pos, String)) -> Option<Suppress> 
         }
     }
     let (by, window) = (by?, window?);
-    ok.then(|| Suppress {
-        pointers: by.iter().map(|f: &String| pointer(f)).collect(),
-        by,
-        window,
-    })
+    ok.then_some(Suppress { by, window })
 }
 
 fn parse_by(v: &Node, err: &mut dyn FnMut(Pos, String)) -> Option<Vec<String>> {
@@ -128,20 +116,7 @@ fn parse_for(v: &Node, err: &mut dyn FnMut(Pos, String)) -> Option<Duration> {
 
 /// `30s`, `10m`, `1h`, `2d`: a whole number above 0 and one unit, up to a year.
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let unit = match text.chars().last()? {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        _ => return None,
-    };
-    let digits = &text[..text.len() - 1];
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let secs = digits.parse::<u64>().ok()?.checked_mul(unit)?;
-    Some(Duration::from_secs(secs)).filter(|d| !d.is_zero() && *d <= MAX_WINDOW)
+    duration::parse_within(text, Syntax::Rule, MAX_WINDOW).ok()
 }
 
 /// Dotted segments, none empty, without spaces, wildcards or a modifier bar.
@@ -152,14 +127,6 @@ fn is_field_path(f: &str) -> bool {
                 .chars()
                 .any(|c| c.is_whitespace() || matches!(c, '|' | '*' | '?'))
     })
-}
-
-/// `a.b.0` → `/a/b/0`, escaped as RFC 6901 asks (numeric segments index arrays).
-fn pointer(field: &str) -> String {
-    field
-        .split('.')
-        .map(|seg| format!("/{}", seg.replace('~', "~0").replace('/', "~1")))
-        .collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use super::cases::parse_cases;
 use super::{Condition, CorrelationCase, CorrelationType, Op};
 use crate::ast::Pos;
 use crate::ctx::{optional_str, required_str, str_list, Ctx};
+use crate::duration::{self, DurationError, Syntax};
 use crate::yaml::{Node, NodeKind};
 use crate::Level;
 
@@ -326,35 +327,17 @@ fn timespan(ctx: &mut Ctx<'_>, n: &Node) -> Option<Duration> {
         ctx.err(n, bad);
         return None;
     };
-    let split = text.len().saturating_sub(1);
-    let (digits, unit) = (
-        text.get(..split).unwrap_or(""),
-        text.get(split..).unwrap_or(""),
-    );
-    let unit_secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => {
+    match duration::parse_within(text, Syntax::Rule, MAX_TIMESPAN) {
+        Ok(span) => Some(span),
+        Err(DurationError::Malformed) => {
             ctx.err(n, bad);
-            return None;
+            None
         }
-    };
-    let Some(count) = digits
-        .parse::<u64>()
-        .ok()
-        .filter(|_| digits.bytes().all(|b| b.is_ascii_digit()))
-    else {
-        ctx.err(n, bad);
-        return None;
-    };
-    let span = Duration::from_secs(count.saturating_mul(unit_secs));
-    if span.is_zero() || span > MAX_TIMESPAN {
-        ctx.err(n, "`timespan` must be more than 0 and at most 30d");
-        return None;
+        Err(range @ DurationError::OutOfRange { .. }) => {
+            ctx.err(n, format!("`timespan` {range}"));
+            None
+        }
     }
-    Some(span)
 }
 
 /// The condition's operators, its `field` and where the `field` key is written.

@@ -1,92 +1,18 @@
-//! Storm control's summary: when one rule matches many records in one object (a script
-//! rebooting every instance, a misconfigured job), people get the first alerts and then one
-//! digest of the rest instead of hundreds of messages.
-
-mod forms;
+//! A storm accumulated: the matches of one rule in one object past the first alerts, counted
+//! into a [`Digest`] in memory that does not grow with the matches.
 
 use std::collections::HashMap;
-use std::fmt::Write;
 
-use serde::Serialize;
 use serde_json::Value;
 
-use super::{lookup, sanitize, RuleRef};
+use crate::alert::{Capped, Count, Counted, Digest, RuleRef, LIST_MAX};
 use crate::fetch::ObjectRef;
+use crate::render::sanitize;
+use crate::rules::field;
 
-/// How many eventIDs a digest lists, and distinct principals, IPs or regions it names, before
-/// saying how many more.
-pub const LIST_MAX: usize = 50;
 /// Distinct values counted per kind while an object is read; later new values are only counted
 /// as "others", so a digest's memory does not grow with the number of matches.
 pub const DISTINCT_MAX: usize = 1000;
-
-/// A list capped at [`LIST_MAX`], with the count of what was left out.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct Capped {
-    /// The first values, in the order they were seen.
-    pub items: Vec<String>,
-    /// How many more there were.
-    pub omitted: usize,
-}
-
-impl Capped {
-    fn line(&self) -> String {
-        let mut s = self.items.join(", ");
-        if self.omitted > 0 {
-            let _ = write!(s, " (and {} more)", self.omitted);
-        }
-        s
-    }
-}
-
-/// One value and how many matches carried it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Count {
-    /// The cleaned value.
-    pub value: String,
-    /// Matches that carried it.
-    pub count: u64,
-}
-
-/// The most frequent distinct values (most first, then by value), with how many distinct values
-/// were left out of the list.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct Counted {
-    /// Up to [`LIST_MAX`] values.
-    pub items: Vec<Count>,
-    /// Distinct values not listed (including those past [`DISTINCT_MAX`], counted once each
-    /// only while they fit; see `others`).
-    pub omitted: usize,
-    /// Matches whose value was not tracked because [`DISTINCT_MAX`] was reached.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub others: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-impl Counted {
-    /// The values alone, for subjects and attributes.
-    pub fn values(&self) -> Vec<String> {
-        self.items.iter().map(|c| c.value.clone()).collect()
-    }
-
-    fn line(&self, n: usize) -> String {
-        let mut s = self
-            .items
-            .iter()
-            .take(n)
-            .map(|c| format!("{} ({})", c.value, c.count))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let more = self.omitted + self.items.len().saturating_sub(n);
-        if more > 0 {
-            let _ = write!(s, " (and {more} more)");
-        }
-        s
-    }
-}
 
 /// Bounded counts of distinct values.
 #[derive(Debug, Default)]
@@ -125,37 +51,6 @@ impl Tally {
             others: self.others,
         }
     }
-}
-
-/// The matches of one rule in one object that were not sent one by one.
-#[derive(Debug, Clone, Serialize)]
-pub struct Digest {
-    /// The rule that matched.
-    pub rule: RuleRef,
-    /// The object the matches were read from.
-    pub source: ObjectRef,
-    /// Matches of this rule in the object, alerts sent included.
-    pub matches: usize,
-    /// Sent individually before this digest.
-    pub alerted: usize,
-    /// Summarised here.
-    pub count: usize,
-    /// The earliest `eventTime` among the summarised matches.
-    pub first_event_time: Option<String>,
-    /// The latest `eventTime` among them.
-    pub last_event_time: Option<String>,
-    /// Who made the calls: ARN, else user name.
-    pub principals: Counted,
-    /// Where the calls came from.
-    pub source_ips: Counted,
-    /// Regions the calls were made in.
-    pub regions: Counted,
-    /// A sample of the summarised eventIDs, in the order read.
-    pub event_ids: Capped,
-    /// Accounts (up to 10).
-    pub account_ids: Vec<String>,
-    /// Event names (up to 10).
-    pub event_names: Vec<String>,
 }
 
 /// Builds a [`Digest`] one match at a time in memory that does not grow with the matches.
@@ -197,7 +92,7 @@ impl DigestBuilder {
     /// Counts one more match.
     pub fn add(&mut self, event: &Value) {
         let text = |path: &str| {
-            let s = match lookup(event, path)? {
+            let s = match field::get(event, path)? {
                 Value::String(s) => s.as_str(),
                 _ => return None,
             };
