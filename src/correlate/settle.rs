@@ -43,7 +43,9 @@ pub struct SettleError {
 }
 
 /// Settles `collected` (one object's slices) with `store`, or alone without one. `now` is the
-/// correlation clock.
+/// correlation clock. Correlations that do not refer to one another are settled together, one
+/// gather and one fire for all their groups, so an object costs a round of calls per level of
+/// chaining, not per correlation.
 pub async fn settle(
     store: Option<&dyn CorrelationStore>,
     rules: &RuleSet,
@@ -53,55 +55,81 @@ pub async fn settle(
     source: &ObjectRef,
 ) -> Result<Settled, Box<SettleError>> {
     let mut out = Settled::default();
+    let mut alerts: HashMap<usize, Vec<CorrelationAlert>> = HashMap::new();
     let now_ms = i64::try_from(epoch_ms(now)).unwrap_or(i64::MAX);
     let lateness_ms = i64::try_from(lateness.as_millis()).unwrap_or(i64::MAX);
-    for &c in rules.correlation_order() {
-        let Some(mut slices) = collected.slices.remove(&c) else {
-            continue;
-        };
-        let Some(corr) = rules.correlations().get(c) else {
-            continue;
-        };
-        let keep_ms = corr.timespan_ms().saturating_add(lateness_ms);
-        let floor = now_ms.saturating_sub(keep_ms);
-        for s in &mut slices {
-            s.keep_ms = keep_ms;
-            let before = s.contributions.len();
-            s.contributions.retain(|x| x.at >= floor);
-            out.late += (before - s.contributions.len()) as u64;
+    for level in levels(rules) {
+        // The level's slices in one list; `parts` says which run of it is whose.
+        let mut flat: Vec<Slice> = Vec::new();
+        let mut parts: Vec<(usize, std::ops::Range<usize>, i64)> = Vec::new();
+        for c in level {
+            let Some(mut slices) = collected.slices.remove(&c) else {
+                continue;
+            };
+            let Some(corr) = rules.correlations().get(c) else {
+                continue;
+            };
+            let keep_ms = corr.timespan_ms().saturating_add(lateness_ms);
+            let floor = now_ms.saturating_sub(keep_ms);
+            for s in &mut slices {
+                s.keep_ms = keep_ms;
+                let before = s.contributions.len();
+                s.contributions.retain(|x| x.at >= floor);
+                out.late += (before - s.contributions.len()) as u64;
+            }
+            slices.retain(|s| !s.contributions.is_empty());
+            if slices.is_empty() {
+                continue;
+            }
+            out.groups += slices.len() as u64;
+            let start = flat.len();
+            flat.extend(slices);
+            parts.push((c, start..flat.len(), keep_ms));
         }
-        slices.retain(|s| !s.contributions.is_empty());
-        if slices.is_empty() {
+        if flat.is_empty() {
             continue;
         }
-        out.groups += slices.len() as u64;
-        let failed = |error, out, mut rest: Collected, slices| {
-            rest.slices.insert(c, slices);
+        let failed = |error,
+                      out,
+                      mut rest: Collected,
+                      flat: Vec<Slice>,
+                      parts: &[(usize, std::ops::Range<usize>, i64)]| {
+            for (c, range, _) in parts {
+                rest.slices.insert(*c, flat[range.clone()].to_vec());
+            }
             Box::new(SettleError {
                 error,
                 settled: out,
                 rest,
             })
         };
-        let gathered = match gather(store, &slices, now).await {
+        let gathered = match gather(store, &flat, now).await {
             Ok(g) => g,
-            Err(e) => return Err(failed(e, out, collected, slices)),
+            Err(e) => {
+                flush(&mut out, &mut alerts, rules);
+                return Err(failed(e, out, collected, flat, &parts));
+            }
         };
         let mut requests = Vec::new();
         let mut found = Vec::new();
-        for (slice, all) in slices.iter().zip(&gathered) {
-            let points = merge(all, slice, corr.kind);
-            let trig = triggers(corr, &points);
-            if trig.is_empty() {
+        for (c, range, keep_ms) in &parts {
+            let Some(corr) = rules.correlations().get(*c) else {
                 continue;
+            };
+            for (slice, all) in flat[range.clone()].iter().zip(&gathered[range.clone()]) {
+                let points = merge(all, slice, corr.kind);
+                let trig = triggers(corr, &points);
+                if trig.is_empty() {
+                    continue;
+                }
+                requests.push(FireRequest {
+                    group: slice.group.clone(),
+                    span_ms: corr.timespan_ms(),
+                    keep_ms: *keep_ms,
+                    triggers: trig.iter().map(|t| t.at).collect(),
+                });
+                found.push((*c, corr, slice, all, points, trig));
             }
-            requests.push(FireRequest {
-                group: slice.group.clone(),
-                span_ms: corr.timespan_ms(),
-                keep_ms,
-                triggers: trig.iter().map(|t| t.at).collect(),
-            });
-            found.push((slice, all, points, trig));
         }
         if requests.is_empty() {
             continue;
@@ -110,33 +138,85 @@ pub async fn settle(
             Ok(f) => f,
             Err(e) => {
                 drop(found);
-                return Err(failed(e, out, collected, slices));
+                flush(&mut out, &mut alerts, rules);
+                return Err(failed(e, out, collected, flat, &parts));
             }
         };
-        let mut chained: HashMap<(usize, String), Slice> = HashMap::new();
-        for ((slice, all, points, trig), firings) in found.iter().zip(fired) {
+        let mut chained: Vec<(usize, Feeds)> = Vec::new();
+        for ((c, corr, slice, all, points, trig), firings) in found.iter().zip(fired) {
+            if chained.last().is_none_or(|(last, _)| last != c) {
+                chained.push((*c, HashMap::new()));
+            }
+            let Some((_, into)) = chained.last_mut() else {
+                continue;
+            };
             for f in firings {
                 out.fired += u64::from(f.new);
                 let Some(t) = trig.get(f.trigger) else {
                     continue;
                 };
-                out.alerts
-                    .push(alert(corr, slice, all, points, t, f.at, source));
-                for &(outer, input) in rules.correlation_feeds(c) {
+                let alert = alert(corr, slice, all, points, t, f.at, source);
+                alerts.entry(*c).or_default().push(alert);
+                for &(outer, input) in rules.correlation_feeds(*c) {
                     if let Some(o) = rules.correlations().get(outer) {
-                        feed(&mut chained, outer, o, input, corr, slice, f.at);
+                        feed(into, outer, o, input, corr, slice, f.at);
                     }
                 }
             }
         }
-        let mut chained: Vec<_> = chained.into_iter().collect();
-        chained.sort_by(|a, b| a.0.cmp(&b.0));
-        for ((outer, _), s) in chained {
-            let pending = collected.slices.entry(outer).or_default();
-            adopt(pending, s, collected_origin(&slices), &corr.id);
+        for (c, feeds) in chained {
+            let Some(corr) = rules.correlations().get(c) else {
+                continue;
+            };
+            let origin = parts
+                .iter()
+                .find(|(p, _, _)| *p == c)
+                .map_or("", |(_, range, _)| flat[range.start].origin.as_str());
+            let mut feeds: Vec<_> = feeds.into_iter().collect();
+            feeds.sort_by(|a, b| a.0.cmp(&b.0));
+            for ((outer, _), s) in feeds {
+                let pending = collected.slices.entry(outer).or_default();
+                adopt(pending, s, origin, &corr.id);
+            }
         }
     }
+    flush(&mut out, &mut alerts, rules);
     Ok(out)
+}
+
+/// Inner correlations' firings, as records of the correlations that refer to them.
+type Feeds = HashMap<(usize, String), Slice>;
+
+/// Moves the alerts settled so far into `out`, in the correlations' order, as when they were
+/// settled one by one.
+fn flush(out: &mut Settled, alerts: &mut HashMap<usize, Vec<CorrelationAlert>>, rules: &RuleSet) {
+    for c in rules.correlation_order() {
+        out.alerts.extend(alerts.remove(c).unwrap_or_default());
+    }
+}
+
+/// The correlations in levels: those that refer to no correlation first, then each
+/// correlation one level above the deepest it refers to. A level's correlations are settled
+/// together.
+fn levels(rules: &RuleSet) -> Vec<Vec<usize>> {
+    let mut level: HashMap<usize, usize> = HashMap::new();
+    for &c in rules.correlation_order() {
+        let here = level.get(&c).copied().unwrap_or(0);
+        for &(outer, _) in rules.correlation_feeds(c) {
+            let l = level.entry(outer).or_insert(0);
+            *l = (*l).max(here + 1);
+        }
+        level.entry(c).or_insert(here);
+    }
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for &c in rules.correlation_order() {
+        let l = level.get(&c).copied().unwrap_or(0);
+        if out.len() <= l {
+            out.resize_with(l + 1, Vec::new);
+        }
+        out[l].push(c);
+    }
+    out
 }
 
 /// Every slice each slice's group holds: the store's, or the slice alone.
@@ -185,14 +265,10 @@ fn adopt(pending: &mut Vec<Slice>, chained: Slice, origin: &str, inner: &str) {
     same.samples.extend(chained.samples.into_iter().take(room));
 }
 
-fn collected_origin(slices: &[Slice]) -> &str {
-    slices.first().map_or("", |s| s.origin.as_str())
-}
-
 /// An inner correlation's firing as a record of the correlation that refers to it: at the
 /// firing's time, with the inner group's values under the outer's group-by names.
 fn feed(
-    chained: &mut HashMap<(usize, String), Slice>,
+    chained: &mut Feeds,
     outer: usize,
     o: &Correlation,
     input: usize,
