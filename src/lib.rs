@@ -37,7 +37,7 @@
 //! as one unit), and [`handler`] is the Lambda's entry point: the same pipeline with AWS seams.
 //! The `trailwatch` CLI (its own package, `crates/trailwatch-cli`) runs it with local seams.
 //! [`state`] implements the stages' seams on the DynamoDB table, or in memory.
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod alert;
 pub mod aws;

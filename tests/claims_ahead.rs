@@ -1,19 +1,22 @@
 //! Claims ahead: while one batch is published, the next ones are already being claimed, so
 //! the state table's round trips overlap the sends; the batches still go out in order.
 
+#[path = "support/spy.rs"]
+mod spy;
+
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
-use trailwatch::deliver::{AlertKey, Claim, ClaimStore, Deliver, DeliverError, MemoryDeliver};
+use spy::Spy;
+use trailwatch::deliver::{Deliver, DeliverError, MemoryDeliver};
 use trailwatch::fetch::{MemoryFetch, ObjectRef};
 use trailwatch::pipeline::{Pipeline, Settings};
 use trailwatch::plan::{Batch, Form, PlanSettings};
 use trailwatch::rules::RuleSet;
-use trailwatch::state::MemoryStore;
 
 const RULE: &str = "title: delete
 id: 5e1f0c2a-0000-4000-8000-0000000000a1
@@ -25,71 +28,11 @@ detection:
   condition: s
 ";
 
-/// The memory store, counting claim calls.
-struct Counted(MemoryStore, Arc<AtomicUsize>);
-
-#[async_trait]
-impl ClaimStore for Counted {
-    async fn claim(
-        &self,
-        keys: &[AlertKey],
-        owner: &str,
-        now: SystemTime,
-        lease: Duration,
-    ) -> Result<Vec<Claim>, trailwatch::state::StateError> {
-        self.1.fetch_add(1, Ordering::SeqCst);
-        self.0.claim(keys, owner, now, lease).await
-    }
-
-    async fn delivered(
-        &self,
-        k: &[AlertKey],
-        o: &str,
-        t: SystemTime,
-    ) -> Result<(), trailwatch::state::StateError> {
-        self.0.delivered(k, o, t).await
-    }
-
-    async fn release(&self, k: &[AlertKey], o: &str) -> Result<(), trailwatch::state::StateError> {
-        self.0.release(k, o).await
-    }
-}
-
-#[async_trait]
-impl trailwatch::verdict::SuppressionStore for Counted {
-    async fn suppress(
-        &self,
-        s: &[trailwatch::plan::Sighting],
-        t: SystemTime,
-    ) -> Result<Vec<trailwatch::plan::Suppression>, trailwatch::state::StateError> {
-        self.0.suppress(s, t).await
-    }
-}
-
-#[async_trait]
-impl trailwatch::correlate::CorrelationStore for Counted {
-    async fn gather(
-        &self,
-        s: &[trailwatch::correlate::Slice],
-        t: SystemTime,
-    ) -> Result<Vec<Vec<trailwatch::correlate::Slice>>, trailwatch::state::StateError> {
-        self.0.gather(s, t).await
-    }
-
-    async fn fire(
-        &self,
-        r: &[trailwatch::correlate::FireRequest],
-        t: SystemTime,
-    ) -> Result<Vec<Vec<trailwatch::correlate::Fired>>, trailwatch::state::StateError> {
-        self.0.fire(r, t).await
-    }
-}
-
 /// A publish that waits until the store has been asked for more claims than batches sent so
 /// far (the next batch claimed during this publish), or gives up after a while.
 struct Waiting {
     recorder: Arc<MemoryDeliver>,
-    claims: Arc<AtomicUsize>,
+    store: Arc<Spy>,
     sent: AtomicUsize,
     overlapped: AtomicUsize,
 }
@@ -99,7 +42,7 @@ impl Deliver for Waiting {
     async fn send(&self, batch: &Batch) -> Result<(), DeliverError> {
         let sent = self.sent.fetch_add(1, Ordering::SeqCst) + 1;
         for _ in 0..100 {
-            if self.claims.load(Ordering::SeqCst) > sent {
+            if self.store.claims.load(Ordering::SeqCst) > sent {
                 self.overlapped.fetch_add(1, Ordering::SeqCst);
                 break;
             }
@@ -132,12 +75,11 @@ async fn the_next_batch_is_claimed_while_one_is_published_and_order_is_kept() {
     let fetch = Arc::new(MemoryFetch::new());
     let (object, bytes) = object();
     fetch.put(&object, bytes);
-    let claims = Arc::new(AtomicUsize::new(0));
-    let store = Arc::new(Counted(MemoryStore::default(), claims.clone()));
+    let store = Arc::new(Spy::default());
     let recorder = Arc::new(MemoryDeliver::new());
     let deliver = Arc::new(Waiting {
         recorder: recorder.clone(),
-        claims,
+        store: store.clone(),
         sent: AtomicUsize::new(0),
         overlapped: AtomicUsize::new(0),
     });

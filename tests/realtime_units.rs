@@ -2,92 +2,22 @@
 //! alerts name it), and the batch's suppression and correlation verdicts are asked at once,
 //! one slice per correlation group instead of one per event.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+#[path = "support/spy.rs"]
+mod spy;
 
-use async_trait::async_trait;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
 use serde_json::{json, Value};
+use spy::Spy;
 use trailwatch::config::Settings;
-use trailwatch::correlate::{CorrelationStore, FireRequest, Fired, Slice};
-use trailwatch::deliver::{AlertKey, Claim, ClaimStore, MemoryDeliver};
+use trailwatch::deliver::MemoryDeliver;
 use trailwatch::fetch::MemoryFetch;
 use trailwatch::handler::Handler;
-use trailwatch::plan::{Kind, Sighting, Suppression};
+use trailwatch::plan::Kind;
 use trailwatch::rules_source::RuleStore;
-use trailwatch::state::{MemoryStore, StateError, DEFAULT_RETENTION};
-use trailwatch::verdict::SuppressionStore;
 
 const DENIED_BURST: &str = "5c1719fd-2a53-4848-b09e-d11f20e0cd17";
-
-/// The memory store, counting what the verdicts ask of it; `broken` makes correlation calls
-/// fail as a refused request would.
-struct Counting {
-    store: MemoryStore,
-    gathers: Mutex<Vec<Vec<String>>>,
-    suppress_calls: Mutex<usize>,
-    broken: AtomicBool,
-}
-
-impl Default for Counting {
-    fn default() -> Self {
-        Counting {
-            store: MemoryStore::new(DEFAULT_RETENTION),
-            gathers: Mutex::default(),
-            suppress_calls: Mutex::default(),
-            broken: AtomicBool::new(false),
-        }
-    }
-}
-
-#[async_trait]
-impl ClaimStore for Counting {
-    async fn claim(
-        &self,
-        keys: &[AlertKey],
-        owner: &str,
-        now: SystemTime,
-        lease: Duration,
-    ) -> Result<Vec<Claim>, StateError> {
-        self.store.claim(keys, owner, now, lease).await
-    }
-
-    async fn delivered(&self, k: &[AlertKey], o: &str, t: SystemTime) -> Result<(), StateError> {
-        self.store.delivered(k, o, t).await
-    }
-
-    async fn release(&self, keys: &[AlertKey], owner: &str) -> Result<(), StateError> {
-        self.store.release(keys, owner).await
-    }
-}
-
-#[async_trait]
-impl SuppressionStore for Counting {
-    async fn suppress(
-        &self,
-        s: &[Sighting],
-        t: SystemTime,
-    ) -> Result<Vec<Suppression>, StateError> {
-        *self.suppress_calls.lock().unwrap() += 1;
-        self.store.suppress(s, t).await
-    }
-}
-
-#[async_trait]
-impl CorrelationStore for Counting {
-    async fn gather(&self, s: &[Slice], t: SystemTime) -> Result<Vec<Vec<Slice>>, StateError> {
-        if self.broken.load(Ordering::SeqCst) {
-            return Err(StateError::other("refused"));
-        }
-        let groups = s.iter().map(|x| x.group.correlation.clone()).collect();
-        self.gathers.lock().unwrap().push(groups);
-        self.store.gather(s, t).await
-    }
-
-    async fn fire(&self, r: &[FireRequest], t: SystemTime) -> Result<Vec<Vec<Fired>>, StateError> {
-        self.store.fire(r, t).await
-    }
-}
 
 /// An SQS batch of `n` EventBridge events, each a Lightsail call by one IAM user denied a
 /// few seconds apart, just now.
@@ -122,7 +52,7 @@ fn denied_batch(n: usize) -> Value {
     json!({ "Records": records })
 }
 
-fn handler(store: Arc<Counting>) -> (Handler, Arc<MemoryDeliver>) {
+fn handler(store: Arc<Spy>) -> (Handler, Arc<MemoryDeliver>) {
     let rules = Arc::new(trailwatch::pack::load().expect("bundled rules"));
     let deliver = Arc::new(MemoryDeliver::new());
     let settings = Settings::new("arn:aws:sns:us-east-1:123456789012:alerts", rules.clone());
@@ -138,7 +68,7 @@ fn handler(store: Arc<Counting>) -> (Handler, Arc<MemoryDeliver>) {
 
 #[tokio::test]
 async fn a_batch_of_ten_denied_calls_is_one_slice_and_one_burst_alert() {
-    let store = Arc::new(Counting::default());
+    let store = Arc::new(Spy::default());
     let (handler, deliver) = handler(store.clone());
     let batch = denied_batch(10);
     let response = handler.handle(batch.clone()).await.expect("handled");
@@ -156,13 +86,13 @@ async fn a_batch_of_ten_denied_calls_is_one_slice_and_one_burst_alert() {
     assert_eq!(bursts.len(), 1, "one burst, one alert");
     // One round of verdicts for the batch: the burst's group is one slice of ten records,
     // where one slice per event made ten.
-    let gathers = store.gathers.lock().unwrap().clone();
+    let gathers = store.gathers.lock().expect("gathers").clone();
     let burst_slices: usize = gathers
         .iter()
         .map(|g| g.iter().filter(|c| *c == DENIED_BURST).count())
         .sum();
     assert_eq!(burst_slices, 1, "{gathers:?}");
-    assert!(*store.suppress_calls.lock().unwrap() <= 1);
+    assert!(store.suppress_calls.load(Ordering::SeqCst) <= 1);
 
     // The same batch again (SQS redelivers it): nothing new goes out.
     let before = deliver.messages().len();
@@ -178,7 +108,7 @@ async fn a_batch_of_ten_denied_calls_is_one_slice_and_one_burst_alert() {
 
 #[tokio::test]
 async fn a_failed_verdict_fails_every_event_of_the_batch() {
-    let store = Arc::new(Counting::default());
+    let store = Arc::new(Spy::default());
     store.broken.store(true, Ordering::SeqCst);
     let (handler, _deliver) = handler(store);
     let response = handler.handle(denied_batch(4)).await.expect("handled");

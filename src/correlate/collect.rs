@@ -34,7 +34,7 @@ pub struct Correlator<'r> {
     pub untimed: u64,
 }
 
-/// What a [`Correlator`] leaves for [`settle`].
+/// What a [`Correlator`] leaves for [`settle`](super::settle).
 #[derive(Debug, Default)]
 pub struct Collected {
     /// Per correlation index, the object's slices.

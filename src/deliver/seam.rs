@@ -28,7 +28,7 @@ const MERGED_MESSAGES: usize = 5;
 
 impl DeliverError {
     /// Several batches' failures as one: counts summed, each distinct message kept (the first
-    /// [`MERGED_MESSAGES`] of them, then how many more).
+    /// five of them, then how many more).
     pub fn merged(errors: &[DeliverError]) -> Option<DeliverError> {
         let first = errors.first()?;
         let mut messages: Vec<&str> = Vec::new();

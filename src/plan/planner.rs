@@ -92,7 +92,7 @@ enum Admit {
 pub struct Finished {
     /// What the plan did.
     pub stats: PlanStats,
-    /// `suppress:` combinations awaiting the state table's decision ([`release`]).
+    /// `suppress:` combinations awaiting the state table's decision ([`release`](super::release)).
     pub held: Vec<Held>,
 }
 
