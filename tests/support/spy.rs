@@ -26,6 +26,8 @@ pub struct Spy {
     pub gathers: Mutex<Vec<Vec<String>>>,
     /// Whether correlation calls fail, as a refused request would.
     pub broken: AtomicBool,
+    /// Whether correlation and suppression calls fail as an unreachable table's do.
+    pub unreachable: AtomicBool,
 }
 
 #[async_trait]
@@ -58,6 +60,9 @@ impl SuppressionStore for Spy {
         t: SystemTime,
     ) -> Result<Vec<Suppression>, StateError> {
         self.suppress_calls.fetch_add(1, Ordering::SeqCst);
+        if self.unreachable.load(Ordering::SeqCst) {
+            return Err(StateError::unavailable("connection refused"));
+        }
         self.store.suppress(s, t).await
     }
 }
@@ -67,6 +72,9 @@ impl CorrelationStore for Spy {
     async fn gather(&self, s: &[Slice], t: SystemTime) -> Result<Vec<Vec<Slice>>, StateError> {
         if self.broken.load(Ordering::SeqCst) {
             return Err(StateError::other("refused"));
+        }
+        if self.unreachable.load(Ordering::SeqCst) {
+            return Err(StateError::unavailable("connection refused"));
         }
         let groups = s.iter().map(|x| x.group.correlation.clone()).collect();
         self.gathers
