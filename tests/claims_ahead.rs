@@ -1,10 +1,11 @@
 //! Claims ahead: while one batch is published, the next ones are already being claimed, so
 //! the state table's round trips overlap the sends; the batches still go out in order.
 
+#[path = "support/gz.rs"]
+mod gz;
 #[path = "support/spy.rs"]
 mod spy;
 
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,14 +61,7 @@ fn object() -> (ObjectRef, Vec<u8>) {
                    "eventSource": "lightsail.amazonaws.com", "eventName": "DeleteInstance"})
         })
         .collect();
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let body = json!({ "Records": records }).to_string();
-    enc.write_all(body.as_bytes()).expect("gzip");
-    let object = ObjectRef::S3 {
-        bucket: "b".into(),
-        key: "ahead.json.gz".into(),
-    };
-    (object, enc.finish().expect("gzip"))
+    gz::trail_object("ahead.json.gz", records)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

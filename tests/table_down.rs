@@ -3,10 +3,11 @@
 //! the object alone, nothing suppressed), and is made retryable; with `fail` the verdicts'
 //! alerts are held back.
 
+#[path = "support/gz.rs"]
+mod gz;
 #[path = "support/spy.rs"]
 mod spy;
 
-use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -65,14 +66,7 @@ fn object() -> (ObjectRef, Vec<u8>) {
         .map(|i| record(i, "DeleteInstance"))
         .chain((2..6).map(|i| record(i, "GetInstances")))
         .collect();
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let body = json!({ "Records": records }).to_string();
-    enc.write_all(body.as_bytes()).expect("gzip");
-    let object = ObjectRef::S3 {
-        bucket: "b".into(),
-        key: "down.json.gz".into(),
-    };
-    (object, enc.finish().expect("gzip"))
+    gz::trail_object("down.json.gz", records)
 }
 
 /// One scan of the object with the table up or down, under `policy`: the alerts' (rule,
