@@ -29,10 +29,13 @@ fn burst(rule_id: &str, n: usize) -> Vec<Alert> {
         .map(|i| {
             let mut a = root_reboot();
             a.rule.id = rule_id.into();
-            a.event["eventID"] = format!("ev-{rule_id}-{i:03}").into();
-            a.event["eventTime"] = format!("2026-11-25T03:{:02}:{:02}Z", i / 60, i % 60).into();
-            a.event["sourceIPAddress"] = format!("10.0.0.{}", i % 3).into();
-            a.event["userIdentity"]["arn"] =
+            std::sync::Arc::make_mut(&mut a.event)["eventID"] =
+                format!("ev-{rule_id}-{i:03}").into();
+            std::sync::Arc::make_mut(&mut a.event)["eventTime"] =
+                format!("2026-11-25T03:{:02}:{:02}Z", i / 60, i % 60).into();
+            std::sync::Arc::make_mut(&mut a.event)["sourceIPAddress"] =
+                format!("10.0.0.{}", i % 3).into();
+            std::sync::Arc::make_mut(&mut a.event)["userIdentity"]["arn"] =
                 format!("arn:aws:iam::123456789012:user/u{}", i % 2).into();
             a
         })
@@ -104,7 +107,8 @@ fn batches_hold_ten_entries_and_256_kb() {
         .map(|a| {
             let mut a = a.clone();
             for i in 0..15 {
-                a.event["requestParameters"][format!("f{i}")] = Value::String("x".repeat(4000));
+                std::sync::Arc::make_mut(&mut a.event)["requestParameters"][format!("f{i}")] =
+                    Value::String("x".repeat(4000));
             }
             a
         })

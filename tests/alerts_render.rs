@@ -137,19 +137,19 @@ fn chatbot_threads_by_rule_and_account() {
 fn hostile() -> Alert {
     let mut a = root_reboot();
     a.rule.title = "Root reboot <!channel> \u{7}".into();
-    a.event["userAgent"] = Value::String(format!(
+    std::sync::Arc::make_mut(&mut a.event)["userAgent"] = Value::String(format!(
         "<!channel> @here\u{1b}[31m{}",
         "A".repeat(300 * 1024)
     ));
-    a.event["userIdentity"]["arn"] =
+    std::sync::Arc::make_mut(&mut a.event)["userIdentity"]["arn"] =
         "arn:aws:iam::1:user/<!here|x>@channel\r\nBcc: evil@example.com".into();
-    a.event["requestParameters"] = json!({
+    std::sync::Arc::make_mut(&mut a.event)["requestParameters"] = json!({
         "instanceName": "web-1\u{0}<@U123>`x`&<https://evil.example|click>",
         "blob": "B".repeat(400 * 1024),
         "many": (0..20_000).map(|i| format!("v{i}")).collect::<Vec<_>>(),
     });
-    a.event["sourceIPAddress"] = "<!everyone>\u{202E}1.2.3.4".into();
-    a.event["awsRegion"] = "us-east-1.evil.example/#".into();
+    std::sync::Arc::make_mut(&mut a.event)["sourceIPAddress"] = "<!everyone>\u{202E}1.2.3.4".into();
+    std::sync::Arc::make_mut(&mut a.event)["awsRegion"] = "us-east-1.evil.example/#".into();
     a.summary = Some(summary_template::render(
         "{userIdentity.arn} did {eventName}",
         &a.event,

@@ -82,7 +82,8 @@ fn alert(rule_id: &str, level: Level, i: usize) -> Alert {
             "recipientAccountId": "123456789012",
             "userIdentity": {"type": "Root", "arn": "arn:aws:iam::123456789012:root"},
             "requestParameters": {"instanceName": format!("web-{i}")},
-        }),
+        })
+        .into(),
         source: ObjectRef::S3 {
             bucket: "trail".into(),
             key: "k.json.gz".into(),
@@ -310,7 +311,10 @@ detection:
     let bucket = "trail";
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/123456789012_CloudTrail_us-east-1_20261125T0310Z_abc.json.gz";
     aws.create_bucket(bucket).await;
-    let records: Vec<Value> = alerts("x", 25).into_iter().map(|a| a.event).collect();
+    let records: Vec<Value> = alerts("x", 25)
+        .into_iter()
+        .map(|a| (*a.event).clone())
+        .collect();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(json!({"Records": records}).to_string().as_bytes())
         .unwrap();

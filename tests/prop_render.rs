@@ -38,7 +38,7 @@ fn alert(title: String, event: Value) -> Alert {
             falsepositives: vec![title],
             notify: vec![],
         },
-        event,
+        event: event.into(),
         source: ObjectRef::S3 {
             bucket: "b".into(),
             key: "k".into(),

@@ -3,7 +3,7 @@
 //! apply, `|element` entries, and string modifiers over whole objects.
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use trailwatch::matching::{Checked, Matcher, Observed};
+use trailwatch::matching::{Checked, Glimpse, Matcher, Observed};
 use trailwatch::rules::ast::FilterAst;
 use trailwatch::rules::modifiers::Placeholders;
 use trailwatch::rules::parse::FileOutcome;
@@ -224,6 +224,35 @@ fn record() -> impl Strategy<Value = Value> {
         })
 }
 
+/// [`record`] with the fields a storm digest counts, of any type, where `Glimpse` reads them.
+fn counted_record() -> impl Strategy<Value = Value> {
+    (
+        record(),
+        prop::option::weighted(0.9, "[a-f0-9-]{0,8}".prop_map(Value::from)),
+        maybe(json_scalar()),
+        maybe(json_scalar()),
+        maybe(json_scalar()),
+    )
+        .prop_map(|(mut rec, id, ip, arn, account)| {
+            let m = rec.as_object_mut().expect("record() makes objects");
+            if let Some(v) = id {
+                m.insert("eventID".into(), v);
+            }
+            if let Some(v) = ip {
+                m.insert("sourceIPAddress".into(), v);
+            }
+            if let Some(Value::Object(identity)) = m.get_mut("userIdentity") {
+                if let Some(v) = arn {
+                    identity.insert("arn".into(), v);
+                }
+                if let Some(v) = account {
+                    identity.insert("accountId".into(), v);
+                }
+            }
+            rec
+        })
+}
+
 fn key(record: &Value, field: &str) -> Option<Option<String>> {
     match record.get(field) {
         None | Some(Value::Null) => Some(None),
@@ -378,7 +407,7 @@ proptest! {
     fn projection_path_agrees_with_reference(
         (rule, service) in rule_yaml(),
         filter in prop::option::weighted(0.5, filter_yaml()),
-        records in prop::collection::vec(record(), 1..6),
+        records in prop::collection::vec(counted_record(), 1..6),
         noise in prop::collection::vec(any::<u8>(), 64..512),
     ) {
         let (yaml, set, outcome) = load(&rule, &filter)?;
@@ -400,11 +429,32 @@ proptest! {
                     true
                 }
                 Checked::NoMatch => false,
+                Checked::Counted(_) => {
+                    return Err(TestCaseError::fail("counted though the record was wanted"))
+                }
                 Checked::Unreadable { error, .. } => {
                     return Err(TestCaseError::fail(format!("unreadable: {error}: {text}")))
                 }
             };
             prop_assert_eq!(projected, direct, "rule:\n{}\nrecord text: {}\npaths: {:?}", yaml, text, set.field_paths().dotted());
+            // A match nobody needs built is glimpsed from the text: the same verdict, and the
+            // same fields the parse would give.
+            let glimpsed = match matcher.check_for(&text, &mut hits, &mut Observed::default(), |_| false) {
+                Checked::Counted(g) => {
+                    prop_assert_eq!(&g, &Glimpse::of(&parsed), "record text: {}", text);
+                    prop_assert!(g.event_id.as_deref().is_some_and(|id| !id.is_empty()));
+                    true
+                }
+                Checked::Matched(full) => {
+                    prop_assert_eq!(&full, &parsed);
+                    true
+                }
+                Checked::NoMatch => false,
+                Checked::Unreadable { error, .. } => {
+                    return Err(TestCaseError::fail(format!("unreadable: {error}: {text}")))
+                }
+            };
+            prop_assert_eq!(glimpsed, direct, "record text: {}", text);
         }
     }
 }

@@ -1,5 +1,7 @@
 //! An alert: one record that matched one rule, as subscribers receive it.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -13,8 +15,9 @@ use crate::rules::{field, Level, Rule};
 pub struct Alert {
     /// The rule that matched.
     pub rule: RuleRef,
-    /// The full CloudTrail record.
-    pub event: Value,
+    /// The full CloudTrail record, shared: one record that matches several rules is parsed
+    /// and held once.
+    pub event: Arc<Value>,
     /// Where the record was read.
     pub source: ObjectRef,
     /// The rule's `summary:` template filled with this event's values.
@@ -65,7 +68,8 @@ impl RuleRef {
 
 impl Alert {
     /// The alert for `rule` matching `event` in `source`, its summary template filled.
-    pub fn new(rule: &Rule, event: Value, source: ObjectRef) -> Self {
+    pub fn new(rule: &Rule, event: impl Into<Arc<Value>>, source: ObjectRef) -> Self {
+        let event = event.into();
         let summary = rule
             .summary
             .as_deref()
@@ -95,7 +99,11 @@ impl Alert {
     /// ordinary events.
     pub fn to_json_capped(&self, max_event_bytes: usize) -> String {
         let capped = Alert {
-            event: sanitize::cap_event(&self.event, sanitize::JSON_STRING_MAX, max_event_bytes),
+            event: Arc::new(sanitize::cap_event(
+                &self.event,
+                sanitize::JSON_STRING_MAX,
+                max_event_bytes,
+            )),
             ..self.clone()
         };
         capped.to_json()
@@ -127,8 +135,8 @@ pub(crate) mod tests {
                 falsepositives: vec![],
                 notify: vec![],
             },
-            event: json!({"eventName": "RebootInstance", "eventID": "e1",
-                          "userIdentity": {"type": "Root", "arn": "arn:aws:iam::1:root"}}),
+            event: Arc::new(json!({"eventName": "RebootInstance", "eventID": "e1",
+                          "userIdentity": {"type": "Root", "arn": "arn:aws:iam::1:root"}})),
             source: ObjectRef::S3 {
                 bucket: "b".into(),
                 key: "k".into(),

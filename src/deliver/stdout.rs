@@ -43,7 +43,9 @@ impl Deliver for StdoutDeliver {
             message: e.to_string(),
         };
         self.header().map_err(|e| failed(0, e))?;
-        let mut out = std::io::stdout().lock();
+        // One write per batch, not one per line: stdout is line-buffered, and a backfill's
+        // `--every-match | jq` prints thousands of lines.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         for (i, m) in batch.messages.iter().enumerate() {
             writeln!(out, "{}", m.body).map_err(|e| failed(i, e))?;
         }

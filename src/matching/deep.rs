@@ -15,13 +15,13 @@ pub(super) const NOT_AN_OBJECT: &str = "the record is not a JSON object";
 impl<'r> Matcher<'r> {
     /// A record whose tree serde_json could not build: cut back and judged where only depth
     /// stopped it, unreadable otherwise.
-    pub(super) fn failed(
+    pub(super) fn failed<'t>(
         &self,
         text: &str,
         hits: &mut Vec<&'r Rule>,
         event_id: Option<String>,
         error: serde_json::Error,
-    ) -> Checked {
+    ) -> Checked<'t> {
         hits.clear();
         // serde_json has no error category for depth; its message is stable.
         if error.to_string().starts_with("recursion limit exceeded") {
@@ -34,12 +34,12 @@ impl<'r> Matcher<'r> {
     /// Judges the record with every value below [`MAX_KEPT_DEPTH`] levels replaced by
     /// [`DEEP_MARKER`]. A match alerts with the cut record; no match is unreadable only if a
     /// rule read a cut value, since that value might have matched.
-    pub(super) fn judge_cut(
+    pub(super) fn judge_cut<'t>(
         &self,
         text: &str,
         hits: &mut Vec<&'r Rule>,
         event_id: Option<String>,
-    ) -> Checked {
+    ) -> Checked<'t> {
         hits.clear();
         let Some((cut, cuts)) = cut_deep(text, MAX_KEPT_DEPTH) else {
             return unreadable(text, event_id, "the record is not valid JSON".into());
@@ -134,7 +134,7 @@ mod tests {
         format!("{}1{}", r#"{"a":"#.repeat(levels), "}".repeat(levels))
     }
 
-    fn check(set: &RuleSet, text: &str) -> Checked {
+    fn check<'t>(set: &RuleSet, text: &'t str) -> Checked<'t> {
         Matcher::new(set).check(text, &mut Vec::new(), &mut Observed::default())
     }
 

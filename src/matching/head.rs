@@ -124,7 +124,7 @@ pub(super) fn members<'b>(
 }
 
 /// Stores the plain string (or null) at `at` in `slot`; anything else gives up.
-fn read_into<'t>(text: &'t str, at: usize, slot: &mut Option<Cow<'t, str>>) -> Step {
+pub(super) fn read_into<'t>(text: &'t str, at: usize, slot: &mut Option<Cow<'t, str>>) -> Step {
     let bytes = text.as_bytes();
     match bytes.get(at) {
         Some(b'"') => match plain_string(bytes, at) {

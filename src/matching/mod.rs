@@ -3,19 +3,22 @@
 //! Most records in a trail cannot match any rule: rules name the `eventSource`/`eventName` they
 //! need, and the rule set's index knows them. Reading those fields costs a scan of the record's
 //! text (`head`). A record the index admits is then projected (`project`) onto the few paths the
-//! rules read, and evaluated on that; the full JSON tree is built only for records that match,
-//! for rendering.
+//! rules read, and evaluated on that; the full JSON tree is built only for records that match and
+//! that the plan may send, hold or correlate. A storm's further matches, which only add to a
+//! digest, are counted from the few fields a [`Glimpse`] reads off the text.
 
 use serde_json::Value;
 
 use crate::rules::{Doc, Node, Rule, RuleSet};
 
 mod deep;
+mod glimpse;
 mod head;
 #[cfg(any(test, feature = "testing"))]
 pub mod oracle;
 mod project;
 
+pub use glimpse::Glimpse;
 use head::{fast_head, plain_string, Head};
 
 /// What the matcher notices about every record on its way past, for metrics.
@@ -35,11 +38,14 @@ impl Observed {
 
 /// What checking one record found.
 #[derive(Debug)]
-pub enum Checked {
+pub enum Checked<'t> {
     /// No rule matched (or none could, by the index).
     NoMatch,
     /// At least one rule matched: the parsed record (the rules are in `hits`).
     Matched(Value),
+    /// Rules matched, and the caller said none of them needs the record built: only the
+    /// fields a counted match needs, read from the text.
+    Counted(Glimpse<'t>),
     /// The record passed the splitter but the rules could not judge it: not a JSON object, or
     /// a field they read is nested deeper than the JSON parser builds (a deep member they do
     /// not read is cut, and the record judged). Counted and named, never silently dropped.
@@ -65,7 +71,25 @@ impl<'r> Matcher<'r> {
 
     /// Checks one record's text (valid JSON, as the decoder hands it over); the rules that
     /// matched are left in `hits`.
-    pub fn check(&self, text: &str, hits: &mut Vec<&'r Rule>, seen: &mut Observed) -> Checked {
+    pub fn check<'t>(
+        &self,
+        text: &'t str,
+        hits: &mut Vec<&'r Rule>,
+        seen: &mut Observed,
+    ) -> Checked<'t> {
+        self.check_for(text, hits, seen, |_| true)
+    }
+
+    /// [`Matcher::check`], where `build` says whether the rules that matched need the record
+    /// built. Where they do not (a storm's matches, counted into a digest), the record is not
+    /// parsed: its [`Glimpse`] is read from the text, unless the text is too odd for that.
+    pub fn check_for<'t>(
+        &self,
+        text: &'t str,
+        hits: &mut Vec<&'r Rule>,
+        seen: &mut Observed,
+        build: impl FnOnce(&[&'r Rule]) -> bool,
+    ) -> Checked<'t> {
         hits.clear();
         let paths = self.rules.field_paths();
         if paths.whole() {
@@ -103,6 +127,14 @@ impl<'r> Matcher<'r> {
             // A value a rule read is too deep to build: judge the record cut back instead.
             return self.judge_cut(text, hits, event_id());
         }
+        if !hits.is_empty() && !build(hits) {
+            // Without an eventID the match is known by its whole text: leave it to the parse.
+            let glimpse = Glimpse::scan(text)
+                .filter(|g| g.event_id.as_deref().is_some_and(|id| !id.is_empty()));
+            if let Some(glimpse) = glimpse {
+                return Checked::Counted(glimpse);
+            }
+        }
         self.full_record(text, hits, event_id)
     }
 
@@ -118,7 +150,12 @@ impl<'r> Matcher<'r> {
 
     /// A record that cannot be projected (or a rule set that reads every string): its head
     /// decides whether it is parsed in full for the rules.
-    fn check_whole(&self, text: &str, hits: &mut Vec<&'r Rule>, seen: &mut Observed) -> Checked {
+    fn check_whole<'t>(
+        &self,
+        text: &str,
+        hits: &mut Vec<&'r Rule>,
+        seen: &mut Observed,
+    ) -> Checked<'t> {
         let head = match fast_head(text) {
             Some(head) => Ok(head),
             None => serde_json::from_str::<Head>(text),
@@ -155,12 +192,12 @@ impl<'r> Matcher<'r> {
 
     /// The full record for the rules in `hits`, which rendering and correlation read: the one
     /// full parse, made only for a match.
-    fn full_record(
+    fn full_record<'t>(
         &self,
         text: &str,
         hits: &mut Vec<&'r Rule>,
         event_id: impl FnOnce() -> Option<String>,
-    ) -> Checked {
+    ) -> Checked<'t> {
         if hits.is_empty() {
             return Checked::NoMatch;
         }
@@ -172,7 +209,7 @@ impl<'r> Matcher<'r> {
 }
 
 /// A record the rules could not be evaluated on (or rendered from), named where it can be.
-fn unreadable(text: &str, event_id: Option<String>, error: String) -> Checked {
+fn unreadable<'t>(text: &str, event_id: Option<String>, error: String) -> Checked<'t> {
     Checked::Unreadable {
         event_id: event_id.or_else(|| find_event_id(text)),
         error,

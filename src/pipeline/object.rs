@@ -288,9 +288,21 @@ fn decode_match_plan(
     };
     let decoded = decode::records_with(reader, limits, |raw| {
         events += 1;
-        match matcher.check(raw, &mut hits, &mut seen) {
+        // A record is built only for a rule that may send or hold it, or that feeds a
+        // correlation; a storm's matches are counted from the text.
+        let build = |hits: &[&crate::rules::Rule]| {
+            hits.iter()
+                .any(|r| planner.wants_record(r) || !r.feeds().is_empty())
+        };
+        match matcher.check_for(raw, &mut hits, &mut seen, build) {
             Checked::NoMatch => {}
+            Checked::Counted(glimpse) => {
+                for rule in hits.iter().filter(|r| r.alerts) {
+                    planner.count(rule, &glimpse);
+                }
+            }
             Checked::Matched(record) => {
+                let record = Arc::new(record);
                 for rule in &hits {
                     if rule.alerts {
                         planner.add(rule, &record, &mut ready);

@@ -57,7 +57,7 @@ pub struct Message {
     pub key: String,
     /// The `MessageGroupId` on FIFO topics: the rule id.
     pub group: String,
-    /// The SNS subject.
+    /// The SNS subject (empty in the local forms, which print only the body).
     pub subject: String,
     /// The body in the chosen [`Form`].
     pub body: String,
@@ -140,23 +140,35 @@ impl Message {
         }
     }
 
-    /// Renders one alert; its facts are read once for every form.
+    /// Renders one alert. Its facts are read once, and only for the forms that show them: a
+    /// backfill printing every match as JSON or text pays for no subject, card or links.
     pub fn alert(alert: &Alert, form: Form) -> Message {
-        let facts = Facts::of(alert);
-        let subject = render::subject(alert, &facts);
-        let mut out = Message::new(Kind::Alert, &alert.rule, alert.identity(), subject);
+        let mut out = Message::new(Kind::Alert, &alert.rule, alert.identity(), String::new());
         out.event_id = alert.field("eventID").map(str::to_string);
-        out.event_time.clone_from(&facts.event_time);
-        out.body = match form {
-            Form::Json => alert.to_json(),
-            Form::Text => render::text_line(alert),
-            Form::Csv => csv::alert_row(alert, &facts),
-            Form::Sns => {
-                out.attributes = attributes::attributes(alert, &facts);
-                let size = out.size();
-                sns_alert_body(alert, &facts, size)
+        match form {
+            Form::Json | Form::Text => {
+                out.event_time = alert
+                    .field("eventTime")
+                    .map(|t| sanitize::clean(t, sanitize::FIELD_MAX))
+                    .filter(|t| !t.is_empty());
+                out.body = match form {
+                    Form::Json => alert.to_json(),
+                    _ => render::text_line(alert),
+                };
             }
-        };
+            Form::Csv | Form::Sns => {
+                let facts = Facts::of(alert);
+                out.event_time.clone_from(&facts.event_time);
+                if form == Form::Csv {
+                    out.body = csv::alert_row(alert, &facts);
+                } else {
+                    out.subject = render::subject(alert, &facts);
+                    out.attributes = attributes::attributes(alert, &facts);
+                    let size = out.size();
+                    out.body = sns_alert_body(alert, &facts, size);
+                }
+            }
+        }
         out
     }
 

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -15,6 +16,7 @@ use super::storm::DigestBuilder;
 use super::suppress::SuppressKey;
 use crate::alert::{Alert, RuleRef};
 use crate::fetch::ObjectRef;
+use crate::matching::Glimpse;
 use crate::rules::{Level, Rule};
 
 /// Distinct (eventID, rule) hashes remembered per object: 16 bytes each, about 4 MB at most.
@@ -77,6 +79,13 @@ pub struct Planner<'s> {
     stats: PlanStats,
 }
 
+/// A match as the plan sees it: the parsed record, or only its [`Glimpse`].
+#[derive(Clone, Copy)]
+enum Seen<'e> {
+    Record(&'e Value),
+    Glimpse(&'e Glimpse<'e>),
+}
+
 /// What the plan does with one match.
 enum Admit {
     /// A repeat, below `min_level`, a repeat of a held combination, or into a digest.
@@ -111,7 +120,7 @@ impl<'s> Planner<'s> {
     }
 
     /// Takes `rule`'s match on `event`; batches that became full are appended to `out`.
-    pub fn add(&mut self, rule: &Rule, event: &Value, out: &mut Vec<Batch>) {
+    pub fn add(&mut self, rule: &Rule, event: &Arc<Value>, out: &mut Vec<Batch>) {
         let suppress = rule
             .suppress
             .as_ref()
@@ -120,14 +129,15 @@ impl<'s> Planner<'s> {
             rule_id: rule.id.clone(),
             values: s.values(event),
         });
-        match self.admit(&rule.id, rule.level, || RuleRef::new(rule), event, key) {
+        let seen = Seen::Record(event);
+        match self.admit(&rule.id, rule.level, || RuleRef::new(rule), seen, key) {
             Admit::Counted => {}
             Admit::Send => {
-                let alert = Alert::new(rule, event.clone(), self.source.clone());
+                let alert = Alert::new(rule, Arc::clone(event), self.source.clone());
                 self.send(alert, out);
             }
             Admit::Hold(key) => {
-                let alert = Alert::new(rule, event.clone(), self.source.clone());
+                let alert = Alert::new(rule, Arc::clone(event), self.source.clone());
                 let window = suppress.map(|s| s.window).unwrap_or_default();
                 self.stats.held += 1;
                 self.holds.hold(alert, key, window);
@@ -135,10 +145,35 @@ impl<'s> Planner<'s> {
         }
     }
 
+    /// Whether `rule`'s next match needs its record built: it may be sent or held. When it
+    /// can only be counted (a repeat, below `min_level`, or into the storm digest), its
+    /// [`Glimpse`] is enough ([`Planner::count`]).
+    pub fn wants_record(&self, rule: &Rule) -> bool {
+        if !rule.alerts {
+            return false;
+        }
+        if self.settings.every_match || rule.suppress.is_some() {
+            return true;
+        }
+        if self.settings.min_level.is_some_and(|min| rule.level < min) {
+            return false;
+        }
+        let max = self.settings.max_alerts_per_rule.max(1);
+        self.rules.get(&rule.id).is_none_or(|per| per.alerted < max)
+    }
+
+    /// Takes a match of `rule` for which [`Planner::wants_record`] said no.
+    pub fn count(&mut self, rule: &Rule, glimpse: &Glimpse<'_>) {
+        let seen = Seen::Glimpse(glimpse);
+        // Admits nothing but a count: `wants_record` ruled out a send or a hold.
+        let _ = self.admit(&rule.id, rule.level, || RuleRef::new(rule), seen, None);
+    }
+
     /// [`Planner::add`] for an alert built elsewhere (tests, replays).
     pub fn add_alert(&mut self, alert: Alert, out: &mut Vec<Batch>) {
         let rule = alert.rule.clone();
-        if let Admit::Send = self.admit(&rule.id, rule.level, || rule.clone(), &alert.event, None) {
+        let seen = Seen::Record(&alert.event);
+        if let Admit::Send = self.admit(&rule.id, rule.level, || rule.clone(), seen, None) {
             self.send(alert, out);
         }
     }
@@ -150,7 +185,7 @@ impl<'s> Planner<'s> {
         id: &str,
         level: Level,
         rule: impl FnOnce() -> RuleRef,
-        event: &Value,
+        event: Seen<'_>,
         suppress: Option<SuppressKey>,
     ) -> Admit {
         self.stats.matches += 1;
@@ -193,9 +228,13 @@ impl<'s> Planner<'s> {
         }
         tally.digested += 1;
         let (alerted, source) = (per.alerted, &self.source);
-        per.digest
-            .get_or_insert_with(|| DigestBuilder::new(per.rule.clone(), source.clone(), alerted))
-            .add(event);
+        let digest = per
+            .digest
+            .get_or_insert_with(|| DigestBuilder::new(per.rule.clone(), source.clone(), alerted));
+        match event {
+            Seen::Record(record) => digest.add(&Glimpse::of(record)),
+            Seen::Glimpse(glimpse) => digest.add(glimpse),
+        }
         Admit::Counted
     }
 
@@ -229,12 +268,18 @@ impl<'s> Planner<'s> {
     }
 
     /// Remembers (eventID, rule); `false` for a repeat. Past [`DEDUP_MAX`] everything is new.
-    fn first_time(&mut self, rule_id: &str, event: &Value) -> bool {
+    fn first_time(&mut self, rule_id: &str, event: Seen<'_>) -> bool {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         rule_id.hash(&mut h);
-        match event.get("eventID").and_then(Value::as_str) {
-            Some(id) if !id.is_empty() => id.hash(&mut h),
-            _ => event.to_string().hash(&mut h),
+        let id = match event {
+            Seen::Record(record) => record.get("eventID").and_then(Value::as_str),
+            Seen::Glimpse(glimpse) => glimpse.event_id.as_deref(),
+        };
+        match (id, event) {
+            (Some(id), _) if !id.is_empty() => id.hash(&mut h),
+            (_, Seen::Record(record)) => record.to_string().hash(&mut h),
+            // `Matcher::check_for` glimpses only records with an eventID.
+            (_, Seen::Glimpse(glimpse)) => format!("{glimpse:?}").hash(&mut h),
         }
         let h = h.finish();
         if self.seen.contains(&h) {

@@ -1,14 +1,13 @@
 //! A storm accumulated: the matches of one rule in one object past the first alerts, counted
 //! into a [`Digest`] in memory that does not grow with the matches.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-
-use serde_json::Value;
 
 use crate::alert::{Capped, Count, Counted, Digest, RuleRef, LIST_MAX};
 use crate::fetch::ObjectRef;
+use crate::matching::Glimpse;
 use crate::render::sanitize;
-use crate::rules::field;
 
 /// Distinct values counted per kind while an object is read; later new values are only counted
 /// as "others", so a digest's memory does not grow with the number of matches.
@@ -22,12 +21,12 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, value: Option<String>) {
+    fn add(&mut self, value: Option<Cow<'_, str>>) {
         let Some(value) = value else { return };
-        if let Some(n) = self.counts.get_mut(&value) {
+        if let Some(n) = self.counts.get_mut(&*value) {
             *n += 1;
         } else if self.counts.len() < DISTINCT_MAX {
-            self.counts.insert(value, 1);
+            self.counts.insert(value.into_owned(), 1);
         } else {
             self.others += 1;
         }
@@ -89,35 +88,31 @@ impl DigestBuilder {
         }
     }
 
-    /// Counts one more match.
-    pub fn add(&mut self, event: &Value) {
-        let text = |path: &str| {
-            let s = match field::get(event, path)? {
-                Value::String(s) => s.as_str(),
-                _ => return None,
-            };
-            let s = sanitize::clean(s, sanitize::FIELD_MAX);
+    /// Counts one more match, from the fields a [`Glimpse`] holds.
+    pub fn add(&mut self, event: &Glimpse<'_>) {
+        fn text<'v>(v: &'v Option<Cow<'_, str>>) -> Option<Cow<'v, str>> {
+            let s = sanitize::clean_cow(v.as_deref()?, sanitize::FIELD_MAX);
             (!s.is_empty()).then_some(s)
-        };
+        }
         self.count += 1;
-        if let Some(t) = text("eventTime") {
-            if self.first.as_ref().is_none_or(|f| t < *f) {
-                self.first = Some(t.clone());
+        if let Some(t) = text(&event.event_time) {
+            if self.first.as_deref().is_none_or(|f| *t < *f) {
+                self.first = Some(t.to_string());
             }
-            if self.last.as_ref().is_none_or(|l| t > *l) {
-                self.last = Some(t);
+            if self.last.as_deref().is_none_or(|l| *t > *l) {
+                self.last = Some(t.into_owned());
             }
         }
         self.principals
-            .add(text("userIdentity.arn").or_else(|| text("userIdentity.userName")));
-        self.source_ips.add(text("sourceIPAddress"));
-        self.regions.add(text("awsRegion"));
+            .add(text(&event.arn).or_else(|| text(&event.user_name)));
+        self.source_ips.add(text(&event.source_ip));
+        self.regions.add(text(&event.region));
         self.accounts
-            .add(text("recipientAccountId").or_else(|| text("userIdentity.accountId")));
-        self.event_names.add(text("eventName"));
+            .add(text(&event.recipient_account).or_else(|| text(&event.identity_account)));
+        self.event_names.add(text(&event.event_name));
         if self.event_ids.len() < LIST_MAX {
-            if let Some(id) = text("eventID") {
-                self.event_ids.push(id);
+            if let Some(id) = text(&event.event_id) {
+                self.event_ids.push(id.into_owned());
             }
         }
     }

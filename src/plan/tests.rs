@@ -22,11 +22,13 @@ fn rules() -> RuleSet {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn event(name: &str, i: usize) -> Value {
-    json!({"eventName": name, "eventID": format!("ev-{name}-{i:03}"),
+fn event(name: &str, i: usize) -> std::sync::Arc<Value> {
+    std::sync::Arc::new(
+        json!({"eventName": name, "eventID": format!("ev-{name}-{i:03}"),
            "eventTime": format!("2026-11-25T03:{:02}:{:02}Z", i / 60, i % 60),
            "sourceIPAddress": format!("10.0.0.{}", i % 3), "awsRegion": "us-east-1",
-           "userIdentity": {"arn": format!("arn:aws:iam::123456789012:user/u{}", i % 2)}})
+           "userIdentity": {"arn": format!("arn:aws:iam::123456789012:user/u{}", i % 2)}}),
+    )
 }
 
 fn source() -> ObjectRef {

@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn names_level_rule_event_and_tags() {
         let mut a = alert("t");
-        a.event["awsRegion"] = "us-east-1".into();
+        std::sync::Arc::make_mut(&mut a.event)["awsRegion"] = "us-east-1".into();
         let attrs = attributes(&a, &Facts::of(&a));
         let get = |n: &str| attrs.iter().find(|a| a.name == n).map(|a| a.value.clone());
         assert_eq!(get("level").as_deref(), Some("high"));

@@ -45,6 +45,22 @@ pub fn clean(s: &str, max: usize) -> String {
     out.trim().to_string()
 }
 
+/// [`clean`], borrowing `s` where cleaning would change nothing (the usual case: a value
+/// shorter than `max` of printable ASCII, without doubled or edge spaces), so a storm's
+/// counting allocates only for values it has not seen.
+pub fn clean_cow(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let plain = s.len() <= max
+        && !s.starts_with(' ')
+        && !s.ends_with(' ')
+        && !s.contains("  ")
+        && s.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+    if plain {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(clean(s, max))
+    }
+}
+
 /// Cuts `s` to at most `max` characters on a character boundary, marking the cut.
 pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -188,6 +204,32 @@ mod tests {
         assert_eq!(clean("a\nb\u{7}c\u{202E}d", 50), "a bcd");
         let long = clean(&"x".repeat(1000), 10);
         assert!(long.starts_with("xxxxxxxxxx... [+990 chars]"), "{long}");
+    }
+
+    #[test]
+    fn clean_cow_is_clean_and_borrows_only_what_clean_keeps() {
+        for s in [
+            "arn:aws:iam::1:user/a b",
+            " edge",
+            "edge ",
+            "a  b",
+            "a\tb",
+            "caf\u{e9}",
+            "\u{202E}x",
+            "",
+            &"y".repeat(300),
+            &"z".repeat(256),
+        ] {
+            let cow = clean_cow(s, FIELD_MAX);
+            assert_eq!(cow, clean(s, FIELD_MAX), "{s:?}");
+            if matches!(cow, std::borrow::Cow::Borrowed(_)) {
+                assert_eq!(cow, s);
+            }
+        }
+        assert!(matches!(
+            clean_cow("198.51.100.7", 256),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -97,8 +97,8 @@ mod tests {
     #[test]
     fn subject_names_account_and_region() {
         let mut a = alert("Root reboot");
-        a.event["recipientAccountId"] = "123456789012".into();
-        a.event["awsRegion"] = "eu-west-1".into();
+        std::sync::Arc::make_mut(&mut a.event)["recipientAccountId"] = "123456789012".into();
+        std::sync::Arc::make_mut(&mut a.event)["awsRegion"] = "eu-west-1".into();
         assert_eq!(
             subject(&a, &Facts::of(&a)),
             "[HIGH] Root reboot - 123456789012/eu-west-1"

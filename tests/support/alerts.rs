@@ -31,7 +31,7 @@ pub fn alert(rule: RuleRef, event: Value, summary: Option<&str>) -> Alert {
     let summary = summary.map(|t| summary_template::render(t, &event));
     Alert {
         rule,
-        event,
+        event: event.into(),
         source: source(),
         summary,
         suppressed: None,
