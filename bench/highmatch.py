@@ -12,25 +12,22 @@ projection reads exactly what it did ("never"): the cost of a match is then the 
 import os
 import re
 
-ASSUMED_ROLE = """title: AWS STS AssumeRole Misuse (SigmaHQ's detection)
-id: 00000000-0000-4000-8000-0000000a8001
+HEADER = """title: {title}
+id: 00000000-0000-4000-8000-0000000a800{n}
 status: test
 level: low
 logsource: {{product: aws, service: cloudtrail}}
 detection:
-  selection:
+"""
+
+# SigmaHQ's aws_sts_assumerole_misuse detection.
+ASSUMED_ROLE = """  selection:
     userIdentity.type: AssumedRole
     userIdentity.sessionContext.sessionIssuer.type: {issuer}
   condition: selection
 """
 
-SSM = """title: SSM parameter read (bench)
-id: 00000000-0000-4000-8000-0000000a8002
-status: test
-level: low
-logsource: {{product: aws, service: cloudtrail}}
-detection:
-  selection:
+SSM = """  selection:
     eventSource: ssm.amazonaws.com
     eventName: GetParameter
   never:
@@ -46,9 +43,9 @@ def write(root):
         path = os.path.join(root, name)
         os.makedirs(path, exist_ok=True)
         with open(os.path.join(path, "assumed_role.yml"), "w") as f:
-            f.write(ASSUMED_ROLE.format(issuer=issuer))
+            f.write(HEADER.format(title="AWS STS AssumeRole Misuse (bench)", n=1) + ASSUMED_ROLE.format(issuer=issuer))
         with open(os.path.join(path, "ssm.yml"), "w") as f:
-            f.write(SSM.format(event_type=event_type))
+            f.write(HEADER.format(title="SSM parameter read (bench)", n=2) + SSM.format(event_type=event_type))
         dirs.append(path)
     return dirs[0], dirs[1]
 
