@@ -83,7 +83,9 @@ const RESOURCE_KEYS: &[(&str, &str, Option<&str>)] = &[
     ("name", "resource", None),
 ];
 
-fn text(event: &Value, path: &str) -> Option<String> {
+/// A field of `event` as a person reads it: a string, boolean or number, cleaned and capped;
+/// `None` when absent, empty or structured.
+pub fn text(event: &Value, path: &str) -> Option<String> {
     let s = match field::get(event, path)? {
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
