@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::decode::Limits;
+use crate::enrich::{EnrichError, EnrichSources, Enricher};
 use crate::pipeline;
 use crate::plan::{PlanSettings, Routes, UnknownAlias, DEFAULT_MAX_ALERTS_PER_RULE};
 use crate::rules::{RuleErrors, RuleLimits, RuleSet};
@@ -56,6 +57,12 @@ pub struct Settings {
     /// How long after its window a record still counts for a correlation
     /// (`CORRELATION_LATENESS`, default `1h`).
     pub correlation_lateness: Duration,
+    /// Where the enrich stage's data comes from (`ENRICH_ACCOUNTS`, `ENRICH_IP_RANGES`,
+    /// `ENRICH_ASN_DB`, `ENRICH_COUNTRY_DB`).
+    pub enrich_sources: EnrichSources,
+    /// Those sources, loaded by [`Settings::load_enrichment`] (at cold start, and by `scan`
+    /// once its flags have overridden the variables).
+    pub enricher: Arc<Enricher>,
 }
 
 pub use crate::state::StateUnavailable;
@@ -93,6 +100,9 @@ pub enum ConfigError {
     /// A rule's `notify:` alias has no topic.
     #[error(transparent)]
     Notify(#[from] UnknownAlias),
+    /// An `ENRICH_*` data file cannot be used.
+    #[error("enrichment: {0}")]
+    Enrich(#[from] EnrichError),
     /// The function runs without `STATE_TABLE`.
     #[error(
         "environment variable STATE_TABLE is not set: set it to the name of the DynamoDB table \
@@ -122,6 +132,8 @@ impl Settings {
             state_lease: crate::state::StateSettings::default().lease,
             state_retention: crate::state::DEFAULT_RETENTION,
             correlation_lateness: crate::correlate::DEFAULT_LATENESS,
+            enrich_sources: EnrichSources::default(),
+            enricher: Arc::default(),
         }
     }
 
@@ -157,6 +169,7 @@ impl Settings {
                 lateness: self.correlation_lateness,
                 clock: crate::correlate::Clock::Wall,
             },
+            enrich: Arc::clone(&self.enricher),
         }
     }
 
@@ -194,6 +207,7 @@ impl Settings {
         let routes = Routes::from_vars(topic.clone(), std::env::vars());
         routes.check(&rules)?;
         let mut settings = Settings::env(topic, Arc::new(rules))?;
+        settings.load_enrichment()?;
         settings.routes = routes;
         settings.rules_s3 = rules_s3;
         Ok(settings)
@@ -254,7 +268,19 @@ impl Settings {
             let days = positive("STATE_RETENTION_DAYS", v)?;
             s.state_retention = Duration::from_secs(days.saturating_mul(86_400));
         }
+        s.enrich_sources = EnrichSources {
+            accounts: var("ENRICH_ACCOUNTS").map(PathBuf::from),
+            ip_ranges: var("ENRICH_IP_RANGES").map(PathBuf::from),
+            asn_db: var("ENRICH_ASN_DB").map(PathBuf::from),
+            country_db: var("ENRICH_COUNTRY_DB").map(PathBuf::from),
+        };
         Ok(s)
+    }
+
+    /// Loads [`Settings::enrich_sources`]: a file that cannot be used stops the start, named.
+    pub fn load_enrichment(&mut self) -> Result<(), ConfigError> {
+        self.enricher = Arc::new(Enricher::load(&self.enrich_sources)?);
+        Ok(())
     }
 
     /// A DynamoDB state store on `table`, kept for this configuration's retention.

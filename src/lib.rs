@@ -4,10 +4,10 @@
 //! a file lands, one event travels a straight line of stages, each a module named after it:
 //!
 //! ```text
-//! trigger ─▶ fetch ─▶ decode ─▶ matching ─▶ correlate ─▶ verdict ─▶ plan ─────────────▶ deliver
-//! payload    object   records   rules that  per-group    the state  dedup, storm,        claim, send,
-//! → objects  → bytes  one by    match       slices →     table's    render, route, batch mark
-//!                     one                   windows      answers                         delivered
+//! trigger ─▶ fetch ─▶ decode ─▶ enrich ─▶ matching ─▶ correlate ─▶ verdict ─▶ plan ─────────────▶ deliver
+//! payload    object   records   who,      rules that  per-group    the state  dedup, storm,        claim, send,
+//! → objects  → bytes  one by    from      match       slices →     table's    render, route, batch mark
+//!                     one       where                 windows      answers                         delivered
 //! ```
 //!
 //! - [`trigger`] reads a Lambda payload (or a CLI listing) and says which objects to look at,
@@ -15,6 +15,9 @@
 //! - [`fetch`] opens an object as a byte stream: from S3 in the Lambda, from disk in the CLI.
 //! - [`decode`] inflates and walks the `Records` array one record at a time, so memory stays flat
 //!   whatever the file's size.
+//! - [`enrich`] names who acted, from where and in which account (`enrichment.*`), from
+//!   data loaded at start; the matcher asks for it only where a rule reads it, and every
+//!   record that becomes an alert carries it.
 //! - [`matching`] checks each record against the compiled [`rules`] (Sigma; the rule language is
 //!   its own crate, `trailwatch-rules`), skipping records no rule's index admits before parsing
 //!   them.
@@ -45,6 +48,7 @@ pub mod config;
 pub mod correlate;
 pub mod decode;
 pub mod deliver;
+pub mod enrich;
 pub mod fetch;
 pub mod handler;
 pub mod logging;

@@ -3,6 +3,7 @@
 //! apply, `|element` entries, and string modifiers over whole objects.
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
+use trailwatch::enrich::Enricher;
 use trailwatch::matching::{Checked, Glimpse, Matcher, Observed};
 use trailwatch::rules::ast::FilterAst;
 use trailwatch::rules::modifiers::Placeholders;
@@ -20,6 +21,10 @@ const FIELDS: &[&str] = &[
     "a",
     "arr",
     "userIdentity",
+    // What the enrich stage makes of `userIdentity` and `sourceIPAddress`.
+    "enrichment.actor.kind",
+    "enrichment.actor.name",
+    "enrichment.source.kind",
 ];
 /// Fields inside one element of `arr` (each element is `{"x": ...}` or `{}`).
 const ELEMENT_FIELDS: &[&str] = &["x", "eventName"];
@@ -413,14 +418,18 @@ proptest! {
         let (yaml, set, outcome) = load(&rule, &filter)?;
         let ast = &outcome.rules[0];
         let applying = applying(&outcome, &filter, service);
-        let matcher = Matcher::new(&set);
+        let enricher = Enricher::default();
+        let matcher = Matcher::enriched(&set, &enricher);
         let mut noise = noise.into_iter().cycle();
         for rec in &records {
             let mut text = String::new();
             hostile_text(rec, &mut noise, 0, &mut text);
             let parsed: Value = serde_json::from_str(&text)
                 .map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
-            let direct = reference::filtered_matches(ast, &applying, &parsed);
+            // The reference reads the enrichment from the full record, as alerts carry it.
+            let mut enriched = parsed.clone();
+            enricher.add_to(&mut enriched);
+            let direct = reference::filtered_matches(ast, &applying, &enriched);
             let mut hits = Vec::new();
             let checked = matcher.check(&text, &mut hits, &mut Observed::default());
             let projected = match checked {

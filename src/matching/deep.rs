@@ -53,7 +53,7 @@ impl<'r> Matcher<'r> {
             doc: &record,
             read_cut: Cell::new(false),
         };
-        self.rules.matches(&watched, hits);
+        self.judge(&watched, hits);
         if !hits.is_empty() {
             Checked::Matched(record)
         } else if cuts > 0 && watched.read_cut.get() {

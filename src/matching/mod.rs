@@ -9,7 +9,8 @@
 
 use serde_json::Value;
 
-use crate::rules::{Doc, Node, Rule, RuleSet};
+use crate::enrich::{Enriched, Enricher};
+use crate::rules::{Doc, FieldPaths, Node, Rule, RuleSet};
 
 mod deep;
 mod glimpse;
@@ -61,12 +62,39 @@ pub enum Checked<'t> {
 #[derive(Debug)]
 pub struct Matcher<'r> {
     rules: &'r RuleSet,
+    /// Where some rule reads `enrichment.*`: the enrich stage, and the paths it reads besides
+    /// the rules' own.
+    enrich: Option<(&'r Enricher, FieldPaths)>,
 }
 
 impl<'r> Matcher<'r> {
     /// A matcher over `rules`.
     pub fn new(rules: &'r RuleSet) -> Self {
-        Matcher { rules }
+        Matcher {
+            rules,
+            enrich: None,
+        }
+    }
+
+    /// A matcher over `rules` whose `enrichment.*` paths `enricher` answers.
+    pub fn enriched(rules: &'r RuleSet, enricher: &'r Enricher) -> Self {
+        let paths = rules.field_paths();
+        let reads = paths
+            .root()
+            .child(crate::enrich::FIELD.as_bytes())
+            .is_some();
+        Matcher {
+            rules,
+            enrich: reads.then(|| (enricher, paths.with_paths(crate::enrich::INPUTS))),
+        }
+    }
+
+    /// Runs the rules on `doc`, with the enrichment where a rule reads it.
+    fn judge<D: Doc + ?Sized>(&self, doc: &D, hits: &mut Vec<&'r Rule>) {
+        match &self.enrich {
+            Some((enricher, _)) => self.rules.matches(&Enriched::new(doc, enricher), hits),
+            None => self.rules.matches(doc, hits),
+        }
     }
 
     /// Checks one record's text (valid JSON, as the decoder hands it over); the rules that
@@ -91,7 +119,10 @@ impl<'r> Matcher<'r> {
         build: impl FnOnce(&[&'r Rule]) -> bool,
     ) -> Checked<'t> {
         hits.clear();
-        let paths = self.rules.field_paths();
+        let paths = match &self.enrich {
+            Some((_, paths)) => paths,
+            None => self.rules.field_paths(),
+        };
         if paths.whole() {
             return self.check_whole(text, hits, seen);
         }
@@ -118,7 +149,7 @@ impl<'r> Matcher<'r> {
                 seen.see(time);
             }
         }
-        self.rules.matches(&projected, hits);
+        self.judge(&projected, hits);
         let event_id = || match projected.at(&["eventID"]) {
             Some(Node::Str(id)) => Some(id.to_string()),
             _ => None,
@@ -177,7 +208,7 @@ impl<'r> Matcher<'r> {
         }
         match serde_json::from_str::<Value>(text) {
             Ok(record) => {
-                self.rules.matches(&record, hits);
+                self.judge(&record, hits);
                 if !hits.is_empty() {
                     Checked::Matched(record)
                 } else if !record.is_object() {

@@ -17,7 +17,7 @@ use crate::decode::{self, DecodeError};
 use crate::deliver::Delivery;
 use crate::fetch::{Cancellable, Fetch, ObjectRef};
 use crate::matching::{Checked, Matcher, Observed};
-use crate::plan::{self, Batch, Held, PlanSettings, PlanStats, Planner, RuleTally, Sighting};
+use crate::plan::{self, Batch, Held, PlanStats, Planner, RuleTally, Sighting};
 use crate::rules::RuleSet;
 use crate::verdict::{self, Seams, Uncounted};
 
@@ -147,7 +147,7 @@ async fn read<'a>(
     let settings = Arc::clone(stages.settings);
     let source = object.clone();
     let scanning = tokio::task::spawn_blocking(move || {
-        decode_match_plan(reader, &rules, &settings.plan, settings.limits, source, &tx)
+        decode_match_plan(reader, &rules, &settings, source, &tx)
     });
     crate::deliver::send_all(&mut delivery, &mut rx).await;
     match scanning.await {
@@ -267,13 +267,13 @@ fn finish(read: Read<'_>, decided: Decided, unit_failed: Option<&str>) -> Outcom
 fn decode_match_plan(
     reader: impl std::io::Read + Send,
     rules: &RuleSet,
-    settings: &PlanSettings,
-    limits: decode::Limits,
+    settings: &Settings,
     source: ObjectRef,
     tx: &mpsc::Sender<Batch>,
 ) -> Scanned {
-    let matcher = Matcher::new(rules);
-    let mut planner = Planner::new(settings, source.clone());
+    let enricher = &*settings.enrich;
+    let matcher = Matcher::enriched(rules, enricher);
+    let mut planner = Planner::new(&settings.plan, source.clone());
     let mut correlator = Correlator::new(rules);
     let mut seen = Observed::default();
     let mut hits = Vec::new();
@@ -286,7 +286,7 @@ fn decode_match_plan(
             open = open && tx.blocking_send(batch).is_ok();
         }
     };
-    let decoded = decode::records_with(reader, limits, |raw| {
+    let decoded = decode::records_with(reader, settings.limits, |raw| {
         events += 1;
         // A record is built only for a rule that may send or hold it, or that feeds a
         // correlation; a storm's matches are counted from the text.
@@ -301,7 +301,9 @@ fn decode_match_plan(
                     planner.count(rule, &glimpse);
                 }
             }
-            Checked::Matched(record) => {
+            Checked::Matched(mut record) => {
+                // The enrich stage: what every rule, correlation and alert reads of it.
+                enricher.add_to(&mut record);
                 let record = Arc::new(record);
                 for rule in &hits {
                     if rule.alerts {

@@ -1,10 +1,12 @@
 //! How objects are scanned, planned and delivered: one value, read from the environment by
 //! `crate::config` and overridden by the CLI's flags.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::correlate::CorrelationSettings;
 use crate::decode;
+use crate::enrich::Enricher;
 use crate::plan::PlanSettings;
 use crate::state::StateSettings;
 
@@ -30,6 +32,8 @@ pub struct Settings {
     pub state: StateSettings,
     /// Lateness and clock of correlation windows.
     pub correlation: CorrelationSettings,
+    /// The enrich stage's sources, loaded at start (`ENRICH_*`).
+    pub enrich: Arc<Enricher>,
 }
 
 impl Default for Settings {
@@ -41,6 +45,7 @@ impl Default for Settings {
             plan: PlanSettings::default(),
             state: StateSettings::default(),
             correlation: CorrelationSettings::default(),
+            enrich: Arc::default(),
         }
     }
 }

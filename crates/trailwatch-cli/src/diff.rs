@@ -270,7 +270,8 @@ pub async fn compare(
     window: &(Option<String>, Option<String>),
 ) -> anyhow::Result<Diff> {
     // The function's variables (limits, lateness), as scan reads them.
-    let config = Settings::env("-", Arc::default())?;
+    let mut config = Settings::env("-", Arc::default())?;
+    config.load_enrichment()?;
     let titles = titles([&old, &new]);
     let (item, fetch) = scan::resolve(against, window).await?;
     let fetch = Arc::new(fetch);

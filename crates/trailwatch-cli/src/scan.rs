@@ -59,6 +59,19 @@ pub struct ScanArgs {
     /// what the function already sent.
     #[arg(long, value_name = "dynamodb://TABLE")]
     state: Option<String>,
+    /// Account names for `enrichment.*` and the alerts: `id,name` lines (ENRICH_ACCOUNTS).
+    #[arg(long, value_name = "FILE")]
+    accounts: Option<PathBuf>,
+    /// AWS's published ip-ranges.json, for `enrichment.source.kind: aws` (ENRICH_IP_RANGES).
+    #[arg(long, value_name = "FILE")]
+    ip_ranges: Option<PathBuf>,
+    /// A MaxMind DB in the GeoLite2-ASN layout, for `enrichment.source.asn` (ENRICH_ASN_DB).
+    #[arg(long, value_name = "FILE")]
+    asn_db: Option<PathBuf>,
+    /// A MaxMind DB with countries (GeoLite2-Country or -City), for
+    /// `enrichment.source.country` (ENRICH_COUNTRY_DB).
+    #[arg(long, value_name = "FILE")]
+    country_db: Option<PathBuf>,
     /// Trail files or directories (read recursively), or s3://bucket/prefix/.
     #[arg(required = true, value_name = "PATH|S3URI")]
     paths: Vec<String>,
@@ -72,7 +85,19 @@ fn parse_level(s: &str) -> Result<Level, String> {
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let rules = Arc::new(trailwatch::config::scan_rules(&args.rules)?);
     // The function's own settings and variables; the flags below override them.
-    let config = Settings::env("-", Arc::clone(&rules))?;
+    let mut config = Settings::env("-", Arc::clone(&rules))?;
+    let sources = &mut config.enrich_sources;
+    for (flag, source) in [
+        (args.accounts.clone(), &mut sources.accounts),
+        (args.ip_ranges.clone(), &mut sources.ip_ranges),
+        (args.asn_db.clone(), &mut sources.asn_db),
+        (args.country_db.clone(), &mut sources.country_db),
+    ] {
+        if flag.is_some() {
+            *source = flag;
+        }
+    }
+    config.load_enrichment()?;
     let window = window(&args.since, &args.until)?;
     let form = match args.format {
         Format::Text => Form::Text,

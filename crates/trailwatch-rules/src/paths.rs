@@ -114,6 +114,16 @@ impl FieldPaths {
         out
     }
 
+    /// These paths and `extra`: a stage that makes a field the rules read out of other
+    /// fields (trailwatch's `enrichment`) has the projection take those too.
+    pub fn with_paths(&self, extra: &[&[&str]]) -> FieldPaths {
+        let mut out = self.clone();
+        for path in extra {
+            out.root.add(path);
+        }
+        out
+    }
+
     /// Whether some rule reads every string of a record (a keyword selection).
     pub fn whole(&self) -> bool {
         self.whole

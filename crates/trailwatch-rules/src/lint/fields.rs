@@ -57,6 +57,21 @@ pub const USER_IDENTITY: &[&str] = &[
     "identityStoreArn",
 ];
 
+/// What trailwatch's enrich stage adds under the record's `enrichment` (see RULES.md).
+pub const ENRICHMENT: &[&str] = &[
+    "enrichment.actor.name",
+    "enrichment.actor.kind",
+    "enrichment.actor.session",
+    "enrichment.actor.account_name",
+    "enrichment.account.name",
+    "enrichment.source.kind",
+    "enrichment.source.aws_service",
+    "enrichment.source.aws_region",
+    "enrichment.source.asn",
+    "enrichment.source.as_org",
+    "enrichment.source.country",
+];
+
 /// Fields that CloudTrail writes as text that is never a number, so `lt`/`gt` never hold.
 pub const TEXT_ONLY: &[&str] = &[
     "eventSource",
@@ -101,6 +116,14 @@ pub fn never_address(field: &str) -> bool {
 pub fn unknown_field(field: &str) -> Option<(String, Option<String>)> {
     let mut parts = field.split('.');
     let top = parts.next().unwrap_or_default();
+    if top == "enrichment" {
+        // The stage's fields, or an object on their way (`enrichment.source`).
+        let known = ENRICHMENT
+            .iter()
+            .any(|f| *f == field || f.starts_with(&format!("{field}.")));
+        let guess = closest(field, ENRICHMENT.iter().copied()).map(str::to_owned);
+        return (!known).then(|| (field.to_owned(), guess));
+    }
     if !TOP.contains(&top) {
         let lower = top.to_ascii_lowercase();
         let alias = ALIASES.iter().find(|(a, _)| *a == lower).map(|(_, f)| *f);
@@ -290,5 +313,19 @@ mod tests {
         assert!(never_address("userAgent"));
         assert!(!never_address("sourceIPAddress"));
         assert!(!never_address("requestParameters.cidrIp"));
+    }
+}
+
+#[cfg(test)]
+mod enrichment_tests {
+    use super::unknown_field;
+
+    #[test]
+    fn the_enrich_stage_fields_are_known_and_a_typo_gets_the_closest() {
+        assert_eq!(unknown_field("enrichment.source.country"), None);
+        assert_eq!(unknown_field("enrichment.actor"), None);
+        let (bad, guess) = unknown_field("enrichment.actor.nmae").unwrap();
+        assert_eq!(bad, "enrichment.actor.nmae");
+        assert_eq!(guess.as_deref(), Some("enrichment.actor.name"));
     }
 }
