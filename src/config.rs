@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::decode::Limits;
-use crate::enrich::{EnrichError, EnrichSources, Enricher};
+use crate::enrich::{Downloaded, EnrichError, EnrichSources, Enricher};
 use crate::pipeline;
 use crate::plan::{PlanSettings, Routes, UnknownAlias, DEFAULT_MAX_ALERTS_PER_RULE};
 use crate::rules::{RuleErrors, RuleLimits, RuleSet};
@@ -63,6 +63,8 @@ pub struct Settings {
     /// Those sources, loaded by [`Settings::load_enrichment`] (at cold start, and by `scan`
     /// once its flags have overridden the variables).
     pub enricher: Arc<Enricher>,
+    /// Where the S3 sources were downloaded to, for the function's refresh.
+    pub enrich_downloaded: Downloaded,
 }
 
 pub use crate::state::StateUnavailable;
@@ -134,6 +136,7 @@ impl Settings {
             correlation_lateness: crate::correlate::DEFAULT_LATENESS,
             enrich_sources: EnrichSources::default(),
             enricher: Arc::default(),
+            enrich_downloaded: Downloaded::default(),
         }
     }
 
@@ -207,7 +210,8 @@ impl Settings {
         let routes = Routes::from_vars(topic.clone(), std::env::vars());
         routes.check(&rules)?;
         let mut settings = Settings::env(topic, Arc::new(rules))?;
-        settings.load_enrichment()?;
+        let s3 = aws_sdk_s3::Client::new(sdk);
+        settings.load_enrichment_with(Some(&s3)).await?;
         settings.routes = routes;
         settings.rules_s3 = rules_s3;
         Ok(settings)
@@ -277,9 +281,24 @@ impl Settings {
         Ok(s)
     }
 
-    /// Loads [`Settings::enrich_sources`]: a file that cannot be used stops the start, named.
-    pub fn load_enrichment(&mut self) -> Result<(), ConfigError> {
-        self.enricher = Arc::new(Enricher::load(&self.enrich_sources)?);
+    /// Loads [`Settings::enrich_sources`], downloading those in S3: a file that cannot be used
+    /// stops the start, named.
+    pub async fn load_enrichment(&mut self) -> Result<(), ConfigError> {
+        let client = match crate::enrich::any_in_s3(&self.enrich_sources) {
+            true => Some(aws_sdk_s3::Client::new(&crate::aws::sdk_config().await)),
+            false => None,
+        };
+        self.load_enrichment_with(client.as_ref()).await
+    }
+
+    /// [`Settings::load_enrichment`] with this S3 client.
+    pub async fn load_enrichment_with(
+        &mut self,
+        s3: Option<&aws_sdk_s3::Client>,
+    ) -> Result<(), ConfigError> {
+        let (enricher, downloaded) = crate::enrich::load_once(s3, &self.enrich_sources).await?;
+        self.enricher = Arc::new(enricher);
+        self.enrich_downloaded = downloaded;
         Ok(())
     }
 

@@ -2,6 +2,9 @@
 //! card for representative alerts (`UPDATE_GOLDEN=1 cargo test --test alerts_render` rewrites
 //! them), and hostile field values must come out inert and within SNS's limits.
 
+#[path = "support/mmdb.rs"]
+#[allow(dead_code)]
+mod mmdb;
 mod support;
 
 use std::path::PathBuf;
@@ -70,6 +73,55 @@ fn golden_database_password() {
 #[test]
 fn golden_bucket_access_denied() {
     golden("bucket-access-denied", &bucket_access_denied());
+}
+
+/// `alert` with the enrich stage's output from small data files of our own: the account's
+/// name, the address's AS and country.
+fn enriched(mut alert: Alert) -> Alert {
+    use trailwatch::enrich::{EnrichSources, Enricher};
+    let dir = std::env::temp_dir().join(format!("trailwatch-render-enrich-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        Some(path)
+    };
+    let sources = EnrichSources {
+        accounts: write("accounts.csv", b"123456789012,prod-web\n"),
+        ip_ranges: Some(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ip-ranges.json"),
+        ),
+        asn_db: write(
+            "asn.mmdb",
+            &mmdb::asn_db(&[("198.51.100.0/24", 64500, "ExampleNet")]),
+        ),
+        country_db: write(
+            "country.mmdb",
+            &mmdb::country_db(&[("198.51.100.0/24", "NL")]),
+        ),
+    };
+    let enricher = Enricher::load(&sources).unwrap();
+    enricher.add_to(std::sync::Arc::make_mut(&mut alert.event));
+    std::fs::remove_dir_all(&dir).unwrap();
+    alert
+}
+
+#[test]
+fn golden_enriched_assumed_role() {
+    let alert = enriched(database_password());
+    golden("database-password-enriched", &alert);
+    let csv = format!(
+        "{}\n{}\n",
+        render::csv::HEADER,
+        render::csv::alert_row(&alert, &Facts::of(&alert))
+    );
+    check_golden("database-password-enriched.csv", &csv);
+    let json: Value = serde_json::to_value(&alert).unwrap();
+    assert!(
+        json["event"].get("enrichment").is_none(),
+        "the event as written"
+    );
+    assert_eq!(json["enrichment"]["actor"]["kind"], "role");
 }
 
 #[test]

@@ -10,23 +10,64 @@ use crate::render::sanitize;
 use crate::render::summary_template;
 use crate::rules::{field, Level, Rule};
 
-/// The alert JSON: which rule, the full record, and where it was read.
-#[derive(Debug, Clone, Serialize)]
+/// The alert JSON: which rule, the full record, its enrichment, and where it was read.
+#[derive(Debug, Clone)]
 pub struct Alert {
     /// The rule that matched.
     pub rule: RuleRef,
     /// The full CloudTrail record, shared: one record that matches several rules is parsed
-    /// and held once.
+    /// and held once. The enrich stage's output is its top-level `enrichment` member, which
+    /// rules and renderers read as a field; the JSON puts it next to the event instead.
     pub event: Arc<Value>,
     /// Where the record was read.
     pub source: ObjectRef,
     /// The rule's `summary:` template filled with this event's values.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// For a rule with `suppress:`: repeats of this combination counted, not sent, since the
     /// last alert for it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<u64>,
+}
+
+/// The record as CloudTrail wrote it: every member but the enrichment.
+struct AsWritten<'a>(&'a Value);
+
+impl Serialize for AsWritten<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Value::Object(members) = self.0 else {
+            return self.0.serialize(s);
+        };
+        let kept = members.iter().filter(|(k, _)| *k != crate::enrich::FIELD);
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in kept {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Alert {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let enrichment = self.event.get(crate::enrich::FIELD);
+        let mut out = s.serialize_struct("Alert", 6)?;
+        out.serialize_field("rule", &self.rule)?;
+        out.serialize_field("event", &AsWritten(&self.event))?;
+        match enrichment {
+            Some(e) => out.serialize_field("enrichment", e)?,
+            None => out.skip_field("enrichment")?,
+        }
+        out.serialize_field("source", &self.source)?;
+        match &self.summary {
+            Some(summary) => out.serialize_field("summary", summary)?,
+            None => out.skip_field("summary")?,
+        }
+        match self.suppressed {
+            Some(n) => out.serialize_field("suppressed", &n)?,
+            None => out.skip_field("suppressed")?,
+        }
+        out.end()
+    }
 }
 
 /// What an alert says about the rule that raised it.

@@ -30,11 +30,13 @@ mod accounts;
 mod actor;
 mod geo;
 mod ranges;
+mod store;
 
 pub use accounts::Accounts;
 pub use actor::{actor, Actor, ActorKind};
 pub use geo::{Asn, Geo, Layout};
 pub use ranges::{AwsRange, IpRanges};
+pub use store::{any_in_s3, load_once, Downloaded, EnrichStore};
 
 /// The record's top-level key the stage fills.
 pub const FIELD: &str = "enrichment";
@@ -69,7 +71,8 @@ pub enum EnrichError {
     },
 }
 
-/// Where each source of data is (`ENRICH_*`, or `scan`'s flags); `None` leaves its fields out.
+/// Where each source of data is (`ENRICH_*`, or `scan`'s flags): a local path, or an
+/// `s3://bucket/key` object ([`EnrichStore`]); `None` leaves its fields out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EnrichSources {
     /// `ENRICH_ACCOUNTS`, `--accounts`: `id,name` lines.

@@ -21,6 +21,7 @@ use tracing::Instrument;
 use crate::config::{ConfigError, Settings};
 use crate::correlate::{Clock, CorrelationSettings};
 use crate::deliver::{Deliver, SnsDeliver};
+use crate::enrich::EnrichStore;
 use crate::fetch::ObjectRef;
 use crate::fetch::{Fetch, S3Fetch, WithEvents};
 use crate::pipeline::{self, Failed, Outcome, Pipeline, Summary};
@@ -120,6 +121,8 @@ pub struct Handler {
     deliver: Arc<dyn Deliver>,
     state: Arc<dyn StateStore>,
     rules: RuleStore,
+    /// The enrich stage's data, re-read when an S3 source changes.
+    enrich: EnrichStore,
     options: Options,
     pipeline: pipeline::Settings,
     /// How long a backfill's correlation state is kept (`STATE_RETENTION_DAYS`).
@@ -141,6 +144,7 @@ impl Handler {
             deliver,
             state: Arc::new(MemoryStore::new(settings.state_retention)),
             rules,
+            enrich: EnrichStore::fixed(Arc::clone(&settings.enricher)),
             options: Options {
                 key_prefix: settings.key_prefix.clone(),
             },
@@ -170,12 +174,23 @@ impl Handler {
             ),
             None => RuleStore::fixed(Arc::clone(&settings.rules)),
         };
-        let handler = Handler::new(
-            Arc::new(S3Fetch::new(s3)),
+        let mut handler = Handler::new(
+            Arc::new(S3Fetch::new(s3.clone())),
             Arc::new(deliver),
             rules,
             &settings,
         );
+        if crate::enrich::any_in_s3(&settings.enrich_sources) {
+            handler.enrich = EnrichStore::s3(
+                (
+                    Arc::clone(&settings.enricher),
+                    settings.enrich_downloaded.clone(),
+                ),
+                s3,
+                settings.enrich_sources.clone(),
+                settings.rules_refresh,
+            );
+        }
         match settings.state_store(sdk) {
             Ok(store) => handler.with_state(Arc::new(store)),
             Err(_) => handler,
@@ -225,11 +240,13 @@ impl Handler {
         let started = Instant::now();
         let trigger = trigger::parse(&payload, &self.options)?;
         let rules = self.rules.current().await;
+        let mut settings = self.settings_for(&trigger.kind);
+        settings.enrich = self.enrich.current().await;
         let pipeline = Pipeline::new(
             Arc::clone(&self.fetch),
             Arc::clone(&self.deliver),
             rules,
-            self.settings_for(&trigger.kind),
+            settings,
         )
         .state(Arc::clone(&self.state), owner)
         .stop_at(stop_at);

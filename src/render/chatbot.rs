@@ -38,15 +38,26 @@ pub fn chatbot(alert: &Alert, f: &Facts) -> Value {
         code(&f.access_key),
         f.mfa_text()
     ));
+    if let Some((actor, kind)) = f
+        .actor
+        .as_ref()
+        .filter(|(a, _)| f.principal.as_ref() != Some(a))
+    {
+        lines.push(format!(
+            "*Actor:* {} ({})",
+            sanitize::md_code(actor),
+            sanitize::markdown(kind)
+        ));
+    }
     lines.push(format!(
         "*From:* {} using {}",
-        code(&f.source_ip),
+        code(&f.source_line()),
         code(&f.user_agent)
     ));
     lines.push(format!("*When:* {} (UTC)", code(&f.event_time)));
     lines.push(format!(
         "*Where:* account {}, region {}, eventID {}",
-        code(&f.account),
+        code(&f.account_line()),
         code(&f.region),
         code(&f.event_id)
     ));

@@ -6,8 +6,10 @@
 use super::facts::{level_upper, Facts};
 use crate::alert::{Alert, CorrelationAlert, Digest};
 
-/// The header row: time, level, rule, principal, source IP, event, region, account, eventID.
-pub const HEADER: &str = "time,level,rule,principal,source_ip,event,region,account,event_id";
+/// The header row: time, level, rule, principal, source IP, event, region, account, eventID,
+/// then the enrichment: the actor, the account's name, the AS and the country.
+pub const HEADER: &str = "time,level,rule,principal,source_ip,event,region,account,event_id,\
+                          actor,account_name,asn,country";
 
 /// The row for one alert.
 pub fn alert_row(alert: &Alert, f: &Facts) -> String {
@@ -21,6 +23,10 @@ pub fn alert_row(alert: &Alert, f: &Facts) -> String {
         f.region.as_deref().unwrap_or(""),
         f.account.as_deref().unwrap_or(""),
         f.event_id.as_deref().unwrap_or(""),
+        f.actor.as_ref().map_or("", |(name, _)| name.as_str()),
+        f.account_name.as_deref().unwrap_or(""),
+        f.asn.as_deref().unwrap_or(""),
+        f.country.as_deref().unwrap_or(""),
     ])
 }
 
@@ -39,6 +45,10 @@ pub fn digest_row(d: &Digest) -> String {
         &format!("{} more (digest)", d.count),
         &one(d.regions.values()),
         &one(d.account_ids.clone()),
+        "",
+        "",
+        "",
+        "",
         "",
     ])
 }
@@ -80,6 +90,10 @@ impl CorrelationAlert {
             &value("awsRegion"),
             &value("ccountId"),
             "",
+            &value("actor.name"),
+            &value("account.name"),
+            "",
+            &value("source.country"),
         ])
     }
 }
@@ -103,6 +117,9 @@ mod tests {
         let line = alert_row(&a, &Facts::of(&a));
         assert_eq!(line.split(',').count(), HEADER.split(',').count());
         assert!(line.contains("HIGH,r1,arn:aws:iam::1:root"), "{line}");
-        assert!(line.ends_with(",e1"), "{line}");
+        assert!(
+            line.ends_with(",e1,,,,"),
+            "no enrichment: its four cells are empty: {line}"
+        );
     }
 }

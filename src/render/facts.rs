@@ -42,6 +42,17 @@ pub struct Facts {
     pub region: Option<String>,
     /// `eventID`.
     pub event_id: Option<String>,
+    /// `enrichment.actor.name` and `.kind`: the principal a person would name (the role, not
+    /// the session).
+    pub actor: Option<(String, String)>,
+    /// `enrichment.account.name`: the account's name, where the accounts file has it.
+    pub account_name: Option<String>,
+    /// Whose network `sourceIPAddress` is in: `AS64500 ExampleNet, NL`, or `AWS EC2 us-east-1`.
+    pub network: Option<String>,
+    /// `enrichment.source.asn` and `.country`, for the CSV's columns.
+    pub asn: Option<String>,
+    /// `enrichment.source.country`.
+    pub country: Option<String>,
     /// `errorCode: errorMessage`, when the call failed.
     pub error: Option<String>,
     /// Console links: the CloudTrail event, and the Lightsail resource where there is one.
@@ -138,6 +149,26 @@ pub fn cloudtrail_link(region: &str, event_id: &str) -> Option<String> {
     })
 }
 
+/// Whose network the source address is in, from `enrichment.source`: the AS and country, or
+/// AWS's service and region; `None` when nothing is known beyond the address.
+fn network(e: &Value) -> Option<String> {
+    let source = |key: &str| text(e, &format!("enrichment.source.{key}"));
+    let asn = source("asn").map(|n| match source("as_org") {
+        Some(org) => format!("AS{n} {org}"),
+        None => format!("AS{n}"),
+    });
+    let aws = match (source("aws_service"), source("aws_region")) {
+        (Some(service), Some(region)) => Some(format!("AWS {service} {region}")),
+        (Some(service), None) => Some(format!("AWS {service}")),
+        _ => None,
+    };
+    let parts: Vec<String> = [aws.or(asn), source("country")]
+        .into_iter()
+        .flatten()
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 impl Facts {
     /// Reads the facts of `alert`'s event, once per alert.
     pub fn of(alert: &Alert) -> Facts {
@@ -204,8 +235,30 @@ impl Facts {
             account: text(e, "recipientAccountId").or_else(|| text(e, "userIdentity.accountId")),
             region: text(e, "awsRegion"),
             event_id: text(e, "eventID"),
+            actor: text(e, "enrichment.actor.name")
+                .map(|name| (name, text(e, "enrichment.actor.kind").unwrap_or_default())),
+            account_name: text(e, "enrichment.account.name"),
+            network: network(e),
+            asn: text(e, "enrichment.source.asn"),
+            country: text(e, "enrichment.source.country"),
             error,
             links,
+        }
+    }
+
+    /// The account as a person reads it: `prod-web (123456789012)`, or the id alone.
+    pub fn account_line(&self) -> Option<String> {
+        match (&self.account_name, &self.account) {
+            (Some(name), Some(id)) => Some(format!("{name} ({id})")),
+            (name, id) => id.clone().or_else(|| name.clone()),
+        }
+    }
+
+    /// The source as a person reads it: `203.0.113.7 (AS64500 ExampleNet, NL)`.
+    pub fn source_line(&self) -> Option<String> {
+        match (&self.source_ip, &self.network) {
+            (Some(ip), Some(network)) => Some(format!("{ip} ({network})")),
+            (ip, _) => ip.clone(),
         }
     }
 

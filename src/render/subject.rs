@@ -12,14 +12,18 @@ use crate::alert::{Alert, CorrelationAlert, Digest};
 /// SNS's limit is 100 characters; one less leaves no doubt.
 pub const SUBJECT_MAX: usize = 99;
 
-/// `[LEVEL] title - account/region`.
+/// `[LEVEL] title - account/region`, the account by its name where it has one.
 pub fn subject(alert: &Alert, facts: &Facts) -> String {
     compose(
         &level_upper(alert.rule.level),
         &alert.rule.title,
         &format!(
             "{}/{}",
-            facts.account.as_deref().unwrap_or("?"),
+            facts
+                .account_name
+                .as_deref()
+                .or(facts.account.as_deref())
+                .unwrap_or("?"),
             facts.region.as_deref().unwrap_or("?")
         ),
     )

@@ -40,12 +40,17 @@ pub fn text(alert: &Alert, f: &Facts) -> String {
     s.push_str("Who\n");
     let _ = writeln!(s, "  Identity type: {}", q(&f.identity_type));
     let _ = writeln!(s, "  Principal:     {}", q(&f.principal));
+    if let Some((actor, kind)) = &f.actor {
+        if f.principal.as_ref() != Some(actor) {
+            let _ = writeln!(s, "  Actor:         {actor} ({kind})");
+        }
+    }
     let _ = writeln!(s, "  Access key:    {}", q(&f.access_key));
     let _ = writeln!(s, "  MFA used:      {}", f.mfa_text());
     s.push('\n');
 
     s.push_str("From where\n");
-    let _ = writeln!(s, "  Source IP:     {}", q(&f.source_ip));
+    let _ = writeln!(s, "  Source IP:     {}", q(&f.source_line()));
     let _ = writeln!(s, "  User agent:    {}", q(&f.user_agent));
     s.push('\n');
 
@@ -54,7 +59,7 @@ pub fn text(alert: &Alert, f: &Facts) -> String {
     s.push('\n');
 
     s.push_str("Where\n");
-    let _ = writeln!(s, "  Account:       {}", q(&f.account));
+    let _ = writeln!(s, "  Account:       {}", q(&f.account_line()));
     let _ = writeln!(s, "  Region:        {}", q(&f.region));
     let _ = writeln!(s, "  Event ID:      {}", q(&f.event_id));
     s.push('\n');
@@ -101,15 +106,23 @@ pub fn text_line(alert: &Alert) -> String {
     let get = |path| sanitize::clean(alert.field(path).unwrap_or("?"), sanitize::FIELD_MAX);
     let who = alert
         .field("userIdentity.arn")
+        .or_else(|| alert.field("enrichment.actor.name"))
         .or_else(|| alert.field("userIdentity.type"))
         .unwrap_or("?");
+    let mut ip = get("sourceIPAddress");
+    if let Some(country) = alert.field("enrichment.source.country") {
+        ip = format!("{ip} ({})", sanitize::clean(country, 8));
+    }
+    let account = alert
+        .field("enrichment.account.name")
+        .map(|name| format!(" in {}", sanitize::clean(name, sanitize::FIELD_MAX)))
+        .unwrap_or_default();
     format!(
-        "{level:<8} {title} | {name} by {who} from {ip} at {time} | eventID {id} | {source}",
+        "{level:<8} {title} | {name} by {who} from {ip}{account} at {time} | eventID {id} | {source}",
         level = level_upper(alert.rule.level),
         title = alert.headline(),
         name = get("eventName"),
         who = sanitize::clean(who, sanitize::FIELD_MAX),
-        ip = get("sourceIPAddress"),
         time = get("eventTime"),
         id = get("eventID"),
         source = alert.source,

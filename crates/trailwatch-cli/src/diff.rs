@@ -271,7 +271,7 @@ pub async fn compare(
 ) -> anyhow::Result<Diff> {
     // The function's variables (limits, lateness), as scan reads them.
     let mut config = Settings::env("-", Arc::default())?;
-    config.load_enrichment()?;
+    config.load_enrichment().await?;
     let titles = titles([&old, &new]);
     let (item, fetch) = scan::resolve(against, window).await?;
     let fetch = Arc::new(fetch);

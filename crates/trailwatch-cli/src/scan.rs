@@ -97,7 +97,6 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             *source = flag;
         }
     }
-    config.load_enrichment()?;
     let window = window(&args.since, &args.until)?;
     let form = match args.format {
         Format::Text => Form::Text,
@@ -106,6 +105,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
+        config.load_enrichment().await?;
         let (item, fetch) = resolve(&args.paths, &window).await?;
         // Every core by default; each file's alerts stay in order, `--concurrency 1` keeps
         // the files' order too.
