@@ -348,7 +348,18 @@ pub fn local_rules(paths: &[PathBuf], tests: bool) -> Result<RuleSet, ConfigErro
     } else {
         builder.paths(paths)
     };
-    Ok(builder.build()?)
+    let mut rules = builder.build()?;
+    if tests {
+        // A case is judged as the pipeline would judge its record: with the enrichment that
+        // needs no data files (the actor, the source's kind), unless the case gives its own.
+        let enricher = Enricher::default();
+        rules.prepare_test_events(|event| {
+            if event.get(crate::enrich::FIELD).is_none() {
+                enricher.add_to(event);
+            }
+        });
+    }
+    Ok(rules)
 }
 
 /// [`local_rules`] for `trailwatch scan`, which refuses to run (exit 2) with no rule at all.

@@ -108,6 +108,25 @@ impl RuleSet {
         );
     }
 
+    /// Applies `f` to every record of every `tests:` case (rules, filters and correlations):
+    /// the caller adds what its stages derive before the rules run (trailwatch's
+    /// `enrichment`), so a case is judged on the record the rules would see.
+    pub fn prepare_test_events(&mut self, f: impl Fn(&mut serde_json::Value)) {
+        let rules = self
+            .rules
+            .iter_mut()
+            .flat_map(|r| std::sync::Arc::make_mut(&mut r.tests).iter_mut());
+        let filters = self.filters.iter_mut().flat_map(|r| r.tests.iter_mut());
+        for case in rules.chain(filters) {
+            f(&mut case.event);
+        }
+        for corr in &mut self.correlations.list {
+            for case in &mut corr.tests {
+                case.records.iter_mut().for_each(&f);
+            }
+        }
+    }
+
     /// The correlation rules, in load order.
     pub fn correlations(&self) -> &[Correlation] {
         &self.correlations.list
