@@ -107,6 +107,12 @@ step "creating the trail bucket, the alert topic and a subscriber queue"
 eval "$("$PY" scripts/demo_aws.py setup)"
 export ALERT_TOPIC_ARN="$TOPIC_ARN" STATE_TABLE
 
+step "writing the demo's enrichment data (account names, AWS ranges, ASN and country databases)"
+eval "$("$PY" scripts/demo_aws.py enrich "$WORK")"
+export ENRICH_ACCOUNTS ENRICH_IP_RANGES ENRICH_ASN_DB ENRICH_COUNTRY_DB
+echo "    $ENRICH_ACCOUNTS, $ENRICH_IP_RANGES,"
+echo "    and two MaxMind DB files in $WORK"
+
 step "building trailwatch-lambda (debug; the first build takes a few minutes)"
 cargo build --bin trailwatch-lambda
 
@@ -122,7 +128,7 @@ for attempt in 1 2 3 4 5 6 7 8; do
     fi
     [[ $attempt -lt 8 ]] || { echo "error: cargo lambda watch did not start on 8 ports" >&2; exit 1; }
 done
-echo "    http://127.0.0.1:$LAMBDA_PORT, function env: ALERT_TOPIC_ARN=$ALERT_TOPIC_ARN"
+echo "    http://127.0.0.1:$LAMBDA_PORT, function env: ALERT_TOPIC_ARN=$ALERT_TOPIC_ARN, ENRICH_*"
 
 step "invoking trailwatch-lambda with $EVENT"
 cargo lambda invoke trailwatch-lambda -A 127.0.0.1 -P "$LAMBDA_PORT" \

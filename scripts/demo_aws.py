@@ -6,6 +6,8 @@
                                   `STATE_TABLE=...` lines for the shell
     demo_aws.py alerts QUEUE_URL  prints what reached the subscriber queue, readably
     demo_aws.py realtime FILE     prints the counts of a summary the function returned
+    demo_aws.py enrich DIR        writes the demo's ASN and country databases into DIR and
+                                  prints the ENRICH_* variables for the shell
 """
 import json
 import pathlib
@@ -13,6 +15,9 @@ import sys
 import urllib.parse
 
 import boto3
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import mmdb  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EVENT = ROOT / "events" / "s3-put.json"
@@ -49,6 +54,24 @@ def setup():
     print(f"TOPIC_ARN={topic_arn}")
     print(f"QUEUE_URL={queue_url}")
     print(f"STATE_TABLE={table}")
+
+
+def enrich(directory):
+    """The demo's enrichment data: its own accounts file and ip-ranges excerpt (events/enrich/),
+    and two small MaxMind DB files for the documentation addresses the demo trail uses."""
+    d = pathlib.Path(directory)
+    mmdb.write(d / "asn.mmdb", "GeoLite2-ASN", [
+        ("203.0.113.0/24", {"autonomous_system_number": 64500, "autonomous_system_organization": "ExampleNet"}),
+        ("198.51.100.0/24", {"autonomous_system_number": 64501, "autonomous_system_organization": "Office ISP"}),
+    ])
+    mmdb.write(d / "country.mmdb", "GeoLite2-Country", [
+        ("203.0.113.0/24", {"country": {"iso_code": "NL"}}),
+        ("198.51.100.0/24", {"country": {"iso_code": "DE"}}),
+    ])
+    print(f"ENRICH_ACCOUNTS={ROOT / 'events' / 'enrich' / 'accounts.csv'}")
+    print(f"ENRICH_IP_RANGES={ROOT / 'events' / 'enrich' / 'ip-ranges.json'}")
+    print(f"ENRICH_ASN_DB={d / 'asn.mmdb'}")
+    print(f"ENRICH_COUNTRY_DB={d / 'country.mmdb'}")
 
 
 def realtime(path):
@@ -92,10 +115,18 @@ def alerts(queue_url):
         print(f"    rule    {rule.get('id', '?')}  {' '.join(rule.get('tags', []))}")
         print(f"    what    {event.get('eventName')} on {event.get('eventSource')}"
               + (f"  {json.dumps(params)}" if params else ""))
-        print(f"    who     {who(event.get('userIdentity', {}))}")
-        print(f"    from    {event.get('sourceIPAddress')}  ({event.get('userAgent', '')[:60]})")
-        print(f"    when    {event.get('eventTime')}  in {event.get('awsRegion')}, "
-              f"account {event.get('recipientAccountId')}")
+        enriched = alert.get("enrichment", {})
+        actor, src = enriched.get("actor", {}), enriched.get("source", {})
+        network = ", ".join(x for x in (f"AS{src['asn']} {src.get('as_org', '')}".strip() if "asn" in src else "",
+                                        src.get("country", "")) if x)
+        account = event.get("recipientAccountId")
+        if enriched.get("account", {}).get("name"):
+            account = f"{enriched['account']['name']} ({account})"
+        print(f"    who     {who(event.get('userIdentity', {}))}"
+              + (f"  (actor {actor['name']}, {actor.get('kind')})" if actor.get("name") else ""))
+        print(f"    from    {event.get('sourceIPAddress')}" + (f" ({network})" if network else "")
+              + f"  ({event.get('userAgent', '')[:60]})")
+        print(f"    when    {event.get('eventTime')}  in {event.get('awsRegion')}, account {account}")
         print(f"    eventID {event.get('eventID')}")
         print(f"    object  {where}")
 
@@ -105,6 +136,8 @@ if __name__ == "__main__":
         setup()
     elif sys.argv[1:2] == ["alerts"] and len(sys.argv) == 3:
         alerts(sys.argv[2])
+    elif sys.argv[1:2] == ["enrich"] and len(sys.argv) == 3:
+        enrich(sys.argv[2])
     elif sys.argv[1:2] == ["realtime"] and len(sys.argv) == 3:
         realtime(sys.argv[2])
     else:

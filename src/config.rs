@@ -103,7 +103,7 @@ pub enum ConfigError {
     #[error(transparent)]
     Notify(#[from] UnknownAlias),
     /// An `ENRICH_*` data file cannot be used.
-    #[error("enrichment: {0}")]
+    #[error(transparent)]
     Enrich(#[from] EnrichError),
     /// The function runs without `STATE_TABLE`.
     #[error(

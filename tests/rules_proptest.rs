@@ -237,8 +237,9 @@ fn counted_record() -> impl Strategy<Value = Value> {
         maybe(json_scalar()),
         maybe(json_scalar()),
         maybe(json_scalar()),
+        (maybe(json_scalar()), any::<bool>()),
     )
-        .prop_map(|(mut rec, id, ip, arn, account)| {
+        .prop_map(|(mut rec, id, ip, arn, account, (issuer, nest))| {
             let m = rec.as_object_mut().expect("record() makes objects");
             if let Some(v) = id {
                 m.insert("eventID".into(), v);
@@ -252,6 +253,16 @@ fn counted_record() -> impl Strategy<Value = Value> {
                 }
                 if let Some(v) = account {
                     identity.insert("accountId".into(), v);
+                }
+                // The issuing role, where `Glimpse` names the actor by it: nested as
+                // CloudTrail writes it, or a scalar where an object belongs.
+                if let Some(v) = issuer {
+                    let context = if nest {
+                        json!({"sessionIssuer": {"arn": v}})
+                    } else {
+                        v
+                    };
+                    identity.insert("sessionContext".into(), context);
                 }
             }
             rec

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::EnrichError;
+use super::error::EnrichError;
 
 /// Account id → name.
 #[derive(Debug, Clone, Default)]

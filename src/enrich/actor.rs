@@ -62,52 +62,82 @@ pub(super) fn text<'d>(doc: &'d dyn Doc, path: &[&str]) -> Option<&'d str> {
     }
 }
 
+/// The `userIdentity` fields that name an actor, as strings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Identity<'a> {
+    /// `type`.
+    pub kind: Option<&'a str>,
+    /// `arn`.
+    pub arn: Option<&'a str>,
+    /// `principalId`.
+    pub principal_id: Option<&'a str>,
+    /// `accountId`.
+    pub account_id: Option<&'a str>,
+    /// `userName`.
+    pub user_name: Option<&'a str>,
+    /// `invokedBy`.
+    pub invoked_by: Option<&'a str>,
+    /// `identityProvider`.
+    pub identity_provider: Option<&'a str>,
+    /// `sessionContext.sessionIssuer.arn`.
+    pub issuer_arn: Option<&'a str>,
+}
+
 /// The actor of `record`.
 pub fn actor(record: &dyn Doc) -> Actor {
     let at = |field: &str| text(record, &["userIdentity", field]);
-    let arn = at("arn");
-    let account = at("accountId").map(str::to_string);
-    let issuer = text(
-        record,
-        &["userIdentity", "sessionContext", "sessionIssuer", "arn"],
-    );
-    let (kind, name, session) = match at("type").unwrap_or("") {
-        "Root" => (ActorKind::Root, arn.map(str::to_string), None),
-        "IAMUser" => (ActorKind::IamUser, arn.map(str::to_string), None),
-        "AssumedRole" => assumed_role(arn, issuer),
-        "AWSService" => (
-            ActorKind::Service,
-            at("invokedBy")
-                .or_else(|| text(record, &["sourceIPAddress"]))
-                .map(str::to_string),
-            None,
-        ),
-        "FederatedUser" => (
-            ActorKind::Federated,
-            arn.or(at("principalId")).map(str::to_string),
-            None,
-        ),
-        "WebIdentityUser" | "SAMLUser" => (
-            ActorKind::Federated,
-            match (at("identityProvider"), at("userName")) {
-                (Some(provider), Some(user)) => Some(format!("{provider}:{user}")),
-                _ => at("principalId").map(str::to_string),
-            },
-            None,
-        ),
-        _ => (
-            ActorKind::Other,
-            arn.or(at("principalId"))
-                .or(at("accountId"))
-                .map(str::to_string),
-            None,
+    let identity = Identity {
+        kind: at("type"),
+        arn: at("arn"),
+        principal_id: at("principalId"),
+        account_id: at("accountId"),
+        user_name: at("userName"),
+        invoked_by: at("invokedBy").or_else(|| {
+            text(record, &["sourceIPAddress"]).filter(|_| at("type") == Some("AWSService"))
+        }),
+        identity_provider: at("identityProvider"),
+        issuer_arn: text(
+            record,
+            &["userIdentity", "sessionContext", "sessionIssuer", "arn"],
         ),
     };
-    Actor {
-        name,
-        kind,
-        session,
-        account,
+    identity.actor()
+}
+
+impl Identity<'_> {
+    /// The actor these fields name.
+    pub fn actor(&self) -> Actor {
+        let own = |v: Option<&str>| v.map(str::to_string);
+        let (kind, name, session) = match self.kind.unwrap_or("") {
+            "Root" => (ActorKind::Root, own(self.arn), None),
+            "IAMUser" => (ActorKind::IamUser, own(self.arn), None),
+            "AssumedRole" => assumed_role(self.arn, self.issuer_arn),
+            "AWSService" => (ActorKind::Service, own(self.invoked_by), None),
+            "FederatedUser" => (
+                ActorKind::Federated,
+                own(self.arn.or(self.principal_id)),
+                None,
+            ),
+            "WebIdentityUser" | "SAMLUser" => (
+                ActorKind::Federated,
+                match (self.identity_provider, self.user_name) {
+                    (Some(provider), Some(user)) => Some(format!("{provider}:{user}")),
+                    _ => own(self.principal_id),
+                },
+                None,
+            ),
+            _ => (
+                ActorKind::Other,
+                own(self.arn.or(self.principal_id).or(self.account_id)),
+                None,
+            ),
+        };
+        Actor {
+            name,
+            kind,
+            session,
+            account: own(self.account_id),
+        }
     }
 }
 

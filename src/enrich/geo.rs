@@ -10,7 +10,7 @@ use std::path::Path;
 
 use maxminddb::{Mmap, PathElement, Reader};
 
-use super::EnrichError;
+use super::error::EnrichError;
 
 /// Which layout a database must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
-use super::EnrichError;
+use super::error::EnrichError;
 
 /// The service and region of an AWS range.
 #[derive(Debug, Clone, PartialEq, Eq)]

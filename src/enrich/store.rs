@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{EnrichError, EnrichSources, Enricher};
+use super::enricher::{EnrichSources, Enricher};
+use super::error::EnrichError;
 use crate::rules_source::S3Uri;
 
 /// Each of the sources, in [`EnrichSources`]' order, as `(setting, location)`.

@@ -2,7 +2,10 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
+use std::path::Path;
+
 use super::*;
+use crate::rules::{Doc, Node};
 
 #[path = "../../tests/support/mmdb.rs"]
 #[allow(dead_code)]
@@ -125,7 +128,7 @@ fn rules_read_the_enrichment_and_the_record_alike() {
     let e = Enricher::load(&sources(&d)).unwrap();
     let record = json!({"eventName": "X", "sourceIPAddress": "203.0.113.7",
         "userIdentity": {"type": "Root", "arn": "arn:aws:iam::123456789012:root"}});
-    let doc = Enriched::new(&record, &e);
+    let doc = Enriched::new(&record, &e, Wanted::ALL);
     assert!(matches!(
         doc.at(&["enrichment", "source", "country"]),
         Some(Node::Str("NL"))
@@ -143,5 +146,38 @@ fn rules_read_the_enrichment_and_the_record_alike() {
     let mut added = record.clone();
     e.add_to(&mut added);
     assert_eq!(added["enrichment"], e.enrich(&record));
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn only_the_parts_the_rules_read_are_made() {
+    let d = dir("parts");
+    let e = Enricher::load(&sources(&d)).unwrap();
+    let record = json!({"sourceIPAddress": "203.0.113.7", "recipientAccountId": "123456789012",
+        "userIdentity": {"type": "Root", "arn": "arn:aws:iam::123456789012:root"}});
+    let paths = crate::rules::FieldPaths::from_paths(&[
+        vec!["enrichment", "source", "country"],
+        vec!["enrichment", "actor", "kind"],
+    ]);
+    let node = paths.root().child(b"enrichment").unwrap();
+    let wanted = Wanted::of(node);
+    assert_eq!(
+        wanted,
+        Wanted {
+            actor: true,
+            account: false,
+            ranges: false,
+            asn: false,
+            country: true
+        }
+    );
+    let got = e.enrich_parts(&record, wanted);
+    assert_eq!(
+        got["source"],
+        json!({"kind": "public", "country": "NL"}),
+        "no ASN lookup"
+    );
+    assert!(got.get("account").is_none());
+    assert_eq!(got["actor"]["kind"], "root");
     std::fs::remove_dir_all(d).unwrap();
 }

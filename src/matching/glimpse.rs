@@ -29,6 +29,12 @@ pub struct Glimpse<'a> {
     pub user_name: Option<Cow<'a, str>>,
     /// `userIdentity.accountId`.
     pub identity_account: Option<Cow<'a, str>>,
+    /// `userIdentity.type`.
+    pub identity_type: Option<Cow<'a, str>>,
+    /// `userIdentity.invokedBy`.
+    pub invoked_by: Option<Cow<'a, str>>,
+    /// `userIdentity.sessionContext.sessionIssuer.arn`.
+    pub issuer_arn: Option<Cow<'a, str>>,
 }
 
 impl<'a> Glimpse<'a> {
@@ -73,7 +79,25 @@ impl<'a> Glimpse<'a> {
             arn: get("userIdentity.arn"),
             user_name: get("userIdentity.userName"),
             identity_account: get("userIdentity.accountId"),
+            identity_type: get("userIdentity.type"),
+            invoked_by: get("userIdentity.invokedBy"),
+            issuer_arn: get("userIdentity.sessionContext.sessionIssuer.arn"),
         }
+    }
+
+    /// The principal a person would name (`enrichment.actor.name`), as far as these fields
+    /// tell: a role rather than its sessions.
+    pub fn actor_name(&self) -> Option<String> {
+        let identity = crate::enrich::Identity {
+            kind: self.identity_type.as_deref(),
+            arn: self.arn.as_deref(),
+            account_id: self.identity_account.as_deref(),
+            user_name: self.user_name.as_deref(),
+            invoked_by: self.invoked_by.as_deref(),
+            issuer_arn: self.issuer_arn.as_deref(),
+            ..Default::default()
+        };
+        identity.actor().name
     }
 }
 
@@ -87,10 +111,48 @@ fn identity<'a>(text: &'a str, at: usize, g: &mut Glimpse<'a>) -> Step {
             b"arn" => &mut g.arn,
             b"userName" => &mut g.user_name,
             b"accountId" => &mut g.identity_account,
+            b"type" => &mut g.identity_type,
+            b"invokedBy" => &mut g.invoked_by,
+            b"sessionContext" => {
+                return nested(text, i, &[b"sessionIssuer", b"arn"], &mut g.issuer_arn)
+            }
             _ => return Step::Skip,
         };
         read_into(text, i, slot)
     });
+    match len {
+        Some(len) => Step::Read(len),
+        None => Step::GiveUp,
+    }
+}
+
+/// The string at `path` inside the object at `at` (the last of duplicate keys, as the parse
+/// keeps), into `slot`; a `null` or any other value on the way reads as absent, as
+/// `Glimpse::of` reads it.
+fn nested<'a>(text: &'a str, at: usize, path: &[&[u8]], slot: &mut Option<Cow<'a, str>>) -> Step {
+    let bytes = text.as_bytes();
+    let Some((key, rest)) = path.split_first() else {
+        return read_into(text, at, slot);
+    };
+    if bytes.get(at) != Some(&b'{') {
+        // Not an object: the path is absent; its length is the scanner's to tell.
+        let Some(len) = crate::decode::Scan::default().run(&bytes[at..]) else {
+            return Step::GiveUp;
+        };
+        *slot = None;
+        return Step::Read(len);
+    }
+    let mut found = false;
+    let len = members(bytes, at, |k, i| {
+        if k != *key {
+            return Step::Skip;
+        }
+        found = true;
+        nested(text, i, rest, slot)
+    });
+    if !found {
+        *slot = None;
+    }
     match len {
         Some(len) => Step::Read(len),
         None => Step::GiveUp,
@@ -118,6 +180,17 @@ mod tests {
             "the issuer's userName is not the identity's"
         );
         assert_eq!(g.identity_account.as_deref(), Some("111"));
+        assert_eq!(g.issuer_arn.as_deref(), Some("x"));
+        assert_eq!(
+            g.actor_name().as_deref(),
+            Some("x"),
+            "the role that issued the session"
+        );
+        let bare = r#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s",
+            "sessionContext":{"sessionIssuer":null}},"eventID":"e"}"#;
+        let g = Glimpse::scan(bare).unwrap();
+        assert_eq!(g, Glimpse::of(&serde_json::from_str(bare).unwrap()));
+        assert_eq!(g.actor_name().as_deref(), Some("arn:aws:iam::1:role/r"));
     }
 
     #[test]

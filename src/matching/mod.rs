@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::enrich::{Enriched, Enricher};
+use crate::enrich::{Enriched, Enricher, Wanted};
 use crate::rules::{Doc, FieldPaths, Node, Rule, RuleSet};
 
 mod deep;
@@ -38,6 +38,9 @@ impl Observed {
 }
 
 /// What checking one record found.
+// A `Counted` glimpse is a dozen borrowed fields: returned once per record and taken apart at
+// once, it is cheaper moved than boxed (an allocation per counted match).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Checked<'t> {
     /// No rule matched (or none could, by the index).
@@ -62,9 +65,9 @@ pub enum Checked<'t> {
 #[derive(Debug)]
 pub struct Matcher<'r> {
     rules: &'r RuleSet,
-    /// Where some rule reads `enrichment.*`: the enrich stage, and the paths it reads besides
-    /// the rules' own.
-    enrich: Option<(&'r Enricher, FieldPaths)>,
+    /// Where some rule reads `enrichment.*`: the enrich stage, the parts the rules read, and
+    /// the paths the stage reads besides the rules' own.
+    enrich: Option<(&'r Enricher, Wanted, FieldPaths)>,
 }
 
 impl<'r> Matcher<'r> {
@@ -79,20 +82,22 @@ impl<'r> Matcher<'r> {
     /// A matcher over `rules` whose `enrichment.*` paths `enricher` answers.
     pub fn enriched(rules: &'r RuleSet, enricher: &'r Enricher) -> Self {
         let paths = rules.field_paths();
-        let reads = paths
-            .root()
-            .child(crate::enrich::FIELD.as_bytes())
-            .is_some();
+        let read = paths.root().child(crate::enrich::FIELD.as_bytes());
         Matcher {
             rules,
-            enrich: reads.then(|| (enricher, paths.with_paths(crate::enrich::INPUTS))),
+            enrich: read.map(|node| {
+                let with_inputs = paths.with_paths(crate::enrich::INPUTS);
+                (enricher, Wanted::of(node), with_inputs)
+            }),
         }
     }
 
     /// Runs the rules on `doc`, with the enrichment where a rule reads it.
     fn judge<D: Doc + ?Sized>(&self, doc: &D, hits: &mut Vec<&'r Rule>) {
         match &self.enrich {
-            Some((enricher, _)) => self.rules.matches(&Enriched::new(doc, enricher), hits),
+            Some((enricher, wanted, _)) => self
+                .rules
+                .matches(&Enriched::new(doc, enricher, *wanted), hits),
             None => self.rules.matches(doc, hits),
         }
     }
@@ -120,7 +125,7 @@ impl<'r> Matcher<'r> {
     ) -> Checked<'t> {
         hits.clear();
         let paths = match &self.enrich {
-            Some((_, paths)) => paths,
+            Some((_, _, paths)) => paths,
             None => self.rules.field_paths(),
         };
         if paths.whole() {

@@ -103,8 +103,13 @@ impl DigestBuilder {
                 self.last = Some(t.into_owned());
             }
         }
-        self.principals
-            .add(text(&event.arn).or_else(|| text(&event.user_name)));
+        // The actor, as `enrichment.actor.name` names it: one role, whatever its sessions.
+        let actor = event.actor_name().map(Cow::Owned);
+        self.principals.add(
+            text(&actor)
+                .or_else(|| text(&event.arn))
+                .or_else(|| text(&event.user_name)),
+        );
         self.source_ips.add(text(&event.source_ip));
         self.regions.add(text(&event.region));
         self.accounts
