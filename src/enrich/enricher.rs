@@ -189,8 +189,8 @@ impl Enricher {
         {
             Some(range) => {
                 s.insert("kind".into(), "aws".into());
-                s.insert("aws_service".into(), range.service.clone().into());
-                s.insert("aws_region".into(), range.region.clone().into());
+                s.insert("aws_service".into(), range.service.to_string().into());
+                s.insert("aws_region".into(), range.region.to_string().into());
             }
             None => {
                 s.insert("kind".into(), "public".into());

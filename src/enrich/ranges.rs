@@ -6,21 +6,24 @@
 //! entries cover an address, the longest prefix wins, and at one length a named service wins
 //! over the `AMAZON` superset.
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::error::EnrichError;
 
-/// The service and region of an AWS range.
+/// The service and region of an AWS range; a handful of distinct values shared by thousands
+/// of prefixes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsRange {
     /// `service` as published (`EC2`, `S3`, `AMAZON`, ...).
-    pub service: String,
+    pub service: Arc<str>,
     /// `region` as published (`us-east-1`, `GLOBAL`, ...).
-    pub region: String,
+    pub region: Arc<str>,
 }
 
 /// The ranges, by prefix length and masked address.
@@ -32,20 +35,24 @@ pub struct IpRanges {
     lengths_v6: Vec<u8>,
 }
 
+// Borrowed from the text: the file is read at every cold start, and its 12,000 entries
+// allocate nothing but the tables.
 #[derive(Deserialize)]
-struct File {
-    #[serde(default)]
-    prefixes: Vec<Prefix>,
-    #[serde(default)]
-    ipv6_prefixes: Vec<Prefix>,
+struct File<'a> {
+    #[serde(borrow, default)]
+    prefixes: Vec<Prefix<'a>>,
+    #[serde(borrow, default)]
+    ipv6_prefixes: Vec<Prefix<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Prefix {
-    #[serde(alias = "ipv6_prefix")]
-    ip_prefix: String,
-    region: String,
-    service: String,
+struct Prefix<'a> {
+    #[serde(borrow, alias = "ipv6_prefix")]
+    ip_prefix: Cow<'a, str>,
+    #[serde(borrow)]
+    region: Cow<'a, str>,
+    #[serde(borrow)]
+    service: Cow<'a, str>,
 }
 
 fn mask_v4(addr: u32, len: u8) -> u32 {
@@ -65,7 +72,7 @@ fn mask_v6(addr: u128, len: u8) -> u128 {
 /// Keeps `range` at `key` unless a named service is there already: `AMAZON` is the superset.
 fn keep<K: std::hash::Hash + Eq>(map: &mut HashMap<K, AwsRange>, key: K, range: AwsRange) {
     match map.entry(key) {
-        Entry::Occupied(mut o) if o.get().service == "AMAZON" => {
+        Entry::Occupied(mut o) if &*o.get().service == "AMAZON" => {
             o.insert(range);
         }
         Entry::Occupied(_) => {}
@@ -89,14 +96,23 @@ impl IpRanges {
             });
         }
         let mut ranges = IpRanges::default();
+        let mut names: HashMap<Cow<str>, Arc<str>> = HashMap::new();
+        let mut intern = |s: Cow<'_, str>| -> Arc<str> {
+            if let Some(a) = names.get(&s) {
+                return Arc::clone(a);
+            }
+            let a: Arc<str> = Arc::from(&*s);
+            names.insert(Cow::Owned(s.into_owned()), Arc::clone(&a));
+            a
+        };
         for entry in parsed.prefixes.into_iter().chain(parsed.ipv6_prefixes) {
             let net: ipnet::IpNet = entry.ip_prefix.parse().map_err(|_| EnrichError::Invalid {
                 file: file.to_string(),
                 why: format!("{:?} is not an address prefix", entry.ip_prefix),
             })?;
             let range = AwsRange {
-                service: entry.service,
-                region: entry.region,
+                service: intern(entry.service),
+                region: intern(entry.region),
             };
             let len = net.prefix_len();
             match net {
@@ -158,21 +174,18 @@ mod tests {
             "ipv6_prefixes":[{"ipv6_prefix":"2600:1f14::/35","region":"us-west-2","service":"EC2","network_border_group":"us-west-2"}]}"#;
         let r = IpRanges::parse("ip-ranges.json", text).unwrap();
         let s3 = r.find("3.5.141.9".parse().unwrap()).unwrap();
+        assert_eq!((&*s3.service, &*s3.region), ("S3", "ap-northeast-2"));
         assert_eq!(
-            (s3.service.as_str(), s3.region.as_str()),
-            ("S3", "ap-northeast-2")
-        );
-        assert_eq!(
-            r.find("3.100.0.1".parse().unwrap()).unwrap().region,
+            &*r.find("3.100.0.1".parse().unwrap()).unwrap().region,
             "GLOBAL"
         );
         assert!(r.find("203.0.113.7".parse().unwrap()).is_none());
         assert_eq!(
-            r.find("2600:1f14::1".parse().unwrap()).unwrap().service,
+            &*r.find("2600:1f14::1".parse().unwrap()).unwrap().service,
             "EC2"
         );
         assert_eq!(
-            r.find("::ffff:3.5.140.1".parse().unwrap()).unwrap().service,
+            &*r.find("::ffff:3.5.140.1".parse().unwrap()).unwrap().service,
             "S3"
         );
         let e = IpRanges::parse("ranges.json", "{\"prefixes\": 3}").unwrap_err();
