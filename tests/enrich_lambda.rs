@@ -2,6 +2,8 @@
 //! and a correlation grouped by `enrichment.actor.name` fires once for one role's three
 //! sessions, with the SNS alert carrying the enrichment next to the event; and a bad database
 //! stops the cold start, naming the file.
+#[path = "support/enrich_trail.rs"]
+mod enrich_trail;
 #[path = "support/mmdb.rs"]
 #[allow(dead_code)]
 mod mmdb;
@@ -14,20 +16,6 @@ use serde_json::{json, Value};
 use support::{Aws, Moto, DEMO_BUCKET};
 use trailwatch::config::Settings;
 use trailwatch::handler::Handler;
-
-/// A Lightsail call a minute ago: the function judges correlation windows on the wall clock.
-fn record(id: &str, name: &str, ip: &str, session: &str) -> Value {
-    let time = chrono::Utc::now() - chrono::Duration::minutes(1);
-    json!({"eventVersion": "1.09", "eventSource": "lightsail.amazonaws.com",
-        "eventName": name, "eventID": id,
-        "eventTime": time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        "awsRegion": "eu-central-1", "recipientAccountId": "123456789012",
-        "sourceIPAddress": ip,
-        "userIdentity": {"type": "AssumedRole", "accountId": "123456789012",
-            "arn": format!("arn:aws:sts::123456789012:assumed-role/deploy/{session}"),
-            "sessionContext": {"sessionIssuer": {"type": "Role",
-                "arn": "arn:aws:iam::123456789012:role/deploy"}}}})
-}
 
 fn data_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -43,11 +31,9 @@ async fn the_function_matches_groups_and_alerts_with_the_enrichment() {
     let moto = Moto::start();
     let aws = Aws::new(&moto.sdk_config().await);
     let world = support::demo_world(&aws).await;
-    let trail = json!({"Records": [
-        record("e1", "RebootInstance", "203.0.113.7", "s-1"),
-        record("e2", "DeleteInstance", "198.51.100.9", "s-2"),
-        record("e3", "GetInstances", "203.0.113.7", "s-3"),
-    ]});
+    // A minute ago: the function judges correlation windows on the wall clock.
+    let time = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let trail = enrich_trail::trail(&time.format("%Y-%m-%dT%H:%M:%SZ").to_string());
     aws.put_object(DEMO_BUCKET, &world.key, trail.to_string().into_bytes())
         .await;
 

@@ -4,6 +4,8 @@
 //! here: a country and an ASN database from the format's specification, and an accounts file.
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/enrich_trail.rs"]
+mod enrich_trail;
 #[path = "support/mmdb.rs"]
 #[allow(dead_code)]
 mod mmdb;
@@ -12,17 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-
-fn record(id: &str, name: &str, ip: &str, session: &str) -> Value {
-    json!({"eventVersion": "1.09", "eventSource": "lightsail.amazonaws.com",
-        "eventName": name, "eventID": id, "eventTime": "2026-11-25T10:00:00Z",
-        "awsRegion": "eu-central-1", "recipientAccountId": "123456789012",
-        "sourceIPAddress": ip,
-        "userIdentity": {"type": "AssumedRole", "accountId": "123456789012",
-            "arn": format!("arn:aws:sts::123456789012:assumed-role/deploy/{session}"),
-            "sessionContext": {"sessionIssuer": {"type": "Role",
-                "arn": "arn:aws:iam::123456789012:role/deploy"}}}})
-}
 
 fn setup(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -46,16 +37,8 @@ fn setup(tag: &str) -> PathBuf {
         mmdb::asn_db(&[("198.51.100.0/24", 64501, "FarAwayNet")]),
     )
     .unwrap();
-    let records = [
-        record("e1", "RebootInstance", "203.0.113.7", "s-1"),
-        record("e2", "DeleteInstance", "198.51.100.9", "s-2"),
-        record("e3", "GetInstances", "203.0.113.7", "s-3"),
-    ];
-    std::fs::write(
-        dir.join("trail.json"),
-        json!({ "Records": records }).to_string(),
-    )
-    .unwrap();
+    let trail = enrich_trail::trail("2026-11-25T10:00:00Z");
+    std::fs::write(dir.join("trail.json"), trail.to_string()).unwrap();
     dir
 }
 
