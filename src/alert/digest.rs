@@ -85,11 +85,38 @@ pub struct Digest {
     pub event_ids: Capped,
     /// Accounts (up to 10).
     pub account_ids: Vec<String>,
+    /// The same accounts as people read them, `prod-web (123456789012)`, where the accounts
+    /// file names them (`ENRICH_ACCOUNTS`); empty when it names none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub account_names: Vec<String>,
     /// Event names (up to 10).
     pub event_names: Vec<String>,
 }
 
 impl Digest {
+    /// Fills [`Digest::account_names`] from `name`, which knows some accounts by id.
+    pub fn name_accounts<'n>(&mut self, name: impl Fn(&str) -> Option<&'n str>) {
+        if self.account_ids.iter().any(|id| name(id).is_some()) {
+            self.account_names = self
+                .account_ids
+                .iter()
+                .map(|id| match name(id) {
+                    Some(n) => format!("{n} ({id})"),
+                    None => id.clone(),
+                })
+                .collect();
+        }
+    }
+
+    /// The accounts as people read them: by name where known.
+    pub fn accounts_text(&self) -> &[String] {
+        if self.account_names.is_empty() {
+            &self.account_ids
+        } else {
+            &self.account_names
+        }
+    }
+
     /// The same digest listing at most `n` of each kind, for when the full one is too big.
     pub fn shrunk(&self, n: usize) -> Digest {
         let cut = |c: &Capped| Capped {

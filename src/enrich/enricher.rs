@@ -165,7 +165,8 @@ impl Enricher {
         a
     }
 
-    fn account_name(&self, id: &str) -> Option<&str> {
+    /// The name of account `id`, where the accounts file has it.
+    pub fn account_name(&self, id: &str) -> Option<&str> {
         self.accounts.as_ref()?.name(id)
     }
 

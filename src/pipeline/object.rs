@@ -273,7 +273,7 @@ fn decode_match_plan(
 ) -> Scanned {
     let enricher = &*settings.enrich;
     let matcher = Matcher::enriched(rules, enricher);
-    let mut planner = Planner::new(&settings.plan, source.clone());
+    let mut planner = Planner::new(&settings.plan, source.clone()).enriched_by(enricher);
     let mut correlator = Correlator::new(rules);
     let mut seen = Observed::default();
     let mut hits = Vec::new();

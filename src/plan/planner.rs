@@ -71,6 +71,8 @@ struct PerRule {
 #[derive(Debug)]
 pub struct Planner<'s> {
     settings: &'s PlanSettings,
+    /// Names digests give their accounts by (`ENRICH_ACCOUNTS`).
+    enricher: Option<&'s crate::enrich::Enricher>,
     source: ObjectRef,
     seen: HashSet<u64>,
     rules: BTreeMap<String, PerRule>,
@@ -110,6 +112,7 @@ impl<'s> Planner<'s> {
     pub fn new(settings: &'s PlanSettings, source: ObjectRef) -> Self {
         Planner {
             settings,
+            enricher: None,
             source,
             seen: HashSet::new(),
             rules: BTreeMap::new(),
@@ -117,6 +120,12 @@ impl<'s> Planner<'s> {
             holds: Holds::default(),
             stats: PlanStats::default(),
         }
+    }
+
+    /// Digests name their accounts as `enricher`'s accounts file does.
+    pub fn enriched_by(mut self, enricher: &'s crate::enrich::Enricher) -> Self {
+        self.enricher = Some(enricher);
+        self
     }
 
     /// Takes `rule`'s match on `event`; batches that became full are appended to `out`.
@@ -252,9 +261,12 @@ impl<'s> Planner<'s> {
     /// the held `suppress:` combinations.
     pub fn finish(mut self, out: &mut Vec<Batch>) -> Finished {
         for per in self.rules.values() {
-            let Some(digest) = per.digest.as_ref().and_then(DigestBuilder::finish) else {
+            let Some(mut digest) = per.digest.as_ref().and_then(DigestBuilder::finish) else {
                 continue;
             };
+            if let Some(enricher) = self.enricher {
+                digest.name_accounts(|id| enricher.account_name(id));
+            }
             self.stats.digests += 1;
             let topics = self.settings.routes.topics(&per.rule.id, &per.rule.notify);
             let message = Message::digest(&digest, self.settings.form);

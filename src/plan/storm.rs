@@ -144,6 +144,7 @@ impl DigestBuilder {
                 omitted: self.count - self.event_ids.len(),
             },
             account_ids: few(&self.accounts),
+            account_names: Vec::new(),
             event_names: few(&self.event_names),
         })
     }

@@ -150,3 +150,52 @@ fn repeats_past_the_dedup_cap_are_counted_as_new() {
     assert!(stats.dedup_saturated);
     assert_eq!((stats.alerts, stats.duplicates), (2, 0));
 }
+
+/// A digest names its accounts as the accounts file does, in its JSON and the email text, and
+/// counts principals by actor: one role, whatever its sessions.
+#[test]
+fn digests_name_accounts_and_count_roles_not_sessions() {
+    let dir = std::env::temp_dir().join(format!("trailwatch-digest-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let accounts = dir.join("accounts.csv");
+    std::fs::write(&accounts, "123456789012,prod-web\n").unwrap();
+    let enricher = crate::enrich::Enricher::load(&crate::enrich::EnrichSources {
+        accounts: Some(accounts),
+        ..Default::default()
+    })
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let rules = rules();
+    let storm = &rules.rules()[0];
+    let settings = settings();
+    let mut planner = Planner::new(&settings, source()).enriched_by(&enricher);
+    let mut out = Vec::new();
+    for i in 0..30 {
+        let event = json!({"eventName": "Storm", "eventID": format!("r-{i}"),
+            "recipientAccountId": "123456789012",
+            "userIdentity": {"type": "AssumedRole",
+                "arn": format!("arn:aws:sts::123456789012:assumed-role/deploy/s-{i}")}});
+        planner.add(storm, &std::sync::Arc::new(event), &mut out);
+    }
+    planner.finish(&mut out);
+    let all = messages(&out);
+    let digest = all.iter().find(|m| m.kind == Kind::Digest).expect("digest");
+    let doc: Value = serde_json::from_str(&digest.body).unwrap();
+    let email = doc["default"].as_str().unwrap();
+    assert!(
+        email.contains("Accounts:      prod-web (123456789012)"),
+        "{email}"
+    );
+    let json: Value = serde_json::from_str(doc["sqs"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        json["digest"]["account_names"][0],
+        "prod-web (123456789012)"
+    );
+    assert_eq!(json["digest"]["account_ids"][0], "123456789012");
+    let principals = &json["digest"]["principals"]["items"];
+    assert_eq!(
+        (&principals[0]["value"], principals.as_array().map(Vec::len)),
+        (&json!("arn:aws:iam::123456789012:role/deploy"), Some(1)),
+        "ten sessions of one role, one principal"
+    );
+}

@@ -191,6 +191,10 @@ impl Digest {
             format!("*When:* {}", sanitize::md_code(&self.span())),
             format!("*Who:* {}", md_counted(&self.principals)),
             format!("*From:* {}", md_counted(&self.source_ips)),
+            format!(
+                "*Accounts:* {}",
+                sanitize::md_code(&self.accounts_text().join(", "))
+            ),
             format!("*Event IDs:* {}", md_list(&self.event_ids)),
         ]
         .join("\n");

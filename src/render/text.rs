@@ -164,7 +164,7 @@ impl Digest {
         let _ = writeln!(s, "  Time span:     {}", self.span());
         let _ = writeln!(s, "  Principals:    {}", self.principals.line(LIST_MAX));
         let _ = writeln!(s, "  Source IPs:    {}", self.source_ips.line(LIST_MAX));
-        let _ = writeln!(s, "  Accounts:      {}", self.account_ids.join(", "));
+        let _ = writeln!(s, "  Accounts:      {}", self.accounts_text().join(", "));
         let _ = writeln!(s, "  Regions:       {}", self.regions.line(LIST_MAX));
         let _ = writeln!(s, "  Event IDs:     {}", self.event_ids.line());
         s.push('\n');
