@@ -58,9 +58,9 @@ impl<D: Doc + ?Sized> Doc for Enriched<'_, D> {
         }
     }
 
-    /// A keyword search reads the record's own strings, as CloudTrail wrote them.
+    /// A keyword search reads the record as alerts carry it: its strings and its enrichment's.
     fn any_string(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
-        self.record.any_string(f)
+        self.record.any_string(f) || self.enrichment().any_string(f)
     }
 
     fn at(&self, path: &[&str]) -> Option<Node<'_>> {

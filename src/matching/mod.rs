@@ -83,11 +83,16 @@ impl<'r> Matcher<'r> {
     pub fn enriched(rules: &'r RuleSet, enricher: &'r Enricher) -> Self {
         let paths = rules.field_paths();
         let read = paths.root().child(crate::enrich::FIELD.as_bytes());
+        // A keyword selection searches the record as alerts carry it, enrichment included.
+        let wanted = match paths.whole() {
+            true => Some(Wanted::ALL),
+            false => read.map(Wanted::of),
+        };
         Matcher {
             rules,
-            enrich: read.map(|node| {
+            enrich: wanted.map(|wanted| {
                 let with_inputs = paths.with_paths(crate::enrich::INPUTS);
-                (enricher, Wanted::of(node), with_inputs)
+                (enricher, wanted, with_inputs)
             }),
         }
     }
