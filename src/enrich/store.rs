@@ -135,7 +135,28 @@ async fn load(
         };
         *slot_mut(&mut out.local, i) = Some(path);
     }
-    Ok((Enricher::load(&out.local)?, out))
+    match Enricher::load(&out.local) {
+        Ok(enricher) => Ok((enricher, out)),
+        Err(e) => {
+            // What this attempt downloaded is not kept: a refused replacement must not fill /tmp.
+            unlink_replaced(sources, &out.local, known);
+            Err(e)
+        }
+    }
+}
+
+/// Unlinks the files downloaded for `sources`' S3 objects into `old` that `new` does not use;
+/// a local source is the operator's file and never touched.
+fn unlink_replaced(sources: &EnrichSources, old: &EnrichSources, new: &Downloaded) {
+    let olds = slots(old);
+    for (i, (_, location)) in slots(sources).into_iter().enumerate() {
+        let downloaded = location.as_deref().and_then(s3_object).is_some();
+        let path = olds[i].1;
+        let replaced = downloaded && path != slots(&new.local)[i].1;
+        if let Some(p) = path.as_deref().filter(|_| replaced) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// Loads `sources`, downloading the S3 ones: for `scan`, and the function's cold start.
@@ -155,6 +176,8 @@ pub struct EnrichStore {
 struct State {
     enricher: Arc<Enricher>,
     downloaded: Downloaded,
+    /// ETags of a set that did not load, so it is not downloaded again every window.
+    refused: Option<[Option<String>; 4]>,
     checked: Instant,
 }
 
@@ -166,6 +189,7 @@ impl EnrichStore {
             state: Mutex::new(State {
                 enricher,
                 downloaded: Downloaded::default(),
+                refused: None,
                 checked: Instant::now(),
             }),
         }
@@ -184,6 +208,7 @@ impl EnrichStore {
             state: Mutex::new(State {
                 enricher,
                 downloaded,
+                refused: None,
                 checked: Instant::now(),
             }),
         }
@@ -195,9 +220,15 @@ impl EnrichStore {
 
     /// The current enrichment, refreshed first when the window has passed.
     pub async fn current(&self) -> Arc<Enricher> {
-        let (enricher, known, checked) = {
+        let (enricher, known, refused, checked) = {
             let s = self.lock();
-            (Arc::clone(&s.enricher), s.downloaded.clone(), s.checked)
+            let refused = s.refused.clone();
+            (
+                Arc::clone(&s.enricher),
+                s.downloaded.clone(),
+                refused,
+                s.checked,
+            )
         };
         let Some((client, sources, refresh)) = &self.remote else {
             return enricher;
@@ -226,27 +257,26 @@ impl EnrichStore {
                 }
             }
         }
-        if fresh == known.etags {
+        if fresh == known.etags || refused.as_ref() == Some(&fresh) {
             return enricher;
         }
         match load(Some(client), sources, &known, &fresh).await {
             Ok((loaded, downloaded)) => {
                 tracing::info!("enrichment data reloaded");
                 let loaded = Arc::new(loaded);
-                let old = std::mem::replace(&mut self.lock().downloaded, downloaded.clone());
-                self.lock().enricher = Arc::clone(&loaded);
+                let old = {
+                    let mut s = self.lock();
+                    s.enricher = Arc::clone(&loaded);
+                    s.refused = None;
+                    std::mem::replace(&mut s.downloaded, downloaded.clone())
+                };
                 // Files no longer in use are unlinked; a scan in flight keeps its mapping.
-                for (i, (_, path)) in slots(&old.local).into_iter().enumerate() {
-                    if path.is_some() && path != slots(&downloaded.local)[i].1 {
-                        if let Some(p) = path.as_deref().filter(|p| s3_object(p).is_none()) {
-                            let _ = std::fs::remove_file(p);
-                        }
-                    }
-                }
+                unlink_replaced(sources, &old.local, &downloaded);
                 loaded
             }
             Err(e) => {
                 tracing::error!(error = %e, "new enrichment data rejected; keeping the current data");
+                self.lock().refused = Some(fresh);
                 enricher
             }
         }
